@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { unionTypeError } from '../zod-message.js';
+
+/**
+ * The OpenAI Chat Completions request as Rotor accepts it. Unknown fields are stripped (clients send
+ * vendor extras), wrong types are rejected. Optional fields also accept `null`, as OpenAI does, and the
+ * converter treats `null` like an absent field. Content part types, tools, response_format etc. are
+ * accepted here even where the converter does not support them yet, so the error names the feature.
+ */
+
+const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const imageUrlPart = z.object({
+  type: z.literal('image_url'),
+  image_url: z.object({ url: z.string(), detail: z.string().nullish() }),
+});
+const inputAudioPart = z.object({
+  type: z.literal('input_audio'),
+  input_audio: z.object({ data: z.string(), format: z.string() }),
+});
+const filePart = z.object({
+  type: z.literal('file'),
+  file: z.object({ file_data: z.string().nullish(), file_id: z.string().nullish(), filename: z.string().nullish() }),
+});
+const refusalPart = z.object({ type: z.literal('refusal'), refusal: z.string() });
+
+export const openAIContentPartSchema = z.discriminatedUnion('type', [
+  textPart,
+  imageUrlPart,
+  inputAudioPart,
+  filePart,
+  refusalPart,
+]);
+export type OpenAIContentPart = z.infer<typeof openAIContentPartSchema>;
+
+const content = z.union([z.string(), z.null(), z.array(openAIContentPartSchema)], {
+  error: unionTypeError('string or array of content parts'),
+});
+
+export const openAIToolCallSchema = z.object({
+  id: z.string(),
+  type: z.literal('function'),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
+export type OpenAIToolCall = z.infer<typeof openAIToolCallSchema>;
+
+const name = z.string().nullish();
+
+const messageSchema = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('system'), content, name }),
+  z.object({ role: z.literal('developer'), content, name }),
+  z.object({ role: z.literal('user'), content, name }),
+  z.object({
+    role: z.literal('assistant'),
+    content: content.optional(),
+    name,
+    refusal: z.string().nullish(),
+    tool_calls: z.array(openAIToolCallSchema).nullish(),
+  }),
+  z.object({ role: z.literal('tool'), content, tool_call_id: z.string() }),
+  // Deprecated function-calling role: the result of a call, identified by the function's name.
+  z.object({ role: z.literal('function'), content, name: z.string() }),
+]);
+export type OpenAIChatMessage = z.infer<typeof messageSchema>;
+
+const functionTool = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string(),
+    description: z.string().nullish(),
+    parameters: z.record(z.string(), z.unknown()).nullish(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const toolChoice = z.union(
+  [
+    z.enum(['none', 'auto', 'required']),
+    z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+  ],
+  { error: unionTypeError('"none", "auto", "required" or {type:"function",function:{name}}') },
+);
+
+const responseFormat = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json_object') }),
+  z.object({
+    type: z.literal('json_schema'),
+    json_schema: z.object({
+      name: z.string(),
+      description: z.string().nullish(),
+      schema: z.record(z.string(), z.unknown()).nullish(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+
+const positiveInt = z.number().int().positive();
+
+export const openAIChatRequestSchema = z.object({
+  model: z.string().min(1),
+  messages: z.array(messageSchema).min(1),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  max_tokens: positiveInt.nullish(),
+  max_completion_tokens: positiveInt.nullish(),
+  // OpenAI allows 4 stop sequences, Gemini 5; accept what Gemini can honour.
+  stop: z
+    .union([z.string(), z.array(z.string()).max(5)], { error: unionTypeError('string or array of strings') })
+    .nullish(),
+  n: z.number().int().min(1).max(128).nullish(),
+  seed: z.number().int().nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  user: z.string().nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  tools: z.array(functionTool).nullish(),
+  tool_choice: toolChoice.nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  response_format: responseFormat.nullish(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+});
+
+/** A validated OpenAI chat completions request (unknown fields already stripped). */
+export type OpenAIChatRequest = z.infer<typeof openAIChatRequestSchema>;
