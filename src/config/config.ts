@@ -1,0 +1,171 @@
+/**
+ * Configuration: process.env (plus .env, loaded by main) validated once by zod. loadConfig() never throws;
+ * it returns either the config or one line per bad variable so main can print them and exit 2.
+ */
+import { z } from 'zod';
+
+/** gemini-cli's public installed-app OAuth client (upstream-protocols.md §1.1; Google documents it as not secret). */
+export const GEMINI_CLI_CLIENT_ID = '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com';
+export const GEMINI_CLI_CLIENT_SECRET = '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';
+
+export const DEFAULT_MODELS = [
+  'gemini-2.5-pro',
+  'gemini-2.5-flash',
+  'gemini-2.5-flash-lite',
+  'gemini-3-pro-preview',
+  'gemini-3.1-pro-preview',
+  'gemini-3-flash-preview',
+];
+
+const bool = (name: string, def: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      const s = v.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+      if (['0', 'false', 'no', 'off'].includes(s)) return false;
+      ctx.addIssue({ code: 'custom', message: `${name}: expected true or false, found "${v}"` });
+      return z.NEVER;
+    });
+
+const int = (name: string, def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      const n = Number(v.trim());
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name}: expected a whole number from ${min} to ${max}, found "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const url = (name: string, def: string | undefined) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      const s = v.trim().replace(/\/+$/, '');
+      try {
+        const u = new URL(s);
+        if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+        return s;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${name}: expected an http(s) URL, found "${v}"` });
+        return z.NEVER;
+      }
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const envSchema = z.object({
+  PORT: int('PORT', 7860, 0, 65535),
+  HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
+  GEMINI_AUTH_PASSWORD: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
+  PERSISTENT_STORAGE_PATH: optionalString.transform((v) => v ?? './credentials'),
+  CREDENTIALS_JSON_LIST: z.string().optional(),
+  CLIENT_ID: optionalString,
+  CLIENT_SECRET: optionalString,
+  DOMAIN_NAME: url('DOMAIN_NAME', 'http://localhost:7860'),
+  DEBUG: bool('DEBUG', false),
+  DEBUG_REDACT_LOGS: bool('DEBUG_REDACT_LOGS', true),
+  CODE_ASSIST_ENDPOINT: url('CODE_ASSIST_ENDPOINT', 'https://cloudcode-pa.googleapis.com'),
+  GEMINI_API_BASE_URL: url('GEMINI_API_BASE_URL', 'https://generativelanguage.googleapis.com'),
+  GOOGLE_OAUTH_AUTH_URL: url('GOOGLE_OAUTH_AUTH_URL', 'https://accounts.google.com/o/oauth2/v2/auth'),
+  GOOGLE_OAUTH_TOKEN_URL: url('GOOGLE_OAUTH_TOKEN_URL', undefined),
+  GOOGLE_USERINFO_URL: url('GOOGLE_USERINFO_URL', 'https://www.googleapis.com/oauth2/v2/userinfo'),
+  MODELS: optionalString,
+  MAX_BODY_BYTES: int('MAX_BODY_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  UPSTREAM_TIMEOUT_MS: int('UPSTREAM_TIMEOUT_MS', 120_000, 100, 3_600_000),
+  DEFAULT_COOLDOWN_MS: int('DEFAULT_COOLDOWN_MS', 60_000, 0, 86_400_000),
+  MAX_ATTEMPTS: int('MAX_ATTEMPTS', 10, 1, 1000),
+  SESSION_SECRET: optionalString,
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  password: string | undefined;
+  storagePath: string;
+  credentialsJsonList: string | undefined;
+  clientId: string;
+  clientSecret: string;
+  domainName: string;
+  debug: boolean;
+  redactLogs: boolean;
+  codeAssistEndpoint: string;
+  geminiApiBaseUrl: string;
+  oauthAuthUrl: string;
+  /** Set only when GOOGLE_OAUTH_TOKEN_URL is: then it overrides every credential's token_uri. */
+  oauthTokenUrlOverride: string | undefined;
+  oauthTokenUrl: string;
+  userinfoUrl: string;
+  models: string[];
+  maxBodyBytes: number;
+  upstreamTimeoutMs: number;
+  defaultCooldownMs: number;
+  maxAttempts: number;
+  sessionSecret: string | undefined;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((i) =>
+      i.code === 'custom' ? i.message : `${String(i.path[0])}: ${i.message}`,
+    );
+    return { ok: false, errors };
+  }
+  const e = parsed.data;
+  if (!isLoopbackHost(e.HOST) && !e.GEMINI_AUTH_PASSWORD) {
+    return {
+      ok: false,
+      errors: [
+        `HOST: expected a loopback address (127.0.0.1, ::1, localhost) while GEMINI_AUTH_PASSWORD is not set, found "${e.HOST}"; set GEMINI_AUTH_PASSWORD to listen on a public address`,
+      ],
+    };
+  }
+  const models = e.MODELS ? e.MODELS.split(',').map((m) => m.trim()).filter(Boolean) : DEFAULT_MODELS;
+  return {
+    ok: true,
+    config: {
+      port: e.PORT,
+      host: e.HOST,
+      password: e.GEMINI_AUTH_PASSWORD,
+      storagePath: e.PERSISTENT_STORAGE_PATH,
+      credentialsJsonList: e.CREDENTIALS_JSON_LIST,
+      clientId: e.CLIENT_ID ?? GEMINI_CLI_CLIENT_ID,
+      clientSecret: e.CLIENT_SECRET ?? GEMINI_CLI_CLIENT_SECRET,
+      domainName: e.DOMAIN_NAME!,
+      debug: e.DEBUG,
+      redactLogs: e.DEBUG_REDACT_LOGS,
+      codeAssistEndpoint: e.CODE_ASSIST_ENDPOINT!,
+      geminiApiBaseUrl: e.GEMINI_API_BASE_URL!,
+      oauthAuthUrl: e.GOOGLE_OAUTH_AUTH_URL!,
+      oauthTokenUrlOverride: e.GOOGLE_OAUTH_TOKEN_URL,
+      oauthTokenUrl: e.GOOGLE_OAUTH_TOKEN_URL ?? 'https://oauth2.googleapis.com/token',
+      userinfoUrl: e.GOOGLE_USERINFO_URL!,
+      models,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+      defaultCooldownMs: e.DEFAULT_COOLDOWN_MS,
+      maxAttempts: e.MAX_ATTEMPTS,
+      sessionSecret: e.SESSION_SECRET,
+    },
+  };
+}

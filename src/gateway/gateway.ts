@@ -1,0 +1,133 @@
+/**
+ * The gateway: one call = pick a credential from the pool, make sure it is ready (project), run the
+ * upstream call, fail over. Routes talk to this; it knows no HTTP and no client dialect.
+ */
+import type { GeminiCountTokensResponse, GeminiRequest, GeminiResponse } from '../types/gemini.js';
+import type { OpenedStream, UpstreamClient } from '../upstream/types.js';
+import { tokenError, UpstreamError } from '../upstream/errors.js';
+import type { CredentialPool } from '../pool/pool.js';
+import { runWithFailover } from '../pool/failover.js';
+import type { PoolMember } from '../pool/types.js';
+import type { Logger } from '../util/log.js';
+
+/** The credential surface the gateway needs (satisfied by credentials/OAuthCredential). */
+export interface GatewayCredential {
+  readonly id: string;
+  readonly email: string | undefined;
+  readonly projectId: string | undefined;
+  readonly route: string;
+  readonly disabledReason: string | undefined;
+  getAccessToken(): Promise<string>;
+  refresh(): Promise<string>;
+}
+
+/** Adapts a credential to the pool and the upstream. */
+export class Member implements PoolMember {
+  constructor(readonly credential: GatewayCredential) {}
+  get id() {
+    return this.credential.id;
+  }
+  get email() {
+    return this.credential.email;
+  }
+  get projectId() {
+    return this.credential.projectId;
+  }
+  get route() {
+    return this.credential.route;
+  }
+  get disabledReason() {
+    return this.credential.disabledReason;
+  }
+  /** Code Assist quotas are per user, so the bucket follows the account (upstream-protocols.md §1.9). */
+  get quotaKey() {
+    return `user:${this.credential.email ?? this.credential.id}`;
+  }
+  getAccessToken() {
+    return this.credential.getAccessToken();
+  }
+}
+
+export interface GatewayOptions {
+  pool: CredentialPool<Member>;
+  upstream: UpstreamClient;
+  maxAttempts: number;
+  logger: Logger;
+  /** Finds or onboards the Code Assist project of a credential that has none; throws on failure. */
+  ensureProject(credential: GatewayCredential, signal: AbortSignal): Promise<string>;
+}
+
+export interface Gateway {
+  readonly pool: CredentialPool<Member>;
+  generate(model: string, request: GeminiRequest, signal: AbortSignal): Promise<{ response: GeminiResponse; member: Member }>;
+  stream(model: string, request: GeminiRequest, signal: AbortSignal): Promise<{ stream: OpenedStream; member: Member }>;
+  countTokens(model: string, request: GeminiRequest, signal: AbortSignal): Promise<GeminiCountTokensResponse>;
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
+  const { pool, upstream, logger } = options;
+
+  const hooks = {
+    async prepare(member: Member, signal: AbortSignal) {
+      if (member.projectId) return;
+      try {
+        await options.ensureProject(member.credential, signal);
+      } catch (err) {
+        throw projectError(err);
+      }
+    },
+    async refresh(member: Member) {
+      try {
+        await member.credential.refresh();
+      } catch (err) {
+        throw tokenError(err);
+      }
+    },
+    onFailure(member: Member, err: UpstreamError) {
+      logger.warn(`credential ${member.id} failed: ${err.kind} (HTTP ${err.status}): ${err.message}`);
+    },
+  };
+
+  const run = <T>(model: string, signal: AbortSignal, attempt: (m: Member) => Promise<T>) =>
+    runWithFailover(pool, { model, signal, maxAttempts: options.maxAttempts, hooks }, attempt);
+
+  return {
+    pool,
+    async generate(model, request, signal) {
+      const { value, member } = await run(model, signal, (m) => upstream.generate(m, { model, request, signal }));
+      return { response: value, member };
+    },
+    async stream(model, request, signal) {
+      const { value, member } = await run(model, signal, (m) => upstream.stream(m, { model, request, signal }));
+      // A failure after the first event cannot fail over, but the pool still learns from it.
+      const rest = value.rest;
+      const watched: AsyncIterator<GeminiResponse> = {
+        next: async () => {
+          try {
+            return await rest.next();
+          } catch (err) {
+            if (err instanceof UpstreamError && err.scope !== 'request') pool.reportFailure(member, model, err);
+            throw err;
+          }
+        },
+        return: async (v?: unknown) => (rest.return ? rest.return(v) : { done: true, value: undefined }),
+      };
+      return { stream: { ...value, rest: watched }, member };
+    },
+    async countTokens(model, request, signal) {
+      const { value } = await run(model, signal, (m) => upstream.countTokens(m, { model, request, signal }));
+      return value;
+    },
+  };
+}
+
+/** Project discovery failures: the user must act (fatal for this credential) unless it was a passing HTTP fault. */
+function projectError(err: unknown): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  const e = err as { code?: string; status?: number; message?: string; kind?: string };
+  if (e?.kind === 'revoked' || e?.kind === 'transient') return tokenError(err);
+  const message = `project discovery failed: ${e?.message ?? String(err)}`;
+  const passing = e?.code === 'HTTP' || e?.code === 'ONBOARD_TIMEOUT' || e?.code === undefined;
+  if (passing && e?.status !== 403) return new UpstreamError(message, 502, 'credential', 'transient', undefined, undefined);
+  return new UpstreamError(message, 403, 'credential', 'permission', undefined, undefined, true);
+}

@@ -1,0 +1,70 @@
+/**
+ * createApp(deps): the only place express is assembled. Routes stay thin; every error, thrown or rejected
+ * (express 5 forwards rejected promises), ends in one handler that answers in the route's dialect.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { randomBytes } from 'node:crypto';
+import type { Gateway } from '../gateway/gateway.js';
+import type { Logger } from '../util/log.js';
+import { ApiError, dialectOf, errorReply } from './errors.js';
+import { requireAuth } from './middleware/auth.js';
+import { adminRoutes } from './routes/admin.js';
+import { geminiRoutes } from './routes/gemini.js';
+import { openaiRoutes } from './routes/openai.js';
+import { ClientAbortError } from '../upstream/types.js';
+
+export interface AppDeps {
+  gateway: Gateway;
+  logger: Logger;
+  password: string | undefined;
+  models: string[];
+  maxBodyBytes: number;
+  loadErrors: () => Array<{ source: string; reason: string }>;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const id = req.get('x-request-id')?.slice(0, 64) || randomBytes(8).toString('hex');
+    res.setHeader('x-request-id', id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      deps.logger.debug(`${req.method} ${req.path} ${res.statusCode} ${ms.toFixed(1)}ms`, { id });
+    });
+    next();
+  });
+
+  app.use(adminRoutes({ gateway: deps.gateway, password: deps.password, loadErrors: deps.loadErrors }));
+  app.use(['/v1', '/v1beta'], requireAuth(deps.password));
+  // Any content type is read as JSON: clients that forget the header (curl -d) still work; bad JSON is a 400.
+  app.use(express.json({ limit: deps.maxBodyBytes, type: () => true, strict: false }));
+  app.use(openaiRoutes({ gateway: deps.gateway, models: deps.models }));
+  app.use(geminiRoutes({ gateway: deps.gateway, models: deps.models, logger: deps.logger }));
+
+  app.use((req: Request) => {
+    throw new ApiError(404, `no route for ${req.method} ${req.path}`);
+  });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof ClientAbortError) {
+      res.destroy();
+      return;
+    }
+    const reply = errorReply(err, dialectOf(req));
+    if (reply.status >= 500 && !(err as { name?: string })?.name?.match(/UpstreamError|NoCredentialError/)) {
+      deps.logger.error(`unhandled error on ${req.method} ${req.path}: ${(err as Error)?.stack ?? String(err)}`);
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(reply.status).set(reply.headers).json(reply.body);
+  });
+
+  return app;
+}

@@ -1,0 +1,129 @@
+/**
+ * Native Gemini API (/v1beta): the client's body is a Gemini request already, so it passes through into the
+ * upstream envelope and the reply is unwrapped. Streams are SSE with alt=sse, else one JSON array written
+ * element by element as events arrive.
+ */
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Gateway } from '../../gateway/gateway.js';
+import { normaliseModelId, toGeminiModel } from '../../gateway/models.js';
+import { formatZodIssues } from '../../translate/zod-message.js';
+import type { GeminiRequest } from '../../types/gemini.js';
+import { openSse } from '../../sse/write.js';
+import { ApiError, streamErrorPayload } from '../errors.js';
+import { clientAbortSignal } from '../middleware/abort.js';
+import type { Logger } from '../../util/log.js';
+
+const partSchema = z.looseObject({});
+const contentSchema = z.looseObject({
+  role: z.enum(['user', 'model']).optional(),
+  parts: z.array(partSchema).min(1, 'must contain at least one part'),
+});
+const generateSchema = z.looseObject({
+  contents: z.array(contentSchema).min(1, 'must contain at least one content'),
+  systemInstruction: z.looseObject({ parts: z.array(partSchema) }).optional(),
+  system_instruction: z.looseObject({ parts: z.array(partSchema) }).optional(),
+  tools: z.array(z.looseObject({})).optional(),
+  generationConfig: z.looseObject({}).optional(),
+  generation_config: z.looseObject({}).optional(),
+  safetySettings: z.array(z.looseObject({})).optional(),
+});
+const countSchema = z.union([
+  z.looseObject({ contents: z.array(contentSchema).min(1) }),
+  z.looseObject({ generateContentRequest: generateSchema }),
+]);
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ApiError(400, 'request body must be a JSON object (a GenerateContentRequest)');
+  }
+  const r = schema.safeParse(body);
+  if (!r.success) throw new ApiError(400, `invalid request: ${formatZodIssues(r.error)}`);
+  return r.data;
+}
+
+/** The body minus what belongs in the URL; everything else is forwarded as Google defines it. */
+function toGeminiRequest(body: Record<string, unknown>): GeminiRequest {
+  const { model: _model, ...rest } = body;
+  return rest as unknown as GeminiRequest;
+}
+
+export function geminiRoutes(deps: { gateway: Gateway; models: string[]; logger: Logger }): Router {
+  const router = Router();
+  const { gateway } = deps;
+
+  router.get('/v1beta/models', (_req, res) => {
+    res.json({ models: deps.models.map(toGeminiModel) });
+  });
+
+  router.get('/v1beta/models/:model', (req, res) => {
+    const id = normaliseModelId(req.params.model);
+    if (!deps.models.includes(id)) throw new ApiError(404, `model ${id} is not served here; GET /v1beta/models lists the models`);
+    res.json(toGeminiModel(id));
+  });
+
+  router.post('/v1beta/models/:target', async (req: Request<{ target: string }>, res: Response) => {
+    const target = req.params.target;
+    const sep = target.lastIndexOf(':');
+    if (sep <= 0) throw new ApiError(404, `unknown method: expected models/{model}:generateContent, :streamGenerateContent or :countTokens`);
+    const model = normaliseModelId(target.slice(0, sep));
+    const method = target.slice(sep + 1);
+    const signal = clientAbortSignal(res);
+
+    if (method === 'generateContent') {
+      const body = parseBody(generateSchema, req.body);
+      const { response } = await gateway.generate(model, toGeminiRequest(body), signal);
+      res.json(response);
+      return;
+    }
+    if (method === 'streamGenerateContent') {
+      const body = parseBody(generateSchema, req.body);
+      const { stream } = await gateway.stream(model, toGeminiRequest(body), signal);
+      await (req.query.alt === 'sse' ? pipeSse(res, stream) : pipeJsonArray(res, stream));
+      return;
+    }
+    if (method === 'countTokens') {
+      const body = parseBody(countSchema, req.body);
+      const inner = 'generateContentRequest' in body ? (body.generateContentRequest as Record<string, unknown>) : body;
+      const result = await gateway.countTokens(model, toGeminiRequest(inner), signal);
+      res.json(result);
+      return;
+    }
+    throw new ApiError(404, `unknown method "${method}": expected generateContent, streamGenerateContent or countTokens`);
+  });
+
+  return router;
+}
+
+type Opened = Awaited<ReturnType<Gateway['stream']>>['stream'];
+
+async function pipeSse(res: Response, stream: Opened): Promise<void> {
+  const sse = openSse(res);
+  try {
+    sse.send(JSON.stringify(stream.first));
+    for (let r = await stream.rest.next(); !r.done; r = await stream.rest.next()) {
+      if (!sse.send(JSON.stringify(r.value))) break;
+    }
+  } catch (err) {
+    sse.send(JSON.stringify(streamErrorPayload(err, 'google')));
+  } finally {
+    stream.close();
+    sse.end();
+  }
+}
+
+async function pipeJsonArray(res: Response, stream: Opened): Promise<void> {
+  res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.write('[' + JSON.stringify(stream.first));
+  try {
+    for (let r = await stream.rest.next(); !r.done; r = await stream.rest.next()) {
+      if (res.destroyed) break;
+      res.write(',\r\n' + JSON.stringify(r.value));
+    }
+  } catch (err) {
+    if (!res.destroyed) res.write(',\r\n' + JSON.stringify(streamErrorPayload(err, 'google')));
+  } finally {
+    stream.close();
+    if (!res.writableEnded) res.end(']');
+  }
+}

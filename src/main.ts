@@ -1,0 +1,75 @@
+/**
+ * The `rotor` command: parse argv, load .env and the config, start a mode.
+ *   rotor              serve the API (default)
+ *   rotor demo         Rotor against its built-in Google simulator
+ */
+import { parseArgs } from 'node:util';
+import dotenv from 'dotenv';
+import { loadConfig } from './config/config.js';
+import { startServer, VERSION } from './server.js';
+import { createLogger, type Logger } from './util/log.js';
+import { runDemo } from './cli/demo.js';
+
+const USAGE = `rotor ${VERSION}: one endpoint for a pool of Google Gemini credentials
+
+Usage:
+  rotor                 serve the OpenAI (/v1) and Gemini (/v1beta) APIs on HOST:PORT
+  rotor demo            run against the built-in Google simulator (no account needed)
+  rotor --help          this text
+
+Configuration comes from the environment and a .env file; see .env.example.`;
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+  });
+  if (values.help) return void process.stdout.write(USAGE + '\n');
+  if (values.version) return void process.stdout.write(VERSION + '\n');
+
+  dotenv.config({ quiet: true });
+  const command = positionals[0] ?? 'serve';
+  const logger = createLogger({ level: process.env.DEBUG === 'true' ? 'debug' : 'info' });
+  if (command === 'demo') return runDemo(process.env, logger);
+  if (command !== 'serve') {
+    process.stderr.write(`rotor: unknown command "${command}"\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  await serve(logger);
+}
+
+async function serve(bootLogger: Logger): Promise<void> {
+  const result = loadConfig(process.env);
+  if (!result.ok) {
+    for (const line of result.errors) process.stderr.write(`rotor: configuration error: ${line}\n`);
+    process.exit(2);
+  }
+  const config = result.config;
+  const logger = config.debug ? createLogger({ level: 'debug' }) : bootLogger;
+  if (!config.password) {
+    logger.warn('GEMINI_AUTH_PASSWORD is not set: the API is open to anyone who can reach this loopback address');
+  }
+  const server = await startServer({ config, logger });
+  logger.info(`rotor ${VERSION} listening on ${server.url} (OpenAI: ${server.url}/v1, Gemini: ${server.url}/v1beta)`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: finishing in-flight requests, then exiting`);
+    void server.close(30_000).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+process.on('unhandledRejection', (err) => {
+  process.stderr.write(`rotor: unhandled rejection: ${err instanceof Error ? err.stack : String(err)}\n`);
+});
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`rotor: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,115 @@
+/**
+ * The failover loop: pick a credential, run the attempt, learn from the outcome, move to the next one.
+ * A request-scoped error (the client's fault) returns at once; a 401 earns one token refresh and a retry
+ * on the same credential; anything credential- or model-scoped cools that credential and tries another.
+ */
+import { UpstreamError } from '../upstream/errors.js';
+import { ClientAbortError } from '../upstream/types.js';
+import type { CredentialPool } from './pool.js';
+import type { PoolMember } from './types.js';
+
+/** No credential can serve the request right now. */
+export class NoCredentialError extends Error {
+  override readonly name = 'NoCredentialError';
+  constructor(
+    message: string,
+    /** 429 while credentials are only cooling down; 503 when none is usable at all. */
+    readonly status: 429 | 503,
+    readonly retryAfterMs: number | undefined,
+    /** The last upstream failure seen while trying, if any. */
+    readonly lastError?: UpstreamError,
+  ) {
+    super(message);
+  }
+}
+
+export interface FailoverHooks<M extends PoolMember> {
+  /** Runs before the first attempt on a member (e.g. project discovery); may throw UpstreamError. */
+  prepare?(member: M, signal: AbortSignal): Promise<void>;
+  /** Forces a token refresh after a 401; may throw UpstreamError (e.g. a revoked token). */
+  refresh?(member: M): Promise<void>;
+  /** Called for every failed attempt, for logs. */
+  onFailure?(member: M, err: UpstreamError): void;
+}
+
+export interface FailoverOptions<M extends PoolMember> {
+  model: string;
+  signal: AbortSignal;
+  maxAttempts: number;
+  hooks?: FailoverHooks<M>;
+}
+
+export async function runWithFailover<M extends PoolMember, T>(
+  pool: CredentialPool<M>,
+  options: FailoverOptions<M>,
+  attempt: (member: M) => Promise<T>,
+): Promise<{ value: T; member: M }> {
+  const tried = new Set<string>();
+  let lastError: UpstreamError | undefined;
+  for (let n = 0; n < options.maxAttempts; n++) {
+    if (options.signal.aborted) throw new ClientAbortError();
+    const pick = pool.pick(options.model, tried);
+    if (!pick.ok) {
+      if (pick.reason === 'tried') break; // every usable credential was tried in this request
+      if (pick.reason === 'cooling') {
+        throw new NoCredentialError(
+          `all credentials are cooling down for ${options.model}${lastError ? ` (last error: ${lastError.message})` : ''}`,
+          429,
+          pick.retryAfterMs,
+          lastError,
+        );
+      }
+      throw noneUsable(pick.reason, lastError);
+    }
+    const member = pick.member;
+    tried.add(member.id);
+    try {
+      await options.hooks?.prepare?.(member, options.signal);
+      const value = await runWithOneRefresh(member, attempt, options.hooks);
+      pool.reportSuccess(member);
+      return { value, member };
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      if (err.scope === 'request') throw err;
+      lastError = err;
+      options.hooks?.onFailure?.(member, err);
+      pool.reportFailure(member, options.model, err);
+    }
+  }
+  throw new NoCredentialError(
+    `every attempt failed (${tried.size} credential${tried.size === 1 ? '' : 's'} tried); last error: ${lastError?.message ?? 'none'}`,
+    lastError?.kind === 'rate' || lastError?.kind === 'quota' ? 429 : 503,
+    lastError?.retryAfterMs,
+    lastError,
+  );
+}
+
+async function runWithOneRefresh<M extends PoolMember, T>(
+  member: M,
+  attempt: (member: M) => Promise<T>,
+  hooks: FailoverHooks<M> | undefined,
+): Promise<T> {
+  try {
+    return await attempt(member);
+  } catch (err) {
+    if (!(err instanceof UpstreamError) || err.kind !== 'auth' || err.fatal || !hooks?.refresh) throw err;
+    await hooks.refresh(member);
+    return attempt(member);
+  }
+}
+
+function noneUsable(reason: 'empty' | 'disabled', lastError: UpstreamError | undefined): NoCredentialError {
+  if (reason === 'empty') {
+    return new NoCredentialError(
+      'no credentials are configured: add Google accounts with `rotor --gen-creds` (or put oauth_creds_*.json files in PERSISTENT_STORAGE_PATH, or set CREDENTIALS_JSON_LIST), then retry',
+      503,
+      undefined,
+    );
+  }
+  return new NoCredentialError(
+    `every credential is disabled${lastError ? ` (last error: ${lastError.message})` : ''}; see GET /v1/keys/status for the reasons`,
+    503,
+    undefined,
+    lastError,
+  );
+}

@@ -1,0 +1,163 @@
+/**
+ * Every upstream failure becomes an UpstreamError with a scope (who is to blame) and a kind (what happened),
+ * so the pool can decide: a request-scoped error goes back to the client at once and cools nothing; a
+ * credential- or model-scoped one cools that credential (for that model) and the request moves on.
+ * Facts: upstream-protocols.md §1.8 and §2.4.
+ */
+import type { GoogleRpcStatus } from '../types/gemini.js';
+
+export type ErrorScope = 'request' | 'credential' | 'model';
+export type ErrorKind =
+  | 'invalid' // 400: the client's request is wrong
+  | 'not-found' // 404: unknown model or entity
+  | 'auth' // 401: token rejected (refresh once, then retry)
+  | 'permission' // 403: account cannot use the service
+  | 'rate' // 429 per-minute
+  | 'quota' // 429 per-day / exhausted
+  | 'capacity' // 429/503 no capacity for the model
+  | 'transient'; // 5xx, network errors, timeouts
+
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly scope: ErrorScope,
+    readonly kind: ErrorKind,
+    readonly retryAfterMs: number | undefined,
+    /** Google's error body when it sent one; passed through to native clients. */
+    readonly rpcStatus: GoogleRpcStatus | undefined,
+    /** Disables the credential for good (revoked, terms violation, validation required). */
+    readonly fatal = false,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses durations Google uses: "0.539s", "56s", "539.477544ms", Go-style "13h19m1.2s". */
+export function parseGoogleDuration(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let total = 0;
+  let matched = false;
+  for (const m of text.matchAll(re)) {
+    matched = true;
+    const n = Number(m[1]);
+    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
+  }
+  return matched ? Math.ceil(total) : undefined;
+}
+
+function parseRpcStatus(bodyText: string): GoogleRpcStatus | undefined {
+  try {
+    let body: unknown = JSON.parse(bodyText);
+    // Some transports wrap the status in an array: [{"error": {...}}].
+    if (Array.isArray(body)) body = body[0];
+    const err = (body as { error?: unknown } | undefined)?.error;
+    if (err && typeof err === 'object' && typeof (err as GoogleRpcStatus).message === 'string') {
+      const e = err as GoogleRpcStatus;
+      return { code: Number(e.code) || 0, message: e.message, status: String(e.status ?? ''), details: e.details };
+    }
+  } catch {
+    /* not JSON */
+  }
+  return undefined;
+}
+
+function findDetail(rpc: GoogleRpcStatus | undefined, type: string): Record<string, unknown> | undefined {
+  return rpc?.details?.find((d) => typeof d['@type'] === 'string' && d['@type'].endsWith(type));
+}
+
+interface RetryHints {
+  reason?: string;
+  retryAfterMs?: number;
+  resetAtMs?: number;
+  perDay: boolean;
+  limitZero: boolean;
+}
+
+function readRetryHints(rpc: GoogleRpcStatus | undefined, now: number): RetryHints {
+  const info = findDetail(rpc, 'google.rpc.ErrorInfo');
+  const retry = findDetail(rpc, 'google.rpc.RetryInfo');
+  const failure = findDetail(rpc, 'google.rpc.QuotaFailure');
+  const meta = (info?.metadata ?? {}) as Record<string, string>;
+  const reason = typeof info?.reason === 'string' ? info.reason : undefined;
+  let retryAfterMs =
+    parseGoogleDuration(typeof retry?.retryDelay === 'string' ? retry.retryDelay : undefined) ??
+    parseGoogleDuration(meta.quotaResetDelay);
+  const message = rpc?.message ?? '';
+  if (retryAfterMs === undefined) {
+    const m = /(?:retry in|reset after)\s+([\d.]+(?:ms|s|m|h)+)/i.exec(message);
+    if (m) retryAfterMs = parseGoogleDuration(m[1]);
+  }
+  const stamp = meta.quotaResetTimeStamp ? Date.parse(meta.quotaResetTimeStamp) : NaN;
+  const violations = (failure?.violations ?? []) as Array<{ quotaId?: string }>;
+  const perDay = violations.some((v) => /PerDay|Daily/i.test(v.quotaId ?? ''));
+  return {
+    reason,
+    retryAfterMs,
+    resetAtMs: Number.isFinite(stamp) && stamp > now ? stamp : undefined,
+    perDay,
+    limitZero: /limit:\s*0\b/.test(message),
+  };
+}
+
+export interface ClassifyOptions {
+  now: number;
+  /** Cooldown when Google gives no delay for a per-minute 429. */
+  defaultRateCooldownMs: number;
+}
+
+/** Turns an HTTP error reply into an UpstreamError. */
+export function classifyHttpError(status: number, bodyText: string, opts: ClassifyOptions): UpstreamError {
+  const rpc = parseRpcStatus(bodyText);
+  const message = rpc?.message ?? (bodyText.slice(0, 300) || `upstream answered HTTP ${status}`);
+  const hints = readRetryHints(rpc, opts.now);
+  const make = (scope: ErrorScope, kind: ErrorKind, retryAfterMs?: number, fatal = false) =>
+    new UpstreamError(message, status, scope, kind, retryAfterMs, rpc, fatal);
+
+  if (status === 400) {
+    if (hints.reason === 'API_KEY_INVALID') return make('credential', 'auth', undefined, true);
+    return make('request', 'invalid');
+  }
+  if (status === 401) return make('credential', 'auth');
+  if (status === 403) {
+    const fatal =
+      hints.reason === 'VALIDATION_REQUIRED' ||
+      /violation of Terms of Service|has been disabled|valid license/i.test(message);
+    return make('credential', 'permission', undefined, fatal);
+  }
+  if (status === 404) return make('request', 'not-found');
+  if (status === 429 || status === 503 || status === 499) {
+    if (hints.reason === 'MODEL_CAPACITY_EXHAUSTED' || hints.reason === 'MODEL_CAPACITY_EXCEEDED') {
+      return make('model', 'capacity', hints.retryAfterMs);
+    }
+    if (status === 429) {
+      if (hints.reason === 'QUOTA_EXHAUSTED' || hints.perDay || hints.limitZero) {
+        const until = hints.resetAtMs ? hints.resetAtMs - opts.now : hints.retryAfterMs;
+        // limit: 0 means the model has no quota at all on this credential: keep it out for a day.
+        return make('model', 'quota', hints.limitZero ? 86_400_000 : (until ?? 3_600_000));
+      }
+      return make('model', 'rate', hints.retryAfterMs ?? opts.defaultRateCooldownMs);
+    }
+  }
+  if (status >= 500 || status === 408 || status === 499) return make('credential', 'transient', hints.retryAfterMs);
+  // Anything else (405, 409, 413, 422…) is about the request itself.
+  return make('request', 'invalid');
+}
+
+/** A network failure or timeout talking to Google. */
+export function networkError(cause: unknown, timedOut: boolean): UpstreamError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  const msg = timedOut ? `upstream timed out (${detail})` : `upstream connection failed (${detail})`;
+  return new UpstreamError(msg, 502, 'credential', 'transient', undefined, undefined);
+}
+
+/** A credential could not produce an access token (revoked refresh token, token endpoint down…). */
+export function tokenError(cause: unknown): UpstreamError {
+  if (cause instanceof UpstreamError) return cause;
+  const kind = (cause as { kind?: string } | undefined)?.kind;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  if (kind === 'revoked') return new UpstreamError(detail, 401, 'credential', 'auth', undefined, undefined, true);
+  return new UpstreamError(`token refresh failed: ${detail}`, 502, 'credential', 'transient', undefined, undefined);
+}

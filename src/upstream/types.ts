@@ -1,0 +1,37 @@
+/** The one interface every upstream route (Code Assist now; Gemini API and Vertex later) implements. */
+import type { GeminiCountTokensResponse, GeminiRequest, GeminiResponse } from '../types/gemini.js';
+
+/** What an upstream needs from a credential: a token and, for Code Assist, the project. */
+export interface UpstreamCredential {
+  readonly id: string;
+  readonly projectId: string | undefined;
+  getAccessToken(): Promise<string>;
+}
+
+export interface UpstreamCall {
+  model: string;
+  request: GeminiRequest;
+  signal: AbortSignal;
+}
+
+/** A stream whose first event has already arrived (so failover before the first byte is the caller's). */
+export interface OpenedStream {
+  first: GeminiResponse;
+  rest: AsyncIterator<GeminiResponse>;
+  /** Stops reading and releases the connection. */
+  close(): void;
+}
+
+export interface UpstreamClient {
+  generate(cred: UpstreamCredential, call: UpstreamCall): Promise<GeminiResponse>;
+  stream(cred: UpstreamCredential, call: UpstreamCall): Promise<OpenedStream>;
+  countTokens(cred: UpstreamCredential, call: UpstreamCall): Promise<GeminiCountTokensResponse>;
+}
+
+/** The client went away; nothing is to blame and nothing is retried. */
+export class ClientAbortError extends Error {
+  override readonly name = 'ClientAbortError';
+  constructor() {
+    super('client closed the request');
+  }
+}

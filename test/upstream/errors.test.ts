@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { classifyHttpError, parseGoogleDuration } from '../../src/upstream/errors.js';
+
+const opts = { now: Date.parse('2025-10-20T19:00:00Z'), defaultRateCooldownMs: 60_000 };
+
+describe('parseGoogleDuration', () => {
+  it.each([
+    ['0.539477544s', 540],
+    ['56s', 56_000],
+    ['539.477544ms', 540],
+    ['13h19m1.20964964s', 13 * 3_600_000 + 19 * 60_000 + 1210],
+    ['51820.638305887s', 51_820_639],
+  ])('%s → %d ms', (text, ms) => expect(parseGoogleDuration(text)).toBe(ms));
+  it('returns undefined for nothing usable', () => expect(parseGoogleDuration('soon')).toBeUndefined());
+});
+
+describe('classifyHttpError', () => {
+  it('reads RetryInfo from a Code Assist RATE_LIMIT_EXCEEDED 429', () => {
+    const body = {
+      error: {
+        code: 429,
+        status: 'RESOURCE_EXHAUSTED',
+        message: 'You have exhausted your capacity on this model. Your quota will reset after 0s.',
+        details: [
+          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'RATE_LIMIT_EXCEEDED', domain: 'cloudcode-pa.googleapis.com', metadata: { quotaResetDelay: '539.477544ms' } },
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '0.539477544s' },
+        ],
+      },
+    };
+    const e = classifyHttpError(429, JSON.stringify(body), opts);
+    expect([e.scope, e.kind, e.retryAfterMs]).toEqual(['model', 'rate', 540]);
+  });
+
+  it('uses quotaResetTimeStamp for QUOTA_EXHAUSTED', () => {
+    const body = {
+      error: {
+        code: 429,
+        status: 'RESOURCE_EXHAUSTED',
+        message: 'quota',
+        details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'QUOTA_EXHAUSTED', metadata: { quotaResetTimeStamp: '2025-10-20T21:00:00Z' } }],
+      },
+    };
+    const e = classifyHttpError(429, JSON.stringify(body), opts);
+    expect([e.kind, e.retryAfterMs]).toEqual(['quota', 2 * 3_600_000]);
+  });
+
+  it('reads "Please retry in" from a Gemini API per-minute 429 and a PerDay quotaId as quota', () => {
+    const perMinute = { error: { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'You exceeded your current quota.\nPlease retry in 56.185908122s.' } };
+    expect(classifyHttpError(429, JSON.stringify(perMinute), opts).retryAfterMs).toBe(56_186);
+    const perDay = {
+      error: {
+        code: 429,
+        status: 'RESOURCE_EXHAUSTED',
+        message: 'x',
+        details: [
+          { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' }] },
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '65205s' },
+        ],
+      },
+    };
+    expect(classifyHttpError(429, JSON.stringify(perDay), opts)).toMatchObject({ kind: 'quota', retryAfterMs: 65_205_000 });
+  });
+
+  it('treats limit: 0 as a day-long exclusion and capacity as model-scoped', () => {
+    const zero = { error: { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'Quota exceeded for metric: x, limit: 0' } };
+    expect(classifyHttpError(429, JSON.stringify(zero), opts)).toMatchObject({ kind: 'quota', retryAfterMs: 86_400_000 });
+    const cap = { error: { code: 503, status: 'UNAVAILABLE', message: 'No capacity', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'MODEL_CAPACITY_EXHAUSTED' }] } };
+    expect(classifyHttpError(503, JSON.stringify(cap), opts)).toMatchObject({ scope: 'model', kind: 'capacity' });
+  });
+
+  it('unwraps an array-wrapped status and keeps client errors request-scoped', () => {
+    const e = classifyHttpError(400, JSON.stringify([{ error: { code: 400, status: 'INVALID_ARGUMENT', message: 'bad field' } }]), opts);
+    expect([e.scope, e.kind, e.message, e.rpcStatus?.status]).toEqual(['request', 'invalid', 'bad field', 'INVALID_ARGUMENT']);
+    expect(classifyHttpError(404, '{}', opts).scope).toBe('request');
+  });
+
+  it('classifies auth, permission and server faults as credential-scoped', () => {
+    expect(classifyHttpError(401, '', opts)).toMatchObject({ scope: 'credential', kind: 'auth', fatal: false });
+    const tos = { error: { code: 403, status: 'PERMISSION_DENIED', message: 'This service has been disabled in this account for violation of Terms of Service.' } };
+    expect(classifyHttpError(403, JSON.stringify(tos), opts)).toMatchObject({ kind: 'permission', fatal: true });
+    expect(classifyHttpError(500, 'oops', opts)).toMatchObject({ scope: 'credential', kind: 'transient' });
+    const badKey = { error: { code: 400, message: 'API key not valid.', status: 'INVALID_ARGUMENT', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID' }] } };
+    expect(classifyHttpError(400, JSON.stringify(badKey), opts)).toMatchObject({ scope: 'credential', fatal: true });
+  });
+});
