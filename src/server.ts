@@ -5,7 +5,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/config.js';
-import { ensureProject, loadCredentials, startBackgroundRefresh, type CredentialsOptions, type OAuthCredential } from './credentials/index.js';
+import {
+  ensureProject,
+  loadCredentials,
+  startBackgroundRefresh,
+  watchCredentialFolder,
+  type CredentialsOptions,
+  type FolderWatch,
+  type OAuthCredential,
+} from './credentials/index.js';
 import { createGateway, Member, type Gateway } from './gateway/gateway.js';
 import { createApp } from './http/app.js';
 import { CredentialPool } from './pool/pool.js';
@@ -22,6 +30,7 @@ export interface StartOptions {
   /** Tests shorten these. */
   refreshIntervalMs?: number;
   onboardPollIntervalMs?: number;
+  watchDebounceMs?: number;
 }
 
 export interface RunningServer {
@@ -30,6 +39,8 @@ export interface RunningServer {
   server: Server;
   gateway: Gateway;
   credentials: () => OAuthCredential[];
+  /** Re-reads the credential folder now (also happens on its own when files change). */
+  rescanCredentials(): Promise<void>;
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -50,11 +61,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onboardPollIntervalMs: options.onboardPollIntervalMs,
   };
   const loaded = await loadCredentials(credOptions);
-  for (const e of loaded.errors) logger.warn(`credential ${e.source} not loaded: ${e.reason}`);
-  logger.info(
-    `loaded ${loaded.credentials.length} credential(s) from ${loaded.mode === 'env' ? 'CREDENTIALS_JSON_LIST' : config.storagePath}` +
-      (loaded.errors.length ? `, ${loaded.errors.length} skipped` : ''),
-  );
+  const loadErrors = [...loaded.errors];
 
   const pool = new CredentialPool<Member>({ clock, transientMaxMs: config.defaultCooldownMs });
   for (const c of loaded.credentials) pool.upsert(new Member(c));
@@ -75,6 +82,30 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   const credentials = () => pool.list().map((m) => m.credential as OAuthCredential);
   const refresher = startBackgroundRefresh(credentials, { logger, intervalMs: options.refreshIntervalMs });
+  const watcher: FolderWatch | undefined =
+    loaded.mode === 'files'
+      ? watchCredentialFolder(
+          credOptions,
+          () => new Map(credentials().map((c) => [c.id, c])),
+          {
+            upsert(cred, isNew) {
+              pool.upsert(new Member(cred));
+              removeLoadError(loadErrors, cred.id);
+              logger.info(`credential ${cred.id} ${isNew ? 'added' : 'changed on disk'}; now serving it`);
+            },
+            remove(id) {
+              pool.remove(id);
+              logger.info(`credential ${id} was deleted; no longer serving it`);
+            },
+            error(file, reason) {
+              removeLoadError(loadErrors, file);
+              loadErrors.push({ source: file, reason });
+              logger.warn(`credential ${file} not loaded: ${reason}`);
+            },
+          },
+          { debounceMs: options.watchDebounceMs },
+        )
+      : undefined;
 
   const app = createApp({
     gateway,
@@ -82,7 +113,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     password: config.password,
     models: config.models,
     maxBodyBytes: config.maxBodyBytes,
-    loadErrors: () => loaded.errors,
+    loadErrors: () => loadErrors,
   });
   const server = createServer(app);
   // Streams can be long; Node's default request timeout (5 min) would cut them.
@@ -105,14 +136,24 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const close = (graceMs = 30_000) =>
     (closing ??= (async () => {
       refresher.stop();
+      watcher?.close();
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections that finish their last response become idle later; close those as they appear.
       server.closeIdleConnections();
+      const sweeper = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       timer.unref();
       await done;
+      clearInterval(sweeper);
       clearTimeout(timer);
       await upstream.close();
     })());
 
-  return { url, port, server, gateway, credentials, close };
+  const rescanCredentials = async () => watcher?.rescan();
+  return { url, port, server, gateway, credentials, rescanCredentials, close };
+}
+
+function removeLoadError(errors: Array<{ source: string }>, source: string): void {
+  const i = errors.findIndex((e) => e.source === source);
+  if (i >= 0) errors.splice(i, 1);
 }

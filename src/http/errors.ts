@@ -23,7 +23,8 @@ export class ApiError extends Error {
 }
 
 export function dialectOf(req: Request): Dialect {
-  return req.path.startsWith('/v1beta') ? 'google' : 'openai';
+  // originalUrl: inside a mounted router req.path is relative to the mount point.
+  return req.originalUrl.startsWith('/v1beta') ? 'google' : 'openai';
 }
 
 const GOOGLE_STATUS: Record<number, string> = {

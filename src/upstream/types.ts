@@ -22,10 +22,26 @@ export interface OpenedStream {
   close(): void;
 }
 
+/** batchEmbedContents: `{requests: [{model: "models/x", content, taskType?, outputDimensionality?}]}`. */
+export interface GeminiEmbedRequest {
+  requests: Array<{ model: string; content: { parts: Array<{ text: string }> }; taskType?: string; outputDimensionality?: number; title?: string }>;
+}
+
+export interface GeminiEmbedResponse {
+  embeddings: Array<{ values: number[] }>;
+}
+
+export interface EmbedCall {
+  model: string;
+  request: GeminiEmbedRequest;
+  signal: AbortSignal;
+}
+
 export interface UpstreamClient {
   generate(cred: UpstreamCredential, call: UpstreamCall): Promise<GeminiResponse>;
   stream(cred: UpstreamCredential, call: UpstreamCall): Promise<OpenedStream>;
   countTokens(cred: UpstreamCredential, call: UpstreamCall): Promise<GeminiCountTokensResponse>;
+  embed(cred: UpstreamCredential, call: EmbedCall): Promise<GeminiEmbedResponse>;
 }
 
 /** The client went away; nothing is to blame and nothing is retried. */

@@ -1,0 +1,148 @@
+/**
+ * Loads OAuth credentials from PERSISTENT_STORAGE_PATH (`oauth_creds*.json`) or, when set, from the
+ * CREDENTIALS_JSON_LIST environment text. A bad entry is reported and skipped; the others still load.
+ * Loading never rewrites a file.
+ */
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Logger } from '../util/log.js';
+import { fingerprint } from '../util/secrets.js';
+import { parseCredentialJson, type ParsedCredential } from './format.js';
+import { createOAuthCredential, type OAuthCredential } from './oauth-credential.js';
+
+export interface CredentialsOptions {
+  /** PERSISTENT_STORAGE_PATH; created (0700) if missing. */
+  storagePath: string;
+  /** CREDENTIALS_JSON_LIST raw text; non-empty and not "[]" replaces file loading. */
+  credentialsJsonList?: string | undefined;
+  /** Default OAuth client; a credential's own client_id/client_secret wins. */
+  clientId: string;
+  clientSecret: string;
+  /** GOOGLE_OAUTH_TOKEN_URL: when set, overrides every credential's token_uri. */
+  tokenUrlOverride?: string | undefined;
+  /** e.g. https://cloudcode-pa.googleapis.com (Rotor appends /v1internal:method). */
+  codeAssistEndpoint: string;
+  logger: Logger;
+  /** Refresh this long before expiry (default 5 min). */
+  refreshThresholdMs?: number | undefined;
+  /** LRO poll interval during onboarding (default 5000). */
+  onboardPollIntervalMs?: number | undefined;
+  /** Give up onboarding after this long (default 60000). */
+  onboardTimeoutMs?: number | undefined;
+}
+
+export interface LoadResult {
+  credentials: OAuthCredential[];
+  errors: Array<{ source: string; reason: string }>;
+  mode: 'files' | 'env';
+}
+
+export const CREDENTIAL_FILE_PATTERN = /^oauth_creds.*\.json$/;
+
+/**
+ * JSON.parse messages can quote the offending text, which may be a token; keep only the position.
+ */
+export function describeJsonError(err: unknown): string {
+  const msg = err instanceof Error ? err.message : '';
+  const pos = /position (\d+)/.exec(msg);
+  return pos ? `invalid JSON (at position ${pos[1]})` : 'invalid JSON';
+}
+
+/** Reads and parses one credential file; throws an Error whose message is the reason. */
+export async function readCredentialFile(path: string): Promise<ParsedCredential> {
+  const text = await readFile(path, 'utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(describeJsonError(err));
+  }
+  return parseCredentialJson(json);
+}
+
+/** True when CREDENTIALS_JSON_LIST should replace file loading. */
+export function isEnvListSet(text: string | undefined): text is string {
+  if (text === undefined) return false;
+  const t = text.trim();
+  return t !== '' && t.replace(/\s+/g, '') !== '[]';
+}
+
+export async function loadCredentials(options: CredentialsOptions): Promise<LoadResult> {
+  await ensureStorageDir(options.storagePath);
+  const entries = isEnvListSet(options.credentialsJsonList)
+    ? { mode: 'env' as const, ...parseEnvList(options.credentialsJsonList) }
+    : { mode: 'files' as const, ...(await readFolder(options.storagePath)) };
+
+  const credentials: OAuthCredential[] = [];
+  const errors = [...entries.errors];
+  const seen = new Map<string, string>();
+  for (const e of entries.parsed) {
+    // Two entries with one refresh token would race each other's refreshes; keep the first.
+    const key = fingerprint(e.parsed.refreshToken);
+    const first = seen.get(key);
+    if (first) {
+      errors.push({ source: e.label, reason: `same refresh token as ${first}; skipped` });
+      continue;
+    }
+    seen.set(key, e.label);
+    credentials.push(createOAuthCredential({ id: e.id, source: e.source, parsed: e.parsed }, options));
+  }
+  for (const err of errors) options.logger.warn(`credential ${err.source} skipped: ${err.reason}`);
+  options.logger.info(`loaded ${credentials.length} credential(s) from ${entries.mode === 'env' ? 'CREDENTIALS_JSON_LIST' : options.storagePath}`);
+  return { credentials, errors, mode: entries.mode };
+}
+
+type Entry = {
+  id: string;
+  label: string;
+  source: OAuthCredential['source'];
+  parsed: ParsedCredential;
+};
+type Entries = { parsed: Entry[]; errors: LoadResult['errors'] };
+
+async function ensureStorageDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  const s = await stat(path);
+  if (!s.isDirectory()) throw new Error(`PERSISTENT_STORAGE_PATH ${path} is not a directory`);
+}
+
+async function readFolder(dir: string): Promise<Entries> {
+  const names = (await readdir(dir)).filter((n) => CREDENTIAL_FILE_PATTERN.test(n)).sort();
+  const out: Entries = { parsed: [], errors: [] };
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      if (!(await stat(path)).isFile()) throw new Error('not a regular file');
+      const parsed = await readCredentialFile(path);
+      out.parsed.push({ id: basename(path), label: name, source: { kind: 'file', path }, parsed });
+    } catch (err) {
+      out.errors.push({ source: name, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return out;
+}
+
+function parseEnvList(text: string): Entries {
+  const out: Entries = { parsed: [], errors: [] };
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch (err) {
+    out.errors.push({ source: 'CREDENTIALS_JSON_LIST', reason: describeJsonError(err) });
+    return out;
+  }
+  if (!Array.isArray(list)) {
+    out.errors.push({ source: 'CREDENTIALS_JSON_LIST', reason: 'expected a JSON array of credential objects' });
+    return out;
+  }
+  list.forEach((item: unknown, index) => {
+    const label = `CREDENTIALS_JSON_LIST[${index}]`;
+    try {
+      const parsed = parseCredentialJson(item);
+      out.parsed.push({ id: `env-${index}`, label, source: { kind: 'env', index }, parsed });
+    } catch (err) {
+      out.errors.push({ source: label, reason: err instanceof Error ? err.message : String(err) });
+    }
+  });
+  return out;
+}
