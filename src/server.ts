@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/config.js';
 import {
   ensureProject,
+  loadApiKeys,
   loadCredentials,
   startBackgroundRefresh,
   watchCredentialFolder,
@@ -19,6 +20,7 @@ import { createApp } from './http/app.js';
 import { CredentialPool } from './pool/pool.js';
 import { systemClock, type Clock } from './pool/types.js';
 import { createCodeAssistClient } from './upstream/code-assist/client.js';
+import { createGeminiApiClient } from './upstream/gemini-api/client.js';
 import type { Logger } from './util/log.js';
 
 export const VERSION = '0.1.0';
@@ -61,10 +63,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onboardPollIntervalMs: options.onboardPollIntervalMs,
   };
   const loaded = await loadCredentials(credOptions);
-  const loadErrors = [...loaded.errors];
+  const apiKeys = await loadApiKeys({
+    envKeys: config.geminiApiKeys,
+    jsonListEntries: loaded.mode === 'env' ? jsonList(config.credentialsJsonList) : [],
+    storagePath: loaded.mode === 'files' ? config.storagePath : undefined,
+    logger,
+  });
+  for (const e of apiKeys.errors) logger.warn(`API key ${e.source} not loaded: ${e.reason}`);
+  if (apiKeys.keys.length) logger.info(`loaded ${apiKeys.keys.length} Gemini API key(s)`);
+  const loadErrors = [...loaded.errors, ...apiKeys.errors];
 
   const pool = new CredentialPool<Member>({ clock, transientMaxMs: config.defaultCooldownMs });
   for (const c of loaded.credentials) pool.upsert(new Member(c));
+  for (const k of apiKeys.keys) pool.upsert(new Member(k));
 
   const upstream = createCodeAssistClient({
     endpoint: config.codeAssistEndpoint,
@@ -73,14 +84,21 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     userAgent: `GeminiCLI-rotor/${VERSION}`,
     now: () => clock.now(),
   });
+  const geminiApi = createGeminiApiClient({
+    baseUrl: config.geminiApiBaseUrl,
+    timeoutMs: config.upstreamTimeoutMs,
+    defaultRateCooldownMs: config.defaultCooldownMs,
+    now: () => clock.now(),
+  });
   const gateway = createGateway({
     pool,
-    upstream,
+    upstreams: { 'code-assist': upstream, 'gemini-api': geminiApi },
     maxAttempts: config.maxAttempts,
     logger,
     ensureProject: (cred) => ensureProject(cred as OAuthCredential, credOptions),
   });
-  const credentials = () => pool.list().map((m) => m.credential as OAuthCredential);
+  // The OAuth credentials (API keys need no refresh and have no files to watch).
+  const credentials = () => pool.list().flatMap((m) => (m.route === 'code-assist' ? [m.credential as OAuthCredential] : []));
   const refresher = startBackgroundRefresh(credentials, { logger, intervalMs: options.refreshIntervalMs });
   const watcher: FolderWatch | undefined =
     loaded.mode === 'files'
@@ -147,6 +165,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       clearInterval(sweeper);
       clearTimeout(timer);
       await upstream.close();
+      await geminiApi.close();
     })());
 
   const rescanCredentials = async () => watcher?.rescan();
@@ -156,4 +175,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 function removeLoadError(errors: Array<{ source: string }>, source: string): void {
   const i = errors.findIndex((e) => e.source === source);
   if (i >= 0) errors.splice(i, 1);
+}
+
+function jsonList(text: string | undefined): unknown[] {
+  try {
+    const v: unknown = JSON.parse(text ?? '[]');
+    return Array.isArray(v) ? v : [];
+  } catch {
+    return []; // already reported by the OAuth loader
+  }
 }

@@ -88,6 +88,10 @@ const envSchema = z.object({
   DEFAULT_COOLDOWN_MS: int('DEFAULT_COOLDOWN_MS', 60_000, 0, 86_400_000),
   MAX_ATTEMPTS: int('MAX_ATTEMPTS', 10, 1, 1000),
   SESSION_SECRET: optionalString,
+  GEMINI_API_KEYS: optionalString,
+  MEDIA_FETCH_ALLOW_PRIVATE: bool('MEDIA_FETCH_ALLOW_PRIVATE', false),
+  MEDIA_FETCH_MAX_BYTES: int('MEDIA_FETCH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  MEDIA_FETCH_TIMEOUT_MS: int('MEDIA_FETCH_TIMEOUT_MS', 15_000, 100, 600_000),
 });
 
 export interface Config {
@@ -114,6 +118,9 @@ export interface Config {
   defaultCooldownMs: number;
   maxAttempts: number;
   sessionSecret: string | undefined;
+  /** Comma-separated Gemini API keys (each its own quota bucket unless a file names its project). */
+  geminiApiKeys: string | undefined;
+  mediaFetch: { allowPrivateNetworks: boolean; maxBytes: number; timeoutMs: number };
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -166,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       defaultCooldownMs: e.DEFAULT_COOLDOWN_MS,
       maxAttempts: e.MAX_ATTEMPTS,
       sessionSecret: e.SESSION_SECRET,
+      geminiApiKeys: e.GEMINI_API_KEYS,
+      mediaFetch: { allowPrivateNetworks: e.MEDIA_FETCH_ALLOW_PRIVATE, maxBytes: e.MEDIA_FETCH_MAX_BYTES, timeoutMs: e.MEDIA_FETCH_TIMEOUT_MS },
     },
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../util/log.js';
 import { fingerprint } from '../util/secrets.js';
 import { parseCredentialJson, type ParsedCredential } from './format.js';
 import { createOAuthCredential, type OAuthCredential } from './oauth-credential.js';
+import { isApiKeyEntry } from './api-key.js';
 
 export interface CredentialsOptions {
   /** PERSISTENT_STORAGE_PATH; created (0700) if missing. */
@@ -137,6 +138,7 @@ function parseEnvList(text: string): Entries {
   }
   list.forEach((item: unknown, index) => {
     const label = `CREDENTIALS_JSON_LIST[${index}]`;
+    if (isApiKeyEntry(item)) return; // API keys are loaded by api-key.ts
     try {
       const parsed = parseCredentialJson(item);
       out.parsed.push({ id: `env-${index}`, label, source: { kind: 'env', index }, parsed });

@@ -3,7 +3,7 @@
  * upstream call, fail over. Routes talk to this; it knows no HTTP and no client dialect.
  */
 import type { GeminiCountTokensResponse, GeminiRequest, GeminiResponse } from '../types/gemini.js';
-import type { OpenedStream, UpstreamClient } from '../upstream/types.js';
+import type { GeminiEmbedRequest, GeminiEmbedResponse, OpenedStream, UpstreamClient } from '../upstream/types.js';
 import { tokenError, UpstreamError } from '../upstream/errors.js';
 import type { CredentialPool } from '../pool/pool.js';
 import { runWithFailover } from '../pool/failover.js';
@@ -39,8 +39,14 @@ export class Member implements PoolMember {
   get disabledReason() {
     return this.credential.disabledReason;
   }
-  /** Code Assist quotas are per user, so the bucket follows the account (upstream-protocols.md §1.9). */
+  /**
+   * Code Assist quotas are per user, so the bucket follows the account (upstream-protocols.md §1.9);
+   * Gemini API quotas are per Cloud project, so keys of one project share a bucket (§2.5).
+   */
   get quotaKey() {
+    if (this.credential.route === 'gemini-api') {
+      return this.credential.projectId ? `project:${this.credential.projectId}` : `key:${this.credential.id}`;
+    }
     return `user:${this.credential.email ?? this.credential.id}`;
   }
   getAccessToken() {
@@ -48,9 +54,11 @@ export class Member implements PoolMember {
   }
 }
 
+export type Route = 'code-assist' | 'gemini-api';
+
 export interface GatewayOptions {
   pool: CredentialPool<Member>;
-  upstream: UpstreamClient;
+  upstreams: Record<Route, UpstreamClient>;
   maxAttempts: number;
   logger: Logger;
   /** Finds or onboards the Code Assist project of a credential that has none; throws on failure. */
@@ -62,14 +70,19 @@ export interface Gateway {
   generate(model: string, request: GeminiRequest, signal: AbortSignal): Promise<{ response: GeminiResponse; member: Member }>;
   stream(model: string, request: GeminiRequest, signal: AbortSignal): Promise<{ stream: OpenedStream; member: Member }>;
   countTokens(model: string, request: GeminiRequest, signal: AbortSignal): Promise<GeminiCountTokensResponse>;
+  /** Embeddings: only routes that can embed (the Gemini API; Code Assist cannot). */
+  embed(model: string, request: GeminiEmbedRequest, signal: AbortSignal): Promise<GeminiEmbedResponse>;
 }
 
+const canEmbed = (m: Member) => m.route === 'gemini-api';
+
 export function createGateway(options: GatewayOptions): Gateway {
-  const { pool, upstream, logger } = options;
+  const { pool, logger } = options;
+  const upstreamOf = (m: Member): UpstreamClient => options.upstreams[(m.route as Route)] ?? options.upstreams['code-assist'];
 
   const hooks = {
     async prepare(member: Member, signal: AbortSignal) {
-      if (member.projectId) return;
+      if (member.projectId || member.route !== 'code-assist') return;
       try {
         await options.ensureProject(member.credential, signal);
       } catch (err) {
@@ -88,17 +101,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   };
 
-  const run = <T>(model: string, signal: AbortSignal, attempt: (m: Member) => Promise<T>) =>
-    runWithFailover(pool, { model, signal, maxAttempts: options.maxAttempts, hooks }, attempt);
+  const run = <T>(model: string, signal: AbortSignal, attempt: (m: Member) => Promise<T>, accept?: (m: Member) => boolean) =>
+    runWithFailover(pool, { model, signal, maxAttempts: options.maxAttempts, hooks, accept }, attempt);
 
   return {
     pool,
     async generate(model, request, signal) {
-      const { value, member } = await run(model, signal, (m) => upstream.generate(m, { model, request, signal }));
+      const { value, member } = await run(model, signal, (m) => upstreamOf(m).generate(m, { model, request, signal }));
       return { response: value, member };
     },
     async stream(model, request, signal) {
-      const { value, member } = await run(model, signal, (m) => upstream.stream(m, { model, request, signal }));
+      const { value, member } = await run(model, signal, (m) => upstreamOf(m).stream(m, { model, request, signal }));
       // A failure after the first event cannot fail over, but the pool still learns from it.
       const rest = value.rest;
       const watched: AsyncIterator<GeminiResponse> = {
@@ -115,7 +128,21 @@ export function createGateway(options: GatewayOptions): Gateway {
       return { stream: { ...value, rest: watched }, member };
     },
     async countTokens(model, request, signal) {
-      const { value } = await run(model, signal, (m) => upstream.countTokens(m, { model, request, signal }));
+      const { value } = await run(model, signal, (m) => upstreamOf(m).countTokens(m, { model, request, signal }));
+      return value;
+    },
+    async embed(model, request, signal) {
+      if (!pool.list().some(canEmbed)) {
+        throw new UpstreamError(
+          'embeddings need a Gemini API key (Code Assist accounts cannot embed): add one with GEMINI_API_KEYS, an api_key*.json file or a CREDENTIALS_JSON_LIST entry {"api_key": "..."}',
+          400,
+          'request',
+          'invalid',
+          undefined,
+          undefined,
+        );
+      }
+      const { value } = await run(model, signal, (m) => upstreamOf(m).embed(m, { model, request, signal }), canEmbed);
       return value;
     },
   };

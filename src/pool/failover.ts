@@ -37,6 +37,10 @@ export interface FailoverOptions<M extends PoolMember> {
   signal: AbortSignal;
   maxAttempts: number;
   hooks?: FailoverHooks<M>;
+  /** Only members this accepts may serve (e.g. routes that can embed). */
+  accept?: (member: M) => boolean;
+  /** What to say when no member is accepted at all. */
+  emptyMessage?: string;
 }
 
 export async function runWithFailover<M extends PoolMember, T>(
@@ -48,7 +52,7 @@ export async function runWithFailover<M extends PoolMember, T>(
   let lastError: UpstreamError | undefined;
   for (let n = 0; n < options.maxAttempts; n++) {
     if (options.signal.aborted) throw new ClientAbortError();
-    const pick = pool.pick(options.model, tried);
+    const pick = pool.pick(options.model, tried, options.accept);
     if (!pick.ok) {
       if (pick.reason === 'tried') break; // every usable credential was tried in this request
       if (pick.reason === 'cooling') {
@@ -59,7 +63,7 @@ export async function runWithFailover<M extends PoolMember, T>(
           lastError,
         );
       }
-      throw noneUsable(pick.reason, lastError);
+      throw noneUsable(pick.reason, lastError, options.emptyMessage);
     }
     const member = pick.member;
     tried.add(member.id);
@@ -98,9 +102,10 @@ async function runWithOneRefresh<M extends PoolMember, T>(
   }
 }
 
-function noneUsable(reason: 'empty' | 'disabled', lastError: UpstreamError | undefined): NoCredentialError {
+function noneUsable(reason: 'empty' | 'disabled', lastError: UpstreamError | undefined, emptyMessage?: string): NoCredentialError {
   if (reason === 'empty') {
     return new NoCredentialError(
+      emptyMessage ??
       'no credentials are configured: add Google accounts with `rotor --gen-creds` (or put oauth_creds_*.json files in PERSISTENT_STORAGE_PATH, or set CREDENTIALS_JSON_LIST), then retry',
       503,
       undefined,

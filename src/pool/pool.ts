@@ -78,7 +78,7 @@ export class CredentialPool<M extends PoolMember> {
   }
 
   /** The next usable member for the model, skipping those in `exclude`. */
-  pick(model: string, exclude?: ReadonlySet<string>): PickResult<M> {
+  pick(model: string, exclude?: ReadonlySet<string>, accept?: (m: M) => boolean): PickResult<M> {
     const n = this.members.length;
     if (n === 0) return { ok: false, reason: 'empty' };
     const now = this.options.clock.now();
@@ -89,6 +89,7 @@ export class CredentialPool<M extends PoolMember> {
     for (let i = 0; i < n; i++) {
       const idx = (start + i) % n;
       const m = this.members[idx]!;
+      if (accept && !accept(m)) continue;
       if (this.disabledReason(m) !== undefined) continue;
       anyNotDisabled = true;
       // Cooldowns are read before the exclusion so the earliest free time covers every member.
@@ -104,7 +105,7 @@ export class CredentialPool<M extends PoolMember> {
       this.selector.chosen(idx, n);
       return { ok: true, member: m };
     }
-    if (!anyNotDisabled) return { ok: false, reason: 'disabled' };
+    if (!anyNotDisabled) return { ok: false, reason: accept && !this.members.some(accept) ? 'empty' : 'disabled' };
     if (!anyCooling) return { ok: false, reason: 'tried' };
     return { ok: false, reason: 'cooling', retryAfterMs: Number.isFinite(earliest) ? Math.max(0, earliest - now) : undefined };
   }

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './harness.js';
 
+async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+}
+
 describe('client abort', () => {
   let stack: Stack;
   beforeAll(async () => {
@@ -15,14 +20,15 @@ describe('client abort', () => {
       { signal: controller.signal },
     );
     let got = 0;
-    await expect(
-      (async () => {
-        for await (const _ of stream) {
-          if (++got === 2) controller.abort();
-        }
-      })(),
-    ).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 300));
+    try {
+      for await (const _ of stream) {
+        if (++got === 2) controller.abort();
+      }
+    } catch {
+      /* the SDK may end the iteration quietly or throw an abort error: either is fine */
+    }
+    expect(got).toBeLessThan(20);
+    await waitFor(() => stack.sim.aborted() === 1);
     expect(stack.sim.aborted()).toBe(1);
     expect(stack.rotor.gateway.pool.status().summary.available).toBe(1);
     // Still serves afterwards.
@@ -40,7 +46,7 @@ describe('client abort', () => {
     );
     setTimeout(() => controller.abort(), 200);
     await expect(p).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => stack.sim.aborted() === before + 1);
     expect(stack.sim.aborted()).toBe(before + 1);
   });
 });
