@@ -1,0 +1,87 @@
+/**
+ * Runs a simulator in its own process, for benchmarks and manual checks:
+ *   node dist/simulator/cli.js --port 8001 --accounts 3 --latency-ms 20 --stream-events 20 --stream-interval-ms 5
+ * Prints one JSON line on stdout ({url, tokenUrl, ..., accounts:[{email, refreshToken, projectId}]}) and runs
+ * until SIGINT / SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { startSimulator } from './server.js';
+import { createAccount } from './state.js';
+import type { SimAccountInput } from './types.js';
+
+const USAGE = `usage: simulator [--host 127.0.0.1] [--port 0] [--accounts 3] [--latency-ms 0] [--stream-events 3]
+                 [--stream-interval-ms 0] [--rpm N] [--rpd N] [--rate-window-ms 60000] [--token-ttl-sec 3599]`;
+
+function num(values: Record<string, string | boolean | undefined>, key: string): number | undefined {
+  const raw = values[key];
+  if (raw === undefined || typeof raw === 'boolean') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new Error(`--${key} must be a number, got ${raw}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const option = { type: 'string' } as const;
+  const { values } = parseArgs({
+    options: {
+      host: option,
+      port: option,
+      accounts: option,
+      'latency-ms': option,
+      'stream-events': option,
+      'stream-interval-ms': option,
+      rpm: option,
+      rpd: option,
+      'rate-window-ms': option,
+      'token-ttl-sec': option,
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const rpm = num(values, 'rpm');
+  const rpd = num(values, 'rpd');
+  const accounts: SimAccountInput[] = Array.from({ length: num(values, 'accounts') ?? 3 }, (_, i) => ({
+    email: `sim-user-${i + 1}@example.com`,
+    ...(rpm !== undefined ? { rpm } : {}),
+    ...(rpd !== undefined ? { rpd } : {}),
+  }));
+  const port = num(values, 'port');
+  const latencyMs = num(values, 'latency-ms');
+  const streamEvents = num(values, 'stream-events');
+  const streamIntervalMs = num(values, 'stream-interval-ms');
+  const rateWindowMs = num(values, 'rate-window-ms');
+  const accessTokenTtlSec = num(values, 'token-ttl-sec');
+  const sim = await startSimulator({
+    accounts,
+    ...(values.host !== undefined ? { host: values.host } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(latencyMs !== undefined ? { latencyMs } : {}),
+    ...(streamEvents !== undefined ? { streamEvents } : {}),
+    ...(streamIntervalMs !== undefined ? { streamIntervalMs } : {}),
+    ...(rateWindowMs !== undefined ? { rateWindowMs } : {}),
+    ...(accessTokenTtlSec !== undefined ? { accessTokenTtlSec } : {}),
+  });
+  process.stdout.write(
+    `${JSON.stringify({
+      url: sim.url,
+      codeAssistEndpoint: sim.codeAssistEndpoint,
+      tokenUrl: sim.tokenUrl,
+      authUrl: sim.authUrl,
+      userinfoUrl: sim.userinfoUrl,
+      accounts: accounts.map(createAccount).map((a) => ({ email: a.email, refreshToken: a.refreshToken, projectId: a.projectId })),
+    })}\n`,
+  );
+  const stop = (): void => {
+    void sim.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`simulator: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,111 @@
+/**
+ * The /__sim control surface, for driving a simulator in another process (benchmarks, demo):
+ *   POST /__sim/faults (SimFaultRule)   DELETE /__sim/faults   GET /__sim/faults
+ *   POST /__sim/accounts (SimAccountInput, upsert)             GET /__sim/accounts
+ *   GET /__sim/counts   GET /__sim/calls?method=&email=   POST /__sim/reset-stats
+ *   GET /__sim/validate?email=  (the validationUrl of VALIDATION_REQUIRED: completes verification)
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { SimContext } from './context.js';
+import { escapeHtml, parseJsonBody, readBody, sendHtml, sendJson } from './http-io.js';
+import type { SimAccountInput, SimFaultRule } from './types.js';
+
+const faultSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('status'), status: z.number().int().min(100).max(599), body: z.unknown().optional() }),
+  z.strictObject({ type: z.literal('rate-limit'), retryDelayMs: z.number().nonnegative().optional() }),
+  z.strictObject({ type: z.literal('quota-exhausted'), resetInMs: z.number().nonnegative().optional() }),
+  z.strictObject({ type: z.literal('capacity'), status: z.union([z.literal(429), z.literal(503)]).optional() }),
+  z.strictObject({ type: z.literal('unauthenticated') }),
+  z.strictObject({ type: z.literal('reset') }),
+  z.strictObject({ type: z.literal('cut-stream'), afterEvents: z.number().int().nonnegative() }),
+  z.strictObject({ type: z.literal('stall'), ms: z.number().nonnegative() }),
+]);
+
+export const faultRuleSchema = z.strictObject({
+  fault: faultSchema,
+  email: z.string().optional(),
+  model: z.string().optional(),
+  method: z
+    .enum(['generateContent', 'streamGenerateContent', 'countTokens', 'loadCodeAssist', 'onboardUser', 'token', 'userinfo'])
+    .optional(),
+  times: z.number().int().positive().optional(),
+});
+
+export const accountSchema = z.strictObject({
+  email: z.string().min(3).includes('@'),
+  refreshToken: z.string().min(1).optional(),
+  projectId: z.string().min(1).optional(),
+  onboarded: z.boolean().optional(),
+  tier: z.enum(['free-tier', 'standard-tier', 'legacy-tier']).optional(),
+  scenario: z.enum(['ok', 'needs-project', 'validation-required', 'ineligible']).optional(),
+  revoked: z.boolean().optional(),
+  noRefreshToken: z.boolean().optional(),
+  rpm: z.number().int().nonnegative().optional(),
+  rpd: z.number().int().nonnegative().optional(),
+});
+
+const AVATAR =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="32" fill="#1a73e8"/></svg>';
+
+export async function handleControl(
+  ctx: SimContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams,
+): Promise<void> {
+  const text = await readBody(req);
+  const route = `${req.method ?? 'GET'} ${path}`;
+  const json = (): unknown => {
+    const parsed = parseJsonBody(text);
+    return parsed.ok ? parsed.value : undefined;
+  };
+  switch (route) {
+    case 'POST /__sim/faults': {
+      const rule = faultRuleSchema.safeParse(json());
+      if (!rule.success) return sendJson(res, 400, { error: 'invalid fault rule', issues: rule.error.issues });
+      ctx.faults.add(rule.data as SimFaultRule);
+      return sendJson(res, 200, { ok: true, faults: ctx.faults.list() });
+    }
+    case 'DELETE /__sim/faults':
+      ctx.faults.clear();
+      return sendJson(res, 200, { ok: true });
+    case 'GET /__sim/faults':
+      return sendJson(res, 200, { faults: ctx.faults.list() });
+    case 'POST /__sim/accounts': {
+      const account = accountSchema.safeParse(json());
+      if (!account.success) return sendJson(res, 400, { error: 'invalid account', issues: account.error.issues });
+      const saved = ctx.state.upsertAccount(account.data as SimAccountInput);
+      return sendJson(res, 200, { ok: true, email: saved.email, refreshToken: saved.refreshToken, projectId: saved.projectId });
+    }
+    case 'GET /__sim/accounts':
+      return sendJson(res, 200, {
+        accounts: [...ctx.state.accounts.values()].map((a) => ({
+          ...a,
+          extraProjects: [...a.extraProjects],
+        })),
+      });
+    case 'GET /__sim/counts':
+      return sendJson(res, 200, ctx.state.counts());
+    case 'GET /__sim/calls': {
+      const method = query.get('method') ?? undefined;
+      const email = query.get('email') ?? undefined;
+      return sendJson(res, 200, { calls: ctx.state.calls({ ...(method ? { method } : {}), ...(email ? { email } : {}) }) });
+    }
+    case 'POST /__sim/reset-stats':
+      ctx.state.resetStats();
+      return sendJson(res, 200, { ok: true });
+    case 'GET /__sim/validate': {
+      const account = ctx.state.accounts.get(query.get('email') ?? '');
+      if (!account) return sendHtml(res, 404, '<!doctype html><p>Unknown account.</p>');
+      if (account.scenario === 'validation-required') account.scenario = 'ok';
+      return sendHtml(res, 200, `<!doctype html><p>Account ${escapeHtml(account.email)} verified. You can close this page.</p>`);
+    }
+    case 'GET /__sim/avatar.svg':
+      res.writeHead(200, { 'content-type': 'image/svg+xml', 'content-length': Buffer.byteLength(AVATAR) });
+      return void res.end(AVATAR);
+    default:
+      return sendJson(res, 404, { error: `unknown control route ${route}` });
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Public types of the Google simulator: a local fake of Google's OAuth, userinfo and Code Assist endpoints.
+ * The simulator is "Google, not Rotor": nothing here is imported from, or shared with, the rest of src/.
+ */
+
+/** One Google account the simulator knows. Only `email` is required; the rest has realistic defaults. */
+export interface SimAccountInput {
+  email: string;
+  /** Default: `1//sim-refresh-<email>`. */
+  refreshToken?: string;
+  /** The Code Assist project (cloudaicompanionProject). Default: `sim-project-<local part>`. */
+  projectId?: string;
+  /** Default true. false: loadCodeAssist offers tiers but no currentTier, and onboardUser runs an LRO. */
+  onboarded?: boolean;
+  /** Default 'free-tier'. */
+  tier?: 'free-tier' | 'standard-tier' | 'legacy-tier';
+  /** loadCodeAssist scenarios (upstream-protocols §1.6 / §5). Default 'ok'. */
+  scenario?: 'ok' | 'needs-project' | 'validation-required' | 'ineligible';
+  /** refresh_token grant answers 400 invalid_grant. */
+  revoked?: boolean;
+  /** authorization_code grant returns no refresh_token. */
+  noRefreshToken?: boolean;
+  /** Per-model requests per window (`rateWindowMs`). Default unlimited. */
+  rpm?: number;
+  /** Per-model requests per UTC day. Default unlimited. */
+  rpd?: number;
+}
+
+export type SimFault =
+  | { type: 'status'; status: number; body?: unknown }
+  | { type: 'rate-limit'; retryDelayMs?: number }
+  | { type: 'quota-exhausted'; resetInMs?: number }
+  | { type: 'capacity'; status?: 429 | 503 }
+  | { type: 'unauthenticated' }
+  | { type: 'reset' }
+  | { type: 'cut-stream'; afterEvents: number }
+  | { type: 'stall'; ms: number };
+
+export type SimMethod =
+  | 'generateContent'
+  | 'streamGenerateContent'
+  | 'countTokens'
+  | 'loadCodeAssist'
+  | 'onboardUser'
+  | 'token'
+  | 'userinfo';
+
+/** A fault and the requests it hits. Rules apply in the order injected. */
+export interface SimFaultRule {
+  fault: SimFault;
+  /** Only requests authenticated as this account. */
+  email?: string;
+  model?: string;
+  method?: SimMethod;
+  /** How many matching requests it hits; default unlimited until cleared. */
+  times?: number;
+}
+
+export interface SimulatorOptions {
+  accounts?: SimAccountInput[];
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (a free port). */
+  port?: number;
+  /** Delay before response headers on model calls. Default 0. */
+  latencyMs?: number;
+  /** Number of SSE events a streamed reply is split into. Default 3, at least 2. */
+  streamEvents?: number;
+  /** Delay between stream events. Default 0. */
+  streamIntervalMs?: number;
+  /** Default 3599. */
+  accessTokenTtlSec?: number;
+  /** Length of the "minute" for rpm quotas. Default 60000. */
+  rateWindowMs?: number;
+  /** Known model ids. Default: DEFAULT_SIM_MODELS. */
+  models?: string[];
+  /** Clock used for token expiry, codes and quotas. Default Date.now. */
+  now?: () => number;
+}
+
+/** One logged request. */
+export interface SimCall {
+  method: string;
+  email?: string;
+  model?: string;
+  project?: string;
+  body: unknown;
+  at: number;
+}
+
+export interface Simulator {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  /** Equals `url`: clients append `/v1internal:<method>` like CODE_ASSIST_ENDPOINT. */
+  readonly codeAssistEndpoint: string;
+  readonly tokenUrl: string;
+  readonly authUrl: string;
+  readonly userinfoUrl: string;
+  /** Adds an account, or updates it when the email is already known. */
+  addAccount(a: SimAccountInput): void;
+  /** Throws for an unknown email. */
+  updateAccount(email: string, patch: Partial<SimAccountInput>): void;
+  injectFault(rule: SimFaultRule): void;
+  clearFaults(): void;
+  /** The request log (the last 5000). */
+  calls(filter?: { method?: string; email?: string }): SimCall[];
+  /** email -> method -> count. Requests with no known account are under '(none)'. */
+  counts(): Record<string, Record<string, number>>;
+  /** Clears calls, counts and aborted. */
+  resetStats(): void;
+  /** How many requests the client abandoned before the reply was complete (reset / cut faults excluded). */
+  aborted(): number;
+  /** Access tokens issued to that account, oldest first. */
+  issuedTokens(email: string): string[];
+  close(): Promise<void>;
+}
+
+export const DEFAULT_SIM_MODELS: readonly string[] = [
+  'gemini-2.5-pro',
+  'gemini-2.5-flash',
+  'gemini-2.5-flash-lite',
+  'gemini-3-pro-preview',
+  'gemini-3-flash-preview',
+  'gemini-3.1-pro-preview',
+];
