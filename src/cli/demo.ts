@@ -3,7 +3,7 @@
  * accounts, writes their credential files to a temporary folder, starts Rotor against it and prints how to
  * call it.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -72,6 +72,7 @@ export async function runDemo(env: NodeJS.ProcessEnv, logger: Logger): Promise<v
   const stop = async () => {
     await server.close(5_000);
     await sim.close();
+    await rm(dir, { recursive: true, force: true });
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());
