@@ -9,6 +9,7 @@ import type { Gateway } from '../../gateway/gateway.js';
 import { normaliseModelId, toGeminiModel } from '../../gateway/models.js';
 import { formatZodIssues } from '../../translate/zod-message.js';
 import type { GeminiRequest } from '../../types/gemini.js';
+import type { GeminiEmbedRequest } from '../../upstream/types.js';
 import { openSse } from '../../sse/write.js';
 import { ApiError, streamErrorPayload } from '../errors.js';
 import { clientAbortSignal } from '../middleware/abort.js';
@@ -28,6 +29,14 @@ const generateSchema = z.looseObject({
   generation_config: z.looseObject({}).optional(),
   safetySettings: z.array(z.looseObject({})).optional(),
 });
+const embedRequestSchema = z.looseObject({
+  model: z.string().optional(),
+  content: z.looseObject({ parts: z.array(z.looseObject({ text: z.string() })).min(1, 'must contain at least one text part') }),
+  taskType: z.string().optional(),
+  title: z.string().optional(),
+  outputDimensionality: z.number().int().positive().optional(),
+});
+const batchEmbedSchema = z.looseObject({ requests: z.array(embedRequestSchema).min(1, 'must contain at least one request') });
 const countSchema = z.union([
   z.looseObject({ contents: z.array(contentSchema).min(1) }),
   z.looseObject({ generateContentRequest: generateSchema }),
@@ -89,7 +98,15 @@ export function geminiRoutes(deps: { gateway: Gateway; models: string[]; logger:
       res.json(result);
       return;
     }
-    throw new ApiError(404, `unknown method "${method}": expected generateContent, streamGenerateContent or countTokens`);
+    if (method === 'embedContent' || method === 'batchEmbedContents') {
+      const requests =
+        method === 'embedContent' ? [parseBody(embedRequestSchema, req.body)] : parseBody(batchEmbedSchema, req.body).requests;
+      const batch = { requests: requests.map((r) => ({ ...r, model: `models/${model}` })) } as GeminiEmbedRequest;
+      const result = await gateway.embed(model, batch, signal);
+      res.json(method === 'embedContent' ? { embedding: result.embeddings[0] } : result);
+      return;
+    }
+    throw new ApiError(404, `unknown method "${method}": expected generateContent, streamGenerateContent, countTokens, embedContent or batchEmbedContents`);
   });
 
   return router;
