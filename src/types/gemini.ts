@@ -125,9 +125,13 @@ export type GeminiFinishReason =
 
 export interface GeminiGroundingMetadata {
   webSearchQueries?: string[];
-  groundingChunks?: Array<{ web?: { uri?: string; title?: string } }>;
+  groundingChunks?: Array<{
+    web?: { uri?: string; title?: string };
+    retrievedContext?: { uri?: string; title?: string; text?: string };
+  }>;
   groundingSupports?: Array<{
-    segment?: { startIndex?: number; endIndex?: number; text?: string };
+    /** Offsets are UTF-8 byte offsets into the answer text. */
+    segment?: { partIndex?: number; startIndex?: number; endIndex?: number; text?: string };
     groundingChunkIndices?: number[];
     confidenceScores?: number[];
   }>;
@@ -142,7 +146,20 @@ export interface GeminiCandidate {
   safetyRatings?: unknown[];
   groundingMetadata?: GeminiGroundingMetadata;
   avgLogprobs?: number;
-  logprobsResult?: unknown;
+  logprobsResult?: GeminiLogprobsResult;
+}
+
+export interface GeminiLogprobsCandidate {
+  token?: string;
+  tokenId?: number;
+  logProbability?: number;
+}
+
+/** Token log probabilities (`generationConfig.responseLogprobs`); both lists are aligned by decoding step. */
+export interface GeminiLogprobsResult {
+  topCandidates?: Array<{ candidates?: GeminiLogprobsCandidate[] }>;
+  chosenCandidates?: GeminiLogprobsCandidate[];
+  logProbabilitySum?: number;
 }
 
 export interface GeminiModalityTokenCount {
@@ -183,4 +200,28 @@ export interface GoogleRpcStatus {
   message: string;
   status: string;
   details?: Array<Record<string, unknown> & { '@type': string }>;
+}
+
+/** One item of `:batchEmbedContents` (also the body of `:embedContent`). */
+export interface GeminiEmbedContentRequest {
+  /** `models/<id>`; in a batch it must name the model of the URL. */
+  model?: string;
+  content: GeminiContent;
+  taskType?: string;
+  title?: string;
+  outputDimensionality?: number;
+}
+
+export interface GeminiBatchEmbedContentsRequest {
+  requests: GeminiEmbedContentRequest[];
+}
+
+export interface GeminiContentEmbedding {
+  values?: number[];
+}
+
+export interface GeminiBatchEmbedContentsResponse {
+  embeddings?: GeminiContentEmbedding[];
+  /** Not sent by every backend; read when present. */
+  usageMetadata?: { promptTokenCount?: number; totalTokenCount?: number };
 }

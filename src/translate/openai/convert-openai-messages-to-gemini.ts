@@ -1,32 +1,45 @@
-import type { GeminiBlob, GeminiContent, GeminiPart } from '../../types/gemini.js';
+import type { GeminiContent, GeminiPart } from '../../types/gemini.js';
 import { TranslationError } from '../translation-error.js';
-import { parseBase64DataUri } from './parse-data-uri.js';
+import { convertMediaPart, type MediaResolver } from './media.js';
 import type { OpenAIChatMessage, OpenAIContentPart, OpenAIToolCall } from './request-schema.js';
+import { BYPASS_THOUGHT_SIGNATURE, decodeToolCallIdSignature } from './thought-signature.js';
+
+export { BYPASS_THOUGHT_SIGNATURE } from './thought-signature.js';
 
 export interface GeminiConversation {
   contents: GeminiContent[];
   systemInstruction?: GeminiContent;
 }
 
-/**
- * Google's documented placeholder for a function call whose real thought signature is unknown
- * (ai.google.dev/gemini-api/docs/thought-signatures); Gemini 3 rejects a current-turn call without one.
- */
-export const BYPASS_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
+export interface ConvertMessagesOptions {
+  /** Client function name → the name declared to Gemini (defaults to the name itself). */
+  toGeminiName?: (clientName: string) => string;
+  /** Server-side signature cache, keyed by tool-call id (see thought-signature.ts). */
+  lookupSignature?: (callId: string) => string | undefined;
+  /** Pre-fetched bytes for http(s) image URLs (see media.ts). */
+  resolveMedia?: MediaResolver;
+}
 
 type MessageContent = string | null | undefined | OpenAIContentPart[];
 
 /**
- * OpenAI `messages` → Gemini `contents` + `systemInstruction` (upstream-protocols §3.1–3.4).
+ * OpenAI `messages` → Gemini `contents` + `systemInstruction` (upstream-protocols §3.1–3.4, §3.12).
  * - system and developer messages, wherever they stand, become `systemInstruction` parts in order;
- * - user → `user`, assistant → `model`, tool/function results → `user` with `functionResponse` parts;
+ * - user → `user` (text, images, audio, files), assistant → `model`, tool/function results → `user` with
+ *   `functionResponse` parts;
  * - messages with nothing to send (empty text) are skipped, then neighbours of the same role are merged,
  *   because Gemini wants alternating roles and all results of one call turn in one content;
- * - a trailing assistant message is kept as it is: a prefill the model continues from. Rotor does not
- *   strip it (as CLIProxyAPI does) so the client's intent reaches the model.
+ * - the first function call of every assistant message carries a thought signature: the one embedded in
+ *   its id, else `extra_content.google.thought_signature`, else the cache, else Google's bypass value;
+ *   later calls of the message keep a signature only if the client sent one back;
+ * - a trailing assistant message is kept as it is: a prefill the model continues from;
  * - `name` on user/assistant messages has no Gemini equivalent and is dropped.
  */
-export function convertOpenAIMessagesToGemini(messages: readonly OpenAIChatMessage[]): GeminiConversation {
+export function convertOpenAIMessagesToGemini(
+  messages: readonly OpenAIChatMessage[],
+  options: ConvertMessagesOptions = {},
+): GeminiConversation {
+  const geminiName = options.toGeminiName ?? ((name: string) => name);
   const systemParts: GeminiPart[] = [];
   const contents: GeminiContent[] = [];
   const callNames = new Map<string, string>();
@@ -39,11 +52,13 @@ export function convertOpenAIMessagesToGemini(messages: readonly OpenAIChatMessa
         systemParts.push(...textParts(message.content, at, `${message.role} messages`));
         return;
       case 'user':
-        push(contents, 'user', userParts(message.content, at));
+        push(contents, 'user', userParts(message.content, at, options.resolveMedia));
         return;
       case 'assistant': {
         const parts = textParts(message.content, at, 'assistant messages');
-        parts.push(...toolCallParts(message.tool_calls ?? [], at, callNames));
+        const calls = message.tool_calls ?? [];
+        calls.forEach((call) => callNames.set(call.id, geminiName(call.function.name)));
+        parts.push(...toolCallParts(calls, at, geminiName, options.lookupSignature));
         push(contents, 'model', parts);
         return;
       }
@@ -59,7 +74,7 @@ export function convertOpenAIMessagesToGemini(messages: readonly OpenAIChatMessa
         return;
       }
       case 'function':
-        push(contents, 'user', [functionResponsePart(message.name, message.content, at)]);
+        push(contents, 'user', [functionResponsePart(geminiName(message.name), message.content, at)]);
         return;
     }
   });
@@ -91,7 +106,7 @@ function textParts(content: MessageContent, at: string, who: string): GeminiPart
   });
 }
 
-function userParts(content: MessageContent, at: string): GeminiPart[] {
+function userParts(content: MessageContent, at: string, resolveMedia: MediaResolver | undefined): GeminiPart[] {
   if (content === null || content === undefined || typeof content === 'string') {
     return textParts(content, at, 'user messages');
   }
@@ -100,54 +115,64 @@ function userParts(content: MessageContent, at: string): GeminiPart[] {
     switch (part.type) {
       case 'text':
         return part.text === '' ? [] : [{ text: part.text }];
-      case 'image_url':
-        return [{ inlineData: imageBlob(part.image_url.url, `${field}.image_url.url`) }];
-      case 'input_audio':
-      case 'file':
-        throw new TranslationError(`${field}.type`, `content part type "${part.type}" is not supported yet`);
       case 'refusal':
         throw new TranslationError(`${field}.type`, 'user messages may not contain refusal parts');
+      default:
+        return [convertMediaPart(part, field, resolveMedia)];
     }
   });
 }
 
-function imageBlob(url: string, field: string): GeminiBlob {
-  if (/^https?:\/\//i.test(url)) {
-    throw new TranslationError(field, 'remote image URLs are not supported yet; send the image inline as a data: URI');
-  }
-  return parseBase64DataUri(url, field);
-}
-
-function toolCallParts(calls: readonly OpenAIToolCall[], at: string, callNames: Map<string, string>): GeminiPart[] {
+function toolCallParts(
+  calls: readonly OpenAIToolCall[],
+  at: string,
+  geminiName: (name: string) => string,
+  lookupSignature: ((callId: string) => string | undefined) | undefined,
+): GeminiPart[] {
   return calls.map((call, k): GeminiPart => {
-    callNames.set(call.id, call.function.name);
     const part: GeminiPart = {
-      functionCall: { name: call.function.name, args: parseArguments(call.function.arguments, `${at}.tool_calls[${k}].function.arguments`) },
+      functionCall: {
+        name: geminiName(call.function.name),
+        args: parseArguments(call.function.arguments, `${at}.tool_calls[${k}].function.arguments`),
+      },
     };
-    // Only the first call of a turn carries a signature (thought-signatures rules, §3.12).
-    if (k === 0) part.thoughtSignature = BYPASS_THOUGHT_SIGNATURE;
+    const sent = decodeToolCallIdSignature(call.id) ?? call.extra_content?.google?.thought_signature ?? undefined;
+    // Gemini signs the first call of a step and validates that one (thought-signatures rules, §3.12).
+    const signature = k === 0 ? (sent ?? lookupSignature?.(call.id) ?? BYPASS_THOUGHT_SIGNATURE) : sent;
+    if (signature !== undefined && signature !== '') part.thoughtSignature = signature;
     return part;
   });
 }
 
 function parseArguments(json: string, field: string): Record<string, unknown> {
   if (json.trim() === '') return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    throw new TranslationError(field, 'must be a JSON object encoded as a string');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TranslationError(field, 'must be a JSON object encoded as a string');
-  }
-  return value as Record<string, unknown>;
+  const value = parseJson(json);
+  if (!isPlainObject(value)) throw new TranslationError(field, 'must be a JSON object encoded as a string');
+  return value;
 }
 
+/**
+ * A tool result → `functionResponse`. Gemini wants an object: a result that is a JSON object is sent as
+ * that object (the model then sees its fields); anything else is wrapped as `{output: text}`, "output"
+ * being the key Gemini's docs name for a function's result.
+ */
 function functionResponsePart(name: string, content: MessageContent, at: string): GeminiPart {
   const output = textParts(content, at, 'tool messages')
     .map((p) => p.text ?? '')
     .join('');
-  // Gemini wants an object; "output" is the key its docs name for a function's result.
-  return { functionResponse: { name, response: { output } } };
+  const parsed = output.trimStart().startsWith('{') ? parseJson(output) : undefined;
+  const response = isPlainObject(parsed) ? parsed : { output };
+  return { functionResponse: { name, response } };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

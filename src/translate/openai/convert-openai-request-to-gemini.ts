@@ -1,37 +1,78 @@
 import type { GeminiGenerationConfig, GeminiRequest } from '../../types/gemini.js';
 import { TranslationError } from '../translation-error.js';
 import { convertOpenAIMessagesToGemini } from './convert-openai-messages-to-gemini.js';
+import { convertOpenAIToolsToGemini } from './convert-openai-tools-to-gemini.js';
+import type { MediaResolver } from './media.js';
+import { parseModelAlias } from './model-alias.js';
+import { convertReasoningToThinkingConfig } from './reasoning.js';
 import type { OpenAIChatRequest } from './request-schema.js';
+import { convertResponseFormat, type SchemaMode } from './response-format.js';
+import { toGeminiName } from './tool-names.js';
 
 export { TranslationError } from '../translation-error.js';
 
-/** The translated request: the model as the client named it, and the body Gemini receives. */
+/** Optional inputs of convertOpenAIChatRequestToGemini; all pure values or lookups the caller prepared. */
+export interface OpenAIToGeminiOptions {
+  /**
+   * Thought-signature cache lookup by tool-call id, used when a client returns a Gemini 3 tool call
+   * whose id and `extra_content` lost the signature (feed it from extractThoughtSignatures).
+   */
+  lookupSignature?: (callId: string) => string | undefined;
+  /** Bytes of the http(s) image URLs listed by collectRemoteMediaUrls, fetched by the caller. */
+  resolveMedia?: MediaResolver;
+  /** How `response_format: json_schema` is sent: `json` (default, responseJsonSchema) or `openapi` (responseSchema). */
+  schemaMode?: SchemaMode;
+}
+
+/** The translated request. */
 export interface OpenAIToGeminiRequest {
+  /** The upstream model: the client's name without Rotor's `-search` / `-nothinking` / `-maxthinking` suffixes. */
   model: string;
   request: GeminiRequest;
+  /**
+   * Gemini function name → the client's name. Pass it as `toolNames` in the response context so tool
+   * calls carry the names the client declared.
+   */
+  toolNames: Map<string, string>;
 }
 
 /**
  * OpenAI chat completions request (already schema-validated) → Gemini GenerateContentRequest.
  * Pure. Emits no empty objects and no undefined keys: Google parses strictly and 400s on oddities.
- * Throws TranslationError for input the schema cannot judge (see convertOpenAIMessagesToGemini) and for
- * options this phase does not translate yet (rather than silently dropping them).
+ * Throws TranslationError for input the schema cannot judge (see the converters it calls).
+ * Ignored on purpose: `user`, `metadata`, `store`, `service_tier`, `parallel_tool_calls`, `stream` and
+ * `stream_options` (the HTTP layer's concern).
  */
-export function convertOpenAIChatRequestToGemini(req: OpenAIChatRequest): OpenAIToGeminiRequest {
+export function convertOpenAIChatRequestToGemini(req: OpenAIChatRequest, options: OpenAIToGeminiOptions = {}): OpenAIToGeminiRequest {
   rejectUnsupportedOptions(req);
-  const { contents, systemInstruction } = convertOpenAIMessagesToGemini(req.messages);
+  const alias = parseModelAlias(req.model);
+  const tools = convertOpenAIToolsToGemini(req, { search: alias.search });
+  const { contents, systemInstruction } = convertOpenAIMessagesToGemini(req.messages, {
+    toGeminiName: (name) => toGeminiName(tools.names, name),
+    ...(options.lookupSignature ? { lookupSignature: options.lookupSignature } : {}),
+    ...(options.resolveMedia ? { resolveMedia: options.resolveMedia } : {}),
+  });
   const request: GeminiRequest = { contents };
   if (systemInstruction) request.systemInstruction = systemInstruction;
-  const generationConfig = convertGenerationConfig(req);
+  if (tools.tools) request.tools = tools.tools;
+  if (tools.toolConfig) request.toolConfig = tools.toolConfig;
+  const generationConfig = convertGenerationConfig(req, { model: alias.model, thinking: alias.thinking, schemaMode: options.schemaMode });
   if (generationConfig) request.generationConfig = generationConfig;
-  return { model: req.model, request };
+  return { model: alias.model, request, toolNames: tools.names.toClient };
+}
+
+interface GenerationOptions {
+  /** The upstream model, which decides the thinking controls. */
+  model?: string;
+  thinking?: 'none' | 'max' | undefined;
+  schemaMode?: SchemaMode | undefined;
 }
 
 /**
- * Sampling options → `generationConfig` (upstream-protocols §3.8); `undefined` when nothing is set.
- * OpenAI's `null` means "not set".
+ * Sampling, output and thinking options → `generationConfig` (upstream-protocols §3.6–3.8); `undefined`
+ * when nothing is set. OpenAI's `null` means "not set".
  */
-export function convertGenerationConfig(req: OpenAIChatRequest): GeminiGenerationConfig | undefined {
+export function convertGenerationConfig(req: OpenAIChatRequest, options: GenerationOptions = {}): GeminiGenerationConfig | undefined {
   const config: GeminiGenerationConfig = {};
   if (req.temperature != null) config.temperature = req.temperature;
   if (req.top_p != null) config.topP = req.top_p;
@@ -43,6 +84,21 @@ export function convertGenerationConfig(req: OpenAIChatRequest): GeminiGeneratio
   if (req.seed != null) config.seed = req.seed;
   if (req.presence_penalty != null) config.presencePenalty = req.presence_penalty;
   if (req.frequency_penalty != null) config.frequencyPenalty = req.frequency_penalty;
+  if (req.logprobs === true) {
+    config.responseLogprobs = true;
+    // Gemini takes 0–20 top candidates per step, the same range as OpenAI's top_logprobs.
+    if (req.top_logprobs != null && req.top_logprobs > 0) config.logprobs = req.top_logprobs;
+  }
+  Object.assign(config, convertResponseFormat(req.response_format, options.schemaMode));
+  const google = req.google?.thinking_config != null ? req.google : req.extra_body?.google;
+  const thinkingConfig = convertReasoningToThinkingConfig({
+    model: options.model ?? parseModelAlias(req.model).model,
+    effort: req.reasoning_effort,
+    ...(options.thinking ? { aliasThinking: options.thinking } : {}),
+    passthrough: google?.thinking_config,
+    passthroughField: google === req.google ? 'google.thinking_config' : 'extra_body.google.thinking_config',
+  });
+  if (thinkingConfig) config.thinkingConfig = thinkingConfig;
   return Object.keys(config).length > 0 ? config : undefined;
 }
 
@@ -52,25 +108,15 @@ function stopSequences(stop: OpenAIChatRequest['stop']): string[] {
   return (typeof stop === 'string' ? [stop] : stop).filter((s) => s !== '');
 }
 
-/**
- * Options the schema accepts but this translator does not map yet. Refusing them names the feature;
- * dropping them would silently change what the client gets. Ignored on purpose, because they do not change
- * the answer's shape: `user`, `metadata`, `parallel_tool_calls`, `reasoning_effort` (the model's default
- * thinking applies), `stream`/`stream_options` (the HTTP layer's concern), `tool_choice` "auto"/"none".
- */
+/** Options the schema accepts but Rotor refuses with a reason rather than silently dropping. */
 function rejectUnsupportedOptions(req: OpenAIChatRequest): void {
-  if (req.tools && req.tools.length > 0) {
-    throw new TranslationError('tools', 'function tools are not supported yet');
+  if ((req.functions != null && req.functions.length > 0) || req.function_call != null) {
+    throw new TranslationError(
+      req.functions != null ? 'functions' : 'function_call',
+      'the deprecated functions/function_call fields are not supported; use tools and tool_choice',
+    );
   }
-  const choice = req.tool_choice;
-  if (choice != null && choice !== 'auto' && choice !== 'none') {
-    throw new TranslationError('tool_choice', 'forcing a tool call is not supported yet');
-  }
-  const format = req.response_format?.type;
-  if (format === 'json_object' || format === 'json_schema') {
-    throw new TranslationError('response_format', `response_format "${format}" is not supported yet`);
-  }
-  if (req.logprobs === true || (req.top_logprobs != null && req.top_logprobs > 0)) {
-    throw new TranslationError(req.logprobs === true ? 'logprobs' : 'top_logprobs', 'logprobs are not supported yet');
+  if (req.top_logprobs != null && req.top_logprobs > 0 && req.logprobs !== true) {
+    throw new TranslationError('top_logprobs', 'top_logprobs requires logprobs: true');
   }
 }

@@ -20,6 +20,8 @@ export function mapGeminiFinishReason(
     case 'PROHIBITED_CONTENT':
     case 'SPII':
     case 'IMAGE_SAFETY':
+    case 'IMAGE_PROHIBITED_CONTENT':
+    case 'IMAGE_RECITATION':
     case 'LANGUAGE':
       return 'content_filter';
     case 'STOP':

@@ -5,7 +5,8 @@ import { unionTypeError } from '../zod-message.js';
  * The OpenAI Chat Completions request as Rotor accepts it. Unknown fields are stripped (clients send
  * vendor extras), wrong types are rejected. Optional fields also accept `null`, as OpenAI does, and the
  * converter treats `null` like an absent field. Content part types, tools, response_format etc. are
- * accepted here even where the converter does not support them yet, so the error names the feature.
+ * accepted here even where the converter refuses them (file_id, deprecated functions), so the error names
+ * the feature. Ignored on purpose (stripped): `store`, `service_tier`, `prediction`, `audio`, `modalities`.
  */
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
@@ -36,10 +37,14 @@ const content = z.union([z.string(), z.null(), z.array(openAIContentPartSchema)]
   error: unionTypeError('string or array of content parts'),
 });
 
+/** Google's OpenAI layer carries Gemini-only data here, e.g. a tool call's thought signature. */
+const extraContent = z.object({ google: z.object({ thought_signature: z.string().nullish() }).nullish() });
+
 export const openAIToolCallSchema = z.object({
   id: z.string(),
   type: z.literal('function'),
   function: z.object({ name: z.string(), arguments: z.string() }),
+  extra_content: extraContent.nullish(),
 });
 export type OpenAIToolCall = z.infer<typeof openAIToolCallSchema>;
 
@@ -62,14 +67,37 @@ const messageSchema = z.discriminatedUnion('role', [
 ]);
 export type OpenAIChatMessage = z.infer<typeof messageSchema>;
 
-const functionTool = z.object({
-  type: z.literal('function'),
-  function: z.object({
-    name: z.string(),
-    description: z.string().nullish(),
-    parameters: z.record(z.string(), z.unknown()).nullish(),
-    strict: z.boolean().nullish(),
-  }),
+const functionDefinition = z.object({
+  name: z.string(),
+  description: z.string().nullish(),
+  parameters: z.record(z.string(), z.unknown()).nullish(),
+  strict: z.boolean().nullish(),
+});
+
+const functionTool = z.object({ type: z.literal('function'), function: functionDefinition });
+// Gemini's search tool in the two spellings clients use: {"type": "google_search"} and {"google_search": {}}.
+const googleSearchTool = z.object({
+  type: z.literal('google_search'),
+  google_search: z.record(z.string(), z.unknown()).nullish(),
+});
+
+const tool = z.preprocess(
+  (value) =>
+    typeof value === 'object' && value !== null && !('type' in value) && 'google_search' in value
+      ? { ...value, type: 'google_search' }
+      : value,
+  z.discriminatedUnion('type', [functionTool, googleSearchTool]),
+);
+
+/** Google's `extra_body.google` options (ai.google.dev OpenAI compatibility); only thinking is read. */
+const googleExtras = z.object({
+  thinking_config: z
+    .object({
+      thinking_budget: z.number().int().nullish(),
+      include_thoughts: z.boolean().nullish(),
+      thinking_level: z.string().nullish(),
+    })
+    .nullish(),
 });
 
 const toolChoice = z.union(
@@ -115,13 +143,21 @@ export const openAIChatRequestSchema = z.object({
   frequency_penalty: z.number().min(-2).max(2).nullish(),
   user: z.string().nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
-  tools: z.array(functionTool).nullish(),
+  tools: z.array(tool).nullish(),
   tool_choice: toolChoice.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   response_format: responseFormat.nullish(),
   reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(20).nullish(),
+  // Any object turns Google Search on; its options (search_context_size, user_location) have no Gemini equivalent.
+  web_search_options: z.record(z.string(), z.unknown()).nullish(),
+  // The OpenAI SDKs send `extra_body` either merged into the body or, as Google's docs show, nested.
+  extra_body: z.object({ google: googleExtras.nullish() }).nullish(),
+  google: googleExtras.nullish(),
+  // The deprecated function-calling fields, accepted so the converter can name them in its refusal.
+  functions: z.array(functionDefinition).nullish(),
+  function_call: z.unknown().optional(),
 });
 
 /** A validated OpenAI chat completions request (unknown fields already stripped). */

@@ -1,9 +1,14 @@
-import type { GeminiResponse } from '../../types/gemini.js';
-import { collectTextRuns } from './gemini-parts.js';
+import type { GeminiCandidate, GeminiResponse } from '../../types/gemini.js';
+import { convertGeminiFunctionCall, createToolCallIdSource } from './convert-gemini-tool-calls.js';
+import { describeGeminiFinish, describePromptBlock } from './gemini-finish.js';
+import { collectPartEvents } from './gemini-parts.js';
+import { convertGroundingToAnnotations } from './grounding.js';
+import { convertGeminiLogprobs } from './logprobs.js';
 import { mapGeminiFinishReason } from './map-gemini-finish-reason.js';
 import { hasGeminiUsageCounts, mapGeminiUsage } from './map-gemini-usage.js';
 import type {
   OpenAIChatCompletionChunk,
+  OpenAIChoiceLogprobs,
   OpenAIChunkDelta,
   OpenAIFinishReason,
   OpenAIResponseContext,
@@ -21,6 +26,10 @@ export interface OpenAIChoiceStreamState {
   finishSent: boolean;
   /** Tool calls emitted for this choice; drives `finish_reason: "tool_calls"` and tool-call delta indices. */
   toolCallCount: number;
+  /** Answer text sent so far: grounding offsets are measured against it. */
+  text: string;
+  /** Citations already sent (`start:end:url`), so repeated grounding metadata is not sent twice. */
+  annotationKeys: Set<string>;
 }
 
 /** Per-request stream state: create one with createOpenAIStreamState, never share it between requests. */
@@ -32,18 +41,27 @@ export interface OpenAIStreamState {
   usage: OpenAIUsage | undefined;
   /** finishOpenAIStream has run. */
   finished: boolean;
+  /** Tool-call ids for the whole stream (see createToolCallIdSource). */
+  readonly nextToolCallId: () => string;
 }
 
+/**
+ * One state per streamed request. Beyond `includeUsage`, the context takes the response options of
+ * OpenAIResponseContext: `toolNames`, `idFactory`, `signaturesInToolCallIds`.
+ */
 export function createOpenAIStreamState(ctx: OpenAIStreamContext): OpenAIStreamState {
-  return { ctx: { ...ctx }, choices: new Map(), usage: undefined, finished: false };
+  return { ctx: { ...ctx }, choices: new Map(), usage: undefined, finished: false, nextToolCallId: createToolCallIdSource(ctx) };
 }
 
 /**
  * One Gemini stream chunk → 0..n OpenAI `chat.completion.chunk`s (upstream-protocols §3.11).
- * Each choice's first chunk carries `delta.role: "assistant"`; answer text and thought text become
- * `delta.content` / `delta.reasoning_content` chunks in upstream order; the choice's `finish_reason` is sent
- * once, in its own chunk with an empty delta, when Gemini reports `finishReason`. Usage is only remembered
- * here and sent by finishOpenAIStream.
+ * Each choice's first chunk carries `delta.role: "assistant"`; answer text, thought text and function
+ * calls become `delta.content` / `delta.reasoning_content` / `delta.tool_calls` chunks in upstream order
+ * (one chunk per call, whole arguments, `index` counting the choice's calls); the first text chunk of a
+ * candidate carries its `logprobs`; grounding arrives as `delta.annotations` in a chunk of its own; the
+ * choice's `finish_reason` is sent once, in its own chunk, when Gemini reports `finishReason`, with
+ * `delta.refusal` for content filters and preceded by a content note for a malformed function call.
+ * Usage is only remembered here and sent by finishOpenAIStream.
  */
 export function convertGeminiChunkToOpenAIChunks(
   chunk: GeminiResponse,
@@ -55,21 +73,53 @@ export function convertGeminiChunkToOpenAIChunks(
 
   if (candidates.length === 0 && chunk.promptFeedback?.blockReason !== undefined) {
     const choice = choiceState(state, 0);
-    if (!choice.finishSent) out.push(finishChunk(state, 0, choice, 'content_filter'));
+    const refusal = describePromptBlock(chunk.promptFeedback);
+    if (!choice.finishSent) out.push(finishChunk(state, 0, choice, 'content_filter', { refusal }));
     return out;
   }
 
   candidates.forEach((candidate, position) => {
     const index = candidate.index ?? position;
-    const choice = choiceState(state, index);
-    for (const run of collectTextRuns(candidate.content?.parts)) {
-      out.push(buildChunk(state, index, withRole(choice, { [run.field]: run.text }), null));
-    }
-    if (candidate.finishReason !== undefined && !choice.finishSent) {
-      const reason = mapGeminiFinishReason(candidate.finishReason, choice.toolCallCount > 0);
-      out.push(finishChunk(state, index, choice, reason));
-    }
+    out.push(...candidateChunks(candidate, index, choiceState(state, index), state));
   });
+  return out;
+}
+
+function candidateChunks(
+  candidate: GeminiCandidate,
+  index: number,
+  choice: OpenAIChoiceStreamState,
+  state: OpenAIStreamState,
+): OpenAIChatCompletionChunk[] {
+  const out: OpenAIChatCompletionChunk[] = [];
+  let logprobs: OpenAIChoiceLogprobs | null = convertGeminiLogprobs(candidate.logprobsResult);
+  for (const event of collectPartEvents(candidate.content?.parts)) {
+    if (event.kind === 'call') {
+      const call = convertGeminiFunctionCall(event.call, event.signature, state.ctx, state.nextToolCallId);
+      out.push(buildChunk(state, index, withRole(choice, { tool_calls: [{ index: choice.toolCallCount++, ...call }] }), null));
+      continue;
+    }
+    if (event.field === 'content') choice.text += event.text;
+    const withLogprobs = event.field === 'content' ? logprobs : null;
+    if (withLogprobs) logprobs = null;
+    out.push(buildChunk(state, index, withRole(choice, { [event.field]: event.text }), null, withLogprobs));
+  }
+  const annotations = convertGroundingToAnnotations(candidate.groundingMetadata, choice.text).filter((a) => {
+    const key = `${a.url_citation.start_index}:${a.url_citation.end_index}:${a.url_citation.url}`;
+    if (choice.annotationKeys.has(key)) return false;
+    choice.annotationKeys.add(key);
+    return true;
+  });
+  if (annotations.length > 0) out.push(buildChunk(state, index, withRole(choice, { annotations }), null));
+  if (candidate.finishReason !== undefined && !choice.finishSent) {
+    const finish = describeGeminiFinish(candidate.finishReason, candidate.finishMessage, choice.toolCallCount > 0);
+    if (finish.note !== undefined) {
+      const note = choice.text === '' ? finish.note : `\n\n${finish.note}`;
+      choice.text += note;
+      out.push(buildChunk(state, index, withRole(choice, { content: note }), null));
+    }
+    out.push(finishChunk(state, index, choice, finish.reason, finish.refusal === undefined ? {} : { refusal: finish.refusal }));
+  }
   return out;
 }
 
@@ -97,7 +147,7 @@ export function finishOpenAIStream(state: OpenAIStreamState): OpenAIChatCompleti
 function choiceState(state: OpenAIStreamState, index: number): OpenAIChoiceStreamState {
   let choice = state.choices.get(index);
   if (!choice) {
-    choice = { roleSent: false, finishSent: false, toolCallCount: 0 };
+    choice = { roleSent: false, finishSent: false, toolCallCount: 0, text: '', annotationKeys: new Set() };
     state.choices.set(index, choice);
   }
   return choice;
@@ -114,9 +164,10 @@ function finishChunk(
   index: number,
   choice: OpenAIChoiceStreamState,
   reason: OpenAIFinishReason,
+  delta: OpenAIChunkDelta = {},
 ): OpenAIChatCompletionChunk {
   choice.finishSent = true;
-  return buildChunk(state, index, withRole(choice, {}), reason);
+  return buildChunk(state, index, withRole(choice, delta), reason);
 }
 
 function buildChunk(
@@ -124,10 +175,11 @@ function buildChunk(
   index: number,
   delta: OpenAIChunkDelta,
   finishReason: OpenAIFinishReason | null,
+  logprobs: OpenAIChoiceLogprobs | null = null,
 ): OpenAIChatCompletionChunk {
   const chunk: OpenAIChatCompletionChunk = {
     ...header(state),
-    choices: [{ index, delta, finish_reason: finishReason, logprobs: null }],
+    choices: [{ index, delta, finish_reason: finishReason, logprobs }],
   };
   // OpenAI sends `usage: null` on every chunk but the last when include_usage is on.
   if (state.ctx.includeUsage) chunk.usage = null;

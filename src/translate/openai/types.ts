@@ -14,10 +14,38 @@ export interface OpenAIUsage {
   completion_tokens_details?: { reasoning_tokens?: number };
 }
 
+/** Gemini-only data on a tool call, in the shape of Google's own OpenAI layer. */
+export interface OpenAIExtraContent {
+  google: { thought_signature: string };
+}
+
 export interface OpenAIResponseToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
+  /** The Gemini 3 thought signature of this call, when Gemini sent one. */
+  extra_content?: OpenAIExtraContent;
+}
+
+/** A web citation from Google Search grounding; indices are character offsets into `content`. */
+export interface OpenAIUrlCitation {
+  type: 'url_citation';
+  url_citation: { start_index: number; end_index: number; url: string; title: string };
+}
+
+export interface OpenAITopLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[] | null;
+}
+
+export interface OpenAITokenLogprob extends OpenAITopLogprob {
+  top_logprobs: OpenAITopLogprob[];
+}
+
+export interface OpenAIChoiceLogprobs {
+  content: OpenAITokenLogprob[] | null;
+  refusal: OpenAITokenLogprob[] | null;
 }
 
 export interface OpenAIAssistantMessage {
@@ -26,13 +54,17 @@ export interface OpenAIAssistantMessage {
   /** Gemini's thought summaries (parts with `thought: true`), the de-facto field of DeepSeek/LiteLLM clients. */
   reasoning_content?: string;
   tool_calls?: OpenAIResponseToolCall[];
+  /** Why Gemini blocked or cut the answer (content_filter finishes), in words. */
+  refusal?: string;
+  /** Google Search citations. */
+  annotations?: OpenAIUrlCitation[];
 }
 
 export interface OpenAIChatChoice {
   index: number;
   message: OpenAIAssistantMessage;
   finish_reason: OpenAIFinishReason;
-  logprobs: null;
+  logprobs: OpenAIChoiceLogprobs | null;
 }
 
 export interface OpenAIChatCompletion {
@@ -49,6 +81,7 @@ export interface OpenAIToolCallDelta {
   id?: string;
   type?: 'function';
   function?: { name?: string; arguments?: string };
+  extra_content?: OpenAIExtraContent;
 }
 
 export interface OpenAIChunkDelta {
@@ -56,13 +89,15 @@ export interface OpenAIChunkDelta {
   content?: string;
   reasoning_content?: string;
   tool_calls?: OpenAIToolCallDelta[];
+  refusal?: string;
+  annotations?: OpenAIUrlCitation[];
 }
 
 export interface OpenAIChunkChoice {
   index: number;
   delta: OpenAIChunkDelta;
   finish_reason: OpenAIFinishReason | null;
-  logprobs: null;
+  logprobs: OpenAIChoiceLogprobs | null;
 }
 
 export interface OpenAIChatCompletionChunk {
@@ -83,4 +118,13 @@ export interface OpenAIResponseContext {
   created: number;
   /** The model name to report, normally the one the client asked for. */
   model: string;
+  /** Gemini function name → client name, from the request translation (`toolNames`); absent names pass as they are. */
+  toolNames?: ReadonlyMap<string, string>;
+  /**
+   * Makes the base of each tool-call id (`call_…`, only `[A-Za-z0-9_-]`, never containing `__thought__`).
+   * Default: derived from `id` and a counter, so ids are unique per response without randomness here.
+   */
+  idFactory?: () => string;
+  /** Embed Gemini 3 thought signatures in tool-call ids (default true); see thought-signature.ts. */
+  signaturesInToolCallIds?: boolean;
 }

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { convertGeminiResponseToOpenAIChat } from '../../../src/translate/openai/convert-gemini-response-to-openai.js';
 import type { GeminiResponse } from '../../../src/types/gemini.js';
-import { listFixtures, readJsonFixture } from './fixtures.js';
+import { fixtureContext, listFixtures, readJsonFixture, type FixtureContext } from './fixtures.js';
 
 const ctx = { id: 'chatcmpl-test', created: 1767999333, model: 'gemini-2.5-flash' };
 
 describe('convertGeminiResponseToOpenAIChat', () => {
   it.each(listFixtures('response-', '.json'))('translates %s to the exact OpenAI response', (name) => {
-    const { gemini, openai } = readJsonFixture<{ gemini: GeminiResponse; openai: unknown }>(`${name}.json`);
-    expect(convertGeminiResponseToOpenAIChat(gemini, ctx)).toStrictEqual(openai);
+    const fixture = readJsonFixture<{ gemini: GeminiResponse; openai: unknown; ctx?: FixtureContext }>(`${name}.json`);
+    expect(convertGeminiResponseToOpenAIChat(fixture.gemini, { ...ctx, ...fixtureContext(fixture.ctx) })).toStrictEqual(fixture.openai);
   });
 
   it('answers an empty response with one empty stop choice and zero usage', () => {

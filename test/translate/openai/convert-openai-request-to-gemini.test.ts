@@ -2,18 +2,36 @@ import { describe, expect, it } from 'vitest';
 import {
   convertOpenAIChatRequestToGemini,
   TranslationError,
+  type OpenAIToGeminiOptions,
 } from '../../../src/translate/openai/convert-openai-request-to-gemini.js';
 import { openAIChatRequestSchema } from '../../../src/translate/openai/request-schema.js';
+import type { GeminiBlob } from '../../../src/types/gemini.js';
 import { listFixtures, readJsonFixture } from './fixtures.js';
 
-/** Client body → schema → converter, as the HTTP route does it. */
-function translate(body: unknown) {
-  return convertOpenAIChatRequestToGemini(openAIChatRequestSchema.parse(body));
+/** What a request fixture may configure: a signature cache, fetched media and the schema mode. */
+interface FixtureOptions {
+  signatures?: Record<string, string>;
+  media?: Record<string, GeminiBlob>;
+  schemaMode?: 'json' | 'openapi';
 }
 
-function translationError(body: unknown): { field: string; message: string } {
+function options(fixture: FixtureOptions | undefined): OpenAIToGeminiOptions {
+  const out: OpenAIToGeminiOptions = {};
+  const { signatures, media } = fixture ?? {};
+  if (signatures) out.lookupSignature = (id) => signatures[id];
+  if (media) out.resolveMedia = (url) => media[url];
+  if (fixture?.schemaMode) out.schemaMode = fixture.schemaMode;
+  return out;
+}
+
+/** Client body → schema → converter, as the HTTP route does it. */
+function translate(body: unknown, opts: OpenAIToGeminiOptions = {}) {
+  return convertOpenAIChatRequestToGemini(openAIChatRequestSchema.parse(body), opts);
+}
+
+function translationError(body: unknown, opts: OpenAIToGeminiOptions = {}): { field: string; message: string } {
   try {
-    translate(body);
+    translate(body, opts);
   } catch (err) {
     if (err instanceof TranslationError) return { field: err.field, message: err.message };
     throw err;
@@ -30,8 +48,12 @@ function withUserParts(...parts: unknown[]) {
 
 describe('convertOpenAIChatRequestToGemini', () => {
   it.each(listFixtures('request-', '.json'))('translates %s to the exact Gemini request', (name) => {
-    const { openai, gemini } = readJsonFixture<{ openai: unknown; gemini: unknown }>(`${name}.json`);
-    expect(translate(openai)).toStrictEqual(gemini);
+    const fixture = readJsonFixture<{ openai: unknown; gemini: unknown; options?: FixtureOptions; toolNames?: Record<string, string> }>(
+      `${name}.json`,
+    );
+    const { model, request, toolNames } = translate(fixture.openai, options(fixture.options));
+    expect({ model, request }).toStrictEqual(fixture.gemini);
+    if (fixture.toolNames) expect(Object.fromEntries(toolNames)).toStrictEqual(fixture.toolNames);
   });
 
   it('does not modify its input', () => {
@@ -86,10 +108,10 @@ describe('convertOpenAIChatRequestToGemini', () => {
       'at least one user or assistant message with content is required',
     ],
     [
-      'a remote image URL',
+      'a remote image URL nobody fetched',
       withUserParts({ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }),
       'messages[0].content[0].image_url.url',
-      'remote image URLs are not supported yet; send the image inline as a data: URI',
+      'the image at https://example.com/cat.png could not be fetched; send it inline as a data: URI',
     ],
     [
       'an image URL that is neither data: nor http(s)',
@@ -122,16 +144,34 @@ describe('convertOpenAIChatRequestToGemini', () => {
       'data URI payload is not valid base64',
     ],
     [
-      'an input_audio part',
-      withUserParts({ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }),
-      'messages[0].content[0].type',
-      'content part type "input_audio" is not supported yet',
+      'an input_audio part in an unknown format',
+      withUserParts({ type: 'input_audio', input_audio: { data: 'AAAA', format: 'midi' } }),
+      'messages[0].content[0].input_audio.format',
+      'unsupported audio format "midi"; use one of wav, mp3, mpeg, flac, ogg, opus, aac, m4a, aiff, webm, pcm16, pcm',
     ],
     [
-      'a file part',
-      withUserParts({ type: 'file', file: { file_data: 'data:application/pdf;base64,AAAA' } }),
-      'messages[0].content[0].type',
-      'content part type "file" is not supported yet',
+      'input_audio data that is not base64',
+      withUserParts({ type: 'input_audio', input_audio: { data: 'not base64!', format: 'wav' } }),
+      'messages[0].content[0].input_audio.data',
+      'must be base64-encoded data',
+    ],
+    [
+      'a file part referring to an uploaded file',
+      withUserParts({ type: 'file', file: { file_id: 'file-abc' } }),
+      'messages[0].content[0].file.file_id',
+      'file_id refers to an uploaded file, which Rotor does not support; send the file inline as file_data (a data: URI)',
+    ],
+    [
+      'a file part with bare base64 and no usable filename',
+      withUserParts({ type: 'file', file: { file_data: 'AAAA', filename: 'notes' } }),
+      'messages[0].content[0].file.file_data',
+      'must be a data URI (data:<mime type>;base64,<data>), or base64 with a filename whose extension gives the type',
+    ],
+    [
+      'an empty file part',
+      withUserParts({ type: 'file', file: {} }),
+      'messages[0].content[0].file',
+      'a file part needs file_data',
     ],
     [
       'a refusal part in a user message',
@@ -170,24 +210,47 @@ describe('convertOpenAIChatRequestToGemini', () => {
       'must be a JSON object encoded as a string',
     ],
     [
-      'function tools (not translated yet)',
-      { model: 'm', messages: [user], tools: [{ type: 'function', function: { name: 'f' } }] },
-      'tools',
-      'function tools are not supported yet',
+      'two functions with one name',
+      { model: 'm', messages: [user], tools: [{ type: 'function', function: { name: 'f' } }, { type: 'function', function: { name: 'f' } }] },
+      'tools[1].function.name',
+      'duplicate function name "f"',
     ],
     [
-      'a forced tool choice',
+      'function parameters that are not an object schema',
+      { model: 'm', messages: [user], tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'string' } } }] },
+      'tools[0].function.parameters',
+      'must be a JSON Schema of type "object"',
+    ],
+    [
+      'a forced tool choice without tools',
       { model: 'm', messages: [user], tool_choice: 'required' },
       'tool_choice',
-      'forcing a tool call is not supported yet',
+      'a tool choice that forces a call needs function tools in "tools"',
     ],
     [
-      'a JSON schema response format',
-      { model: 'm', messages: [user], response_format: { type: 'json_schema', json_schema: { name: 's' } } },
-      'response_format',
-      'response_format "json_schema" is not supported yet',
+      'a named tool choice that is not declared',
+      { model: 'm', messages: [user], tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: { type: 'function', function: { name: 'g' } } },
+      'tool_choice.function.name',
+      '"g" is not one of the functions in "tools"',
     ],
-    ['logprobs', { model: 'm', messages: [user], logprobs: true, top_logprobs: 2 }, 'logprobs', 'logprobs are not supported yet'],
+    [
+      'top_logprobs without logprobs',
+      { model: 'm', messages: [user], top_logprobs: 2 },
+      'top_logprobs',
+      'top_logprobs requires logprobs: true',
+    ],
+    [
+      'the deprecated functions field',
+      { model: 'm', messages: [user], functions: [{ name: 'f' }] },
+      'functions',
+      'the deprecated functions/function_call fields are not supported; use tools and tool_choice',
+    ],
+    [
+      'a thinking passthrough with both budget and level',
+      { model: 'gemini-3-flash-preview', messages: [user], extra_body: { google: { thinking_config: { thinking_budget: 10, thinking_level: 'low' } } } },
+      'extra_body.google.thinking_config',
+      'set thinking_budget or thinking_level, not both',
+    ],
   ])('rejects %s with a TranslationError naming the field', (_label, body, field, message) => {
     expect(translationError(body)).toStrictEqual({ field, message });
   });

@@ -22,7 +22,8 @@ describe('openAIChatRequestSchema', () => {
       model: 'm',
       messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi', cache_control: { type: 'ephemeral' } }], x: 1 }],
       store: true,
-      extra_body: { google: {} },
+      service_tier: 'auto',
+      prediction: { type: 'content', content: 'x' },
     });
     expect(parsed).toStrictEqual({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }] });
   });
@@ -61,6 +62,33 @@ describe('openAIChatRequestSchema', () => {
       top_logprobs: 3,
     });
     expect(result.success).toBe(true);
+  });
+
+  it('accepts Google Search tools in both spellings, web_search_options and Google extras', () => {
+    const parsed = openAIChatRequestSchema.parse({
+      model: 'm',
+      messages: [user],
+      tools: [{ type: 'google_search' }, { google_search: {} }],
+      web_search_options: {},
+      extra_body: { google: { thinking_config: { thinking_budget: 0 }, cached_content: 'x' } },
+      google: { thinking_config: { thinking_level: 'low' } },
+    });
+    expect(parsed.tools).toStrictEqual([{ type: 'google_search' }, { type: 'google_search', google_search: {} }]);
+    expect(parsed.extra_body).toStrictEqual({ google: { thinking_config: { thinking_budget: 0 } } });
+  });
+
+  it('keeps the thought signature clients return in extra_content', () => {
+    const parsed = openAIChatRequestSchema.parse({
+      model: 'm',
+      messages: [
+        user,
+        {
+          role: 'assistant',
+          tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' }, extra_content: { google: { thought_signature: 'c2ln' } } }],
+        },
+      ],
+    });
+    expect(parsed.messages[1]).toMatchObject({ tool_calls: [{ extra_content: { google: { thought_signature: 'c2ln' } } }] });
   });
 
   it.each<[string, unknown, string]>([
@@ -126,6 +154,29 @@ describe('openAIChatRequestSchema', () => {
       'a string stream flag and unknown reasoning effort',
       { model: 'm', messages: [user], stream: 'yes', reasoning_effort: 'max' },
       'stream: expected boolean, got string; reasoning_effort: must be one of "none", "minimal", "low", "medium", "high", "xhigh"',
+    ],
+    [
+      'a tool of an unknown type',
+      { model: 'm', messages: [user], tools: [{ type: 'web_search_preview' }] },
+      'tools[0].type: must be one of "function", "google_search"',
+    ],
+    [
+      'a function tool without a name',
+      { model: 'm', messages: [user], tools: [{ type: 'function', function: { parameters: {} } }] },
+      'tools[0].function.name: is required',
+    ],
+    [
+      'a non-string thought signature',
+      {
+        model: 'm',
+        messages: [user, { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '' }, extra_content: { google: { thought_signature: 1 } } }] }],
+      },
+      'messages[1].tool_calls[0].extra_content.google.thought_signature: expected string, got number',
+    ],
+    [
+      'a thinking budget that is not an integer',
+      { model: 'm', messages: [user], extra_body: { google: { thinking_config: { thinking_budget: 'high' } } } },
+      'extra_body.google.thinking_config.thinking_budget: expected number, got string',
     ],
     [
       'non-string metadata values',

@@ -6,8 +6,8 @@ import {
   type OpenAIStreamState,
 } from '../../../src/translate/openai/stream.js';
 import type { OpenAIChatCompletionChunk } from '../../../src/translate/openai/types.js';
-import type { GeminiCandidate, GeminiResponse } from '../../../src/types/gemini.js';
-import { listFixtures, readChunksFixture, readJsonFixture } from './fixtures.js';
+import type { GeminiCandidate, GeminiPart, GeminiResponse } from '../../../src/types/gemini.js';
+import { fixtureContext, listFixtures, readChunksFixture, readJsonFixture, type FixtureContext } from './fixtures.js';
 
 const ctx = { id: 'chatcmpl-test', created: 1767999333, model: 'gemini-2.5-flash' };
 
@@ -22,8 +22,8 @@ const text = (t: string, extra: Partial<GeminiCandidate> = {}): GeminiResponse =
 
 describe('OpenAI stream translation', () => {
   it.each(listFixtures('stream-', '.chunks.txt'))('replays %s into the exact client chunks', (name) => {
-    const expected = readJsonFixture<{ includeUsage: boolean; chunks: unknown[] }>(`${name}.expected.json`);
-    const state = createOpenAIStreamState({ ...ctx, includeUsage: expected.includeUsage });
+    const expected = readJsonFixture<{ includeUsage: boolean; chunks: unknown[]; ctx?: FixtureContext }>(`${name}.expected.json`);
+    const state = createOpenAIStreamState({ ...ctx, ...fixtureContext(expected.ctx), includeUsage: expected.includeUsage });
     expect(replay(readChunksFixture(name), state).flat()).toStrictEqual(expected.chunks);
   });
 
@@ -111,6 +111,59 @@ describe('OpenAI stream translation', () => {
       { index: 1, delta: { role: 'assistant', content: 'y' }, finish_reason: null, logprobs: null },
       { index: 1, delta: {}, finish_reason: 'length', logprobs: null },
       { index: 0, delta: {}, finish_reason: 'stop', logprobs: null },
+    ]);
+  });
+
+  it('numbers tool calls per choice and finishes each choice once with tool_calls', () => {
+    const state = createOpenAIStreamState({ ...ctx, includeUsage: false });
+    const call = (name: string): GeminiPart => ({ functionCall: { name, args: { n: 1 } } });
+    const out = replay(
+      [
+        { candidates: [{ index: 0, content: { role: 'model', parts: [call('a')] } }, { index: 1, content: { role: 'model', parts: [call('x')] } }] },
+        { candidates: [{ index: 0, content: { role: 'model', parts: [call('b')] } }, { index: 1, content: { role: 'model', parts: [{ text: 'done' }] }, finishReason: 'STOP' }] },
+        { candidates: [{ index: 0, content: { role: 'model', parts: [{ text: '' }] }, finishReason: 'STOP' }] },
+      ],
+      state,
+    ).flat();
+    expect(out.map((c) => c.choices[0])).toStrictEqual([
+      { index: 0, delta: { role: 'assistant', tool_calls: [{ index: 0, id: 'call_test_0', type: 'function', function: { name: 'a', arguments: '{"n":1}' } }] }, finish_reason: null, logprobs: null },
+      { index: 1, delta: { role: 'assistant', tool_calls: [{ index: 0, id: 'call_test_1', type: 'function', function: { name: 'x', arguments: '{"n":1}' } }] }, finish_reason: null, logprobs: null },
+      { index: 0, delta: { tool_calls: [{ index: 1, id: 'call_test_2', type: 'function', function: { name: 'b', arguments: '{"n":1}' } }] }, finish_reason: null, logprobs: null },
+      { index: 1, delta: { content: 'done' }, finish_reason: null, logprobs: null },
+      { index: 1, delta: {}, finish_reason: 'tool_calls', logprobs: null },
+      { index: 0, delta: {}, finish_reason: 'tool_calls', logprobs: null },
+    ]);
+  });
+
+  it('ends a stream cut after a tool call with tool_calls', () => {
+    const state = createOpenAIStreamState({ ...ctx, includeUsage: false });
+    const out = replay([{ candidates: [{ content: { role: 'model', parts: [{ functionCall: { name: 'f' } }] } }] }], state).flat();
+    expect(out.at(-1)?.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(out.filter((c) => c.choices[0]?.finish_reason !== null)).toHaveLength(1);
+  });
+
+  it('attaches logprobs to the first answer chunk of a candidate', () => {
+    const state = createOpenAIStreamState({ ...ctx, includeUsage: false });
+    const chunk: GeminiResponse = {
+      candidates: [
+        {
+          content: { role: 'model', parts: [{ text: 'why', thought: true }, { text: 'Hi' }] },
+          logprobsResult: { chosenCandidates: [{ token: 'Hi', logProbability: -0.5 }], topCandidates: [{ candidates: [{ token: 'Hi', logProbability: -0.5 }] }] },
+        },
+      ],
+    };
+    const out = convertGeminiChunkToOpenAIChunks(chunk, state).map((c) => c.choices[0]);
+    expect(out).toStrictEqual([
+      { index: 0, delta: { role: 'assistant', reasoning_content: 'why' }, finish_reason: null, logprobs: null },
+      {
+        index: 0,
+        delta: { content: 'Hi' },
+        finish_reason: null,
+        logprobs: {
+          content: [{ token: 'Hi', logprob: -0.5, bytes: [72, 105], top_logprobs: [{ token: 'Hi', logprob: -0.5, bytes: [72, 105] }] }],
+          refusal: null,
+        },
+      },
     ]);
   });
 

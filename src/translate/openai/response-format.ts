@@ -1,0 +1,64 @@
+import type { GeminiGenerationConfig } from '../../types/gemini.js';
+import { isJsonObject, type JsonObject } from '../schema-refs.js';
+import { sanitizeSchemaForGemini } from '../schema.js';
+import type { OpenAIChatRequest } from './request-schema.js';
+
+/**
+ * How `response_format: json_schema` reaches Gemini: `json` (default) sends the client's JSON Schema as
+ * `responseJsonSchema`, which Gemini reads as real JSON Schema ($ref, $defs, anyOf, const,
+ * additionalProperties…); `openapi` sends `responseSchema` rewritten by sanitizeSchemaForGemini, for
+ * backends or models that only know the OpenAPI subset.
+ */
+export type SchemaMode = 'json' | 'openapi';
+
+type StructuredOutput = Pick<GeminiGenerationConfig, 'responseMimeType' | 'responseSchema' | 'responseJsonSchema'>;
+
+/**
+ * `response_format` → Gemini's structured-output fields (upstream-protocols §3.6): `text` sets nothing
+ * (plain text is Gemini's default), `json_object` asks for `application/json`, `json_schema` adds the
+ * schema in the chosen mode (a json_schema without a schema is plain JSON mode). `name`, `description`
+ * and `strict` have no Gemini counterpart: Gemini always follows a given schema.
+ */
+export function convertResponseFormat(format: OpenAIChatRequest['response_format'], mode: SchemaMode = 'json'): StructuredOutput {
+  if (format == null || format.type === 'text') return {};
+  if (format.type === 'json_object') return { responseMimeType: 'application/json' };
+  const schema = format.json_schema.schema;
+  if (schema == null) return { responseMimeType: 'application/json' };
+  if (mode === 'openapi') return { responseMimeType: 'application/json', responseSchema: sanitizeSchemaForGemini(schema) };
+  return { responseMimeType: 'application/json', responseJsonSchema: prepareResponseJsonSchema(schema) };
+}
+
+// Keywords whose value is a schema or a map/list of schemas (where a nested `$ref` can sit).
+const SCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
+const SCHEMA_LISTS = ['anyOf', 'oneOf', 'allOf', 'prefixItems'];
+const SCHEMAS = ['items', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames'];
+
+/**
+ * The client's JSON Schema as given, minus the one shape Gemini's JSON-Schema mode rejects: a sub-schema
+ * with `$ref` may carry no other keywords except `$`-prefixed ones (GenerationConfig.responseJsonSchema
+ * reference), so e.g. pydantic's `{"$ref": "#/$defs/X", "description": "…"}` loses the description.
+ * Cyclic `$ref`s are left alone: Gemini unrolls them when the property is not required.
+ */
+export function prepareResponseJsonSchema(schema: JsonObject): JsonObject {
+  if (typeof schema['$ref'] === 'string') {
+    const kept = Object.entries(schema).filter(([key]) => key.startsWith('$'));
+    return Object.fromEntries(kept.map(([k, v]) => [k, k === '$defs' || k === 'definitions' ? mapSchemas(v) : v]));
+  }
+  const out: JsonObject = { ...schema };
+  for (const key of SCHEMA_MAPS) if (isJsonObject(out[key])) out[key] = mapSchemas(out[key]);
+  for (const key of SCHEMA_LISTS) {
+    const list = out[key];
+    if (Array.isArray(list)) out[key] = list.map((s: unknown) => (isJsonObject(s) ? prepareResponseJsonSchema(s) : s));
+  }
+  for (const key of SCHEMAS) {
+    const value = out[key];
+    if (isJsonObject(value)) out[key] = prepareResponseJsonSchema(value);
+    else if (Array.isArray(value)) out[key] = value.map((s: unknown) => (isJsonObject(s) ? prepareResponseJsonSchema(s) : s));
+  }
+  return out;
+}
+
+function mapSchemas(map: unknown): unknown {
+  if (!isJsonObject(map)) return map;
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, isJsonObject(v) ? prepareResponseJsonSchema(v) : v]));
+}

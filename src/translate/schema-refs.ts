@@ -1,0 +1,109 @@
+/**
+ * Structural helpers for schema.ts: local `$ref` resolution, `allOf` merging and the repair of malformed
+ * schemas that MCP servers commonly emit. Pure, never mutate their input.
+ */
+
+export type JsonObject = Record<string, unknown>;
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Resolves a local JSON pointer (`#/$defs/Address`, `#/definitions/x`, `#/properties/a/items`) against the
+ * root schema; `undefined` for remote references and dangling pointers.
+ */
+export function resolveLocalRef(root: JsonObject, ref: string): unknown {
+  if (ref === '#') return root;
+  if (!ref.startsWith('#/')) return undefined;
+  let node: unknown = root;
+  for (const raw of ref.slice(2).split('/')) {
+    const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node) && /^\d+$/.test(key)) node = node[Number(key)];
+    else if (isJsonObject(node) && Object.hasOwn(node, key)) node = node[key];
+    else return undefined;
+  }
+  return node;
+}
+
+/**
+ * `allOf` → one schema: properties merged (a property named by several branches is itself merged),
+ * `required` united, descriptions joined, any other keyword taken from the first schema that has it.
+ * `deref` resolves a branch's own `$ref` first, so `allOf: [{$ref}, {...}]` (pydantic, zod) merges the target.
+ */
+export function mergeAllOf(node: JsonObject, deref: (branch: unknown) => JsonObject): JsonObject {
+  const { allOf, ...rest } = node;
+  const branches = Array.isArray(allOf) ? allOf.map(deref) : [];
+  return [rest, ...branches].reduce<JsonObject>((acc, branch) => mergeTwo(acc, branch), {});
+}
+
+function mergeTwo(a: JsonObject, b: JsonObject): JsonObject {
+  const out: JsonObject = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    if (!(key in out)) {
+      out[key] = value;
+    } else if (key === 'properties' && isJsonObject(out[key]) && isJsonObject(value)) {
+      const merged: JsonObject = { ...(out[key] as JsonObject) };
+      for (const [name, schema] of Object.entries(value)) {
+        const existing = merged[name];
+        merged[name] = isJsonObject(existing) && isJsonObject(schema) ? mergeTwo(existing, schema) : schema;
+      }
+      out[key] = merged;
+    } else if (key === 'required' && Array.isArray(out[key]) && Array.isArray(value)) {
+      out[key] = [...new Set([...(out[key] as unknown[]), ...value])];
+    } else if (key === 'description' && typeof out[key] === 'string' && typeof value === 'string' && out[key] !== value) {
+      out[key] = `${out[key] as string} ${value}`;
+    }
+  }
+  return out;
+}
+
+// Keywords whose object value is not a property definition (anything else object-valued on an untyped
+// node is taken to be a bare property, the MCP quirk).
+const OBJECT_VALUED_KEYWORDS = new Set([
+  'properties', 'patternProperties', 'additionalProperties', 'items', 'prefixItems', 'additionalItems',
+  '$defs', 'definitions', 'dependentSchemas', 'dependentRequired', 'dependencies', 'if', 'then', 'else',
+  'not', 'contains', 'propertyNames', 'unevaluatedProperties', 'unevaluatedItems', 'contentSchema',
+  'default', 'const', 'example', 'examples', 'discriminator', 'xml', 'externalDocs', 'enum', 'required',
+  'allOf', 'anyOf', 'oneOf', 'type',
+]);
+
+/**
+ * Repairs two shapes MCP tool schemas are known for (CLIProxyAPI `normalizeMalformedSchemaObjects`):
+ * - a bare property map (`{"path": {"type": "string"}}` without `type`/`properties` wrappers) becomes
+ *   `{type: object, properties}`;
+ * - `required: true` on a property definition (draft-3 style) moves into the parent's `required` array.
+ */
+export function repairMcpQuirks(node: JsonObject): JsonObject {
+  let out = node;
+  const declared = node['type'];
+  const mayBeObject = declared === undefined || declared === 'object';
+  if (mayBeObject && !('$ref' in node)) {
+    const bare = Object.entries(node).filter(
+      ([key, value]) => !OBJECT_VALUED_KEYWORDS.has(key) && !key.startsWith('$') && !key.startsWith('x-') && isJsonObject(value),
+    );
+    if (bare.length > 0) {
+      out = Object.fromEntries(Object.entries(node).filter(([key]) => !bare.some(([b]) => b === key)));
+      out['properties'] = { ...(isJsonObject(node['properties']) ? node['properties'] : {}), ...Object.fromEntries(bare) };
+      if (declared === undefined) out['type'] = 'object';
+    }
+  }
+  const properties = out['properties'];
+  if (!isJsonObject(properties)) return out;
+  const promoted: string[] = [];
+  const fixed: JsonObject = {};
+  for (const [name, schema] of Object.entries(properties)) {
+    if (isJsonObject(schema) && typeof schema['required'] === 'boolean') {
+      const { required, ...rest } = schema;
+      if (required === true) promoted.push(name);
+      fixed[name] = rest;
+    } else {
+      fixed[name] = schema;
+    }
+  }
+  if (promoted.length === 0 && out === node) return node;
+  const existing = Array.isArray(out['required']) ? (out['required'] as unknown[]) : [];
+  const result: JsonObject = { ...out, properties: fixed };
+  if (promoted.length > 0) result['required'] = [...new Set([...existing, ...promoted])];
+  return result;
+}

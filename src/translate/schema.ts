@@ -1,0 +1,284 @@
+import { isJsonObject, mergeAllOf, repairMcpQuirks, resolveLocalRef, type JsonObject } from './schema-refs.js';
+
+/** A schema in the OpenAPI subset Gemini's `Schema` message accepts (function `parameters`, `responseSchema`). */
+export type GeminiSchema = Record<string, unknown>;
+
+/**
+ * JSON Schema → the OpenAPI-3.0 subset of Gemini's `Schema` (upstream-protocols §3.5). Pure; the input is
+ * never modified. What Gemini's proto rejects ("Unknown name …", "only allowed for OBJECT type", "should
+ * be non-empty for OBJECT type", "items: missing field", "enum: only allowed for STRING type") is rewritten,
+ * and what it cannot express is kept as a hint in `description`, so the model still sees the intent:
+ * - kept: `type`, `description`, `nullable`, `enum` (strings), `properties`, `required` (pruned to known
+ *   properties), `items`, `anyOf`, `minItems`/`maxItems`, `minimum`/`maximum`, and `format` only where
+ *   Gemini defines it (string: enum, date-time; number: float, double; integer: int32, int64);
+ * - `$ref` to local `$defs`/`definitions`/any JSON pointer is inlined (a cycle, depth > 24 or more than
+ *   2000 inlined refs becomes an untyped stub naming the reference); `allOf` is merged; `const` becomes a
+ *   one-value `enum`;
+ * - `anyOf`/`oneOf`/type arrays: null branches become `nullable`; one remaining branch is inlined; string
+ *   literals collapse into one `enum`; other unions stay `anyOf` (Gemini's Schema has it);
+ * - an object with no properties has no valid OBJECT form: at the root it stays `{type: object}` (callers
+ *   omit `parameters` then), nested it becomes an untyped schema described as a free-form object;
+ * - an array without `items` gets string items (Gemini requires `items`);
+ * - MCP quirks: bare property maps and `required: true` on properties (see repairMcpQuirks).
+ */
+export function sanitizeSchemaForGemini(schema: unknown): GeminiSchema {
+  const root = isJsonObject(schema) ? schema : {};
+  return convert(root, { root, refs: [], budget: { inlined: 0 } }, true);
+}
+
+interface Walk {
+  readonly root: JsonObject;
+  /** `$ref`s being inlined on the current path: the cycle guard. */
+  readonly refs: readonly string[];
+  /** `$ref`s inlined so far in the whole schema: a guard against exponential (non-cyclic) fan-out. */
+  readonly budget: { inlined: number };
+}
+
+const MAX_REF_DEPTH = 24;
+const MAX_REFS_INLINED = 2000;
+const KEPT_FORMATS: Record<string, readonly string[]> = {
+  string: ['enum', 'date-time'],
+  number: ['float', 'double'],
+  integer: ['int32', 'int64'],
+};
+const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'array', 'object']);
+// Keywords Gemini's Schema cannot carry whose meaning survives as a description hint.
+const HINTED = [
+  'minLength', 'maxLength', 'pattern', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'uniqueItems',
+  'minProperties', 'maxProperties', 'default', 'examples', 'example', 'deprecated', 'readOnly', 'writeOnly',
+  'contentEncoding', 'contentMediaType',
+];
+const ANNOTATIONS = [...HINTED, 'description', 'title'];
+
+function convert(input: unknown, walk: Walk, isRoot = false): GeminiSchema {
+  if (!isJsonObject(input)) return {};
+  const node = repairMcpQuirks(input);
+
+  if (typeof node['$ref'] === 'string') return convertRef(node, node['$ref'], walk, isRoot);
+  if (Array.isArray(node['allOf'])) return convert(mergeAllOf(node, (b) => deref(b, walk)), walk, isRoot);
+
+  const hints: string[] = [];
+  let nullable = node['nullable'] === true;
+
+  const union = [...asArray(node['anyOf']), ...asArray(node['oneOf'])];
+  if (union.length > 0) return convertUnion(node, union, walk, isRoot, nullable);
+
+  let types = typeList(node);
+  if (types.includes('null')) {
+    nullable = true;
+    types = types.filter((t) => t !== 'null');
+  }
+  if (types.length > 1) {
+    const { type: _t, ...rest } = node;
+    const branch = omit(rest, ANNOTATIONS);
+    const out: GeminiSchema = { anyOf: types.map((t) => convert({ ...branch, type: t }, walk)) };
+    return finish(describe(out, rest, hints), nullable);
+  }
+
+  let enumValues = enumOf(node);
+  if (enumValues?.includes(null)) {
+    nullable = true;
+    enumValues = enumValues.filter((v) => v !== null);
+  }
+  const type = types[0] ?? inferType(node, enumValues);
+  const out: GeminiSchema = {};
+  if (type !== undefined) out['type'] = type;
+
+  switch (type) {
+    case 'object':
+      convertObject(node, out, walk, isRoot, hints);
+      break;
+    case 'array':
+      convertArray(node, out, walk, hints);
+      break;
+    case 'number':
+    case 'integer':
+      for (const bound of ['minimum', 'maximum'] as const) {
+        if (typeof node[bound] === 'number') out[bound] = node[bound];
+      }
+      break;
+  }
+
+  if (enumValues && enumValues.length > 0) {
+    // Gemini accepts enum only on STRING schemas; elsewhere the values become a hint.
+    if (type === 'string') out['enum'] = enumValues.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+    else hints.push(`allowed values: ${enumValues.map((v) => JSON.stringify(v)).join(', ')}`);
+  }
+  const format = node['format'];
+  if (typeof format === 'string') {
+    if (type !== undefined && KEPT_FORMATS[type]?.includes(format)) out['format'] = format;
+    else hints.push(`format: ${format}`);
+  }
+  if (type === undefined && typeof node['type'] === 'string' && node['type'] !== 'null') hints.push(`type: ${node['type']}`);
+  return finish(describe(out, node, hints), nullable);
+}
+
+function convertUnion(node: JsonObject, union: unknown[], walk: Walk, isRoot: boolean, nullable: boolean): GeminiSchema {
+  const { anyOf: _a, oneOf: _o, ...rest } = node;
+  let branches = union.map((b) => deref(b, walk));
+  const nonNull = branches.filter((b) => !isNullSchema(b));
+  const isNullable = nullable || nonNull.length < branches.length;
+  if (!nonNull.some(isStructural)) {
+    // Constraint-only branches (`anyOf: [{required: [a]}, {required: [b]}]`) refine the parent: keep it, hint them.
+    const base = strOf(rest['description']);
+    const hints = nonNull.length > 0 ? [`one of: ${nonNull.map((b) => JSON.stringify(b)).join(' | ')}`] : [];
+    const text = join(base, hintText(base, hints));
+    return finish(convert(text === undefined ? rest : { ...rest, description: text }, walk, isRoot), isNullable);
+  }
+  const literals = collapseStringLiterals(nonNull);
+  if (literals) return finish(convert({ ...rest, type: 'string', enum: literals }, walk, isRoot), isNullable);
+  if (nonNull.length === 1) return finish(convert({ ...nonNull[0], ...rest }, walk, isRoot), isNullable);
+  // Properties shared by every branch (`{properties: common, oneOf: [A, B]}`) are distributed into each one.
+  const shared = omit(rest, ANNOTATIONS);
+  branches = isJsonObject(shared['properties']) ? nonNull.map((b) => mergeAllOf({ allOf: [shared, b] }, (x) => deref(x, walk))) : nonNull;
+  const out: GeminiSchema = { anyOf: branches.map((b) => convert(b, walk)) };
+  return finish(describe(out, rest, []), isNullable);
+}
+
+function convertRef(node: JsonObject, ref: string, walk: Walk, isRoot: boolean): GeminiSchema {
+  const { $ref: _r, ...siblings } = node;
+  const target = resolveLocalRef(walk.root, ref);
+  const name = ref === '#' ? 'the root schema' : (ref.split('/').pop() ?? ref);
+  if (!isJsonObject(target)) {
+    const base = strOf(siblings['description']);
+    return convert({ ...siblings, description: join(base, hintText(base, [`see ${ref}`])) }, walk, isRoot);
+  }
+  if (walk.refs.includes(ref) || walk.refs.length >= MAX_REF_DEPTH || walk.budget.inlined >= MAX_REFS_INLINED) {
+    // A recursive type cannot be inlined; tell the model what goes here instead.
+    const base = strOf(siblings['description']) ?? strOf(target['description']);
+    return { description: join(base, hintText(base, [`recursive: same shape as ${name}`])) ?? '' };
+  }
+  // Siblings of $ref (typically a description) refine the target.
+  walk.budget.inlined++;
+  return convert({ ...target, ...siblings }, { ...walk, refs: [...walk.refs, ref] }, isRoot);
+}
+
+function convertObject(node: JsonObject, out: GeminiSchema, walk: Walk, isRoot: boolean, hints: string[]): void {
+  const props = isJsonObject(node['properties']) ? node['properties'] : {};
+  const properties: GeminiSchema = {};
+  for (const [name, schema] of Object.entries(props)) properties[name] = convert(schema, walk);
+  if (Object.keys(properties).length === 0) {
+    // Gemini rejects an OBJECT without properties (a proto map cannot tell absent from empty).
+    if (!isRoot) {
+      delete out['type'];
+      hints.push('a free-form JSON object');
+    }
+    return;
+  }
+  out['properties'] = properties;
+  const extra = node['additionalProperties'];
+  if (extra === true || isJsonObject(extra)) hints.push('additional properties are allowed');
+  const required = asArray(node['required']).filter((n): n is string => typeof n === 'string' && n in properties);
+  if (required.length > 0) out['required'] = [...new Set(required)];
+}
+
+function convertArray(node: JsonObject, out: GeminiSchema, walk: Walk, hints: string[]): void {
+  const tuple = Array.isArray(node['prefixItems']) ? node['prefixItems'] : Array.isArray(node['items']) ? node['items'] : undefined;
+  if (tuple) {
+    hints.push('items in order: a tuple');
+    const branches = tuple.map((b) => deref(b, walk));
+    out['items'] = branches.length === 1 ? convert(branches[0], walk) : convert({ anyOf: branches }, walk);
+  } else if (isJsonObject(node['items'])) {
+    out['items'] = convert(node['items'], walk);
+  } else {
+    out['items'] = { type: 'string' };
+  }
+  for (const bound of ['minItems', 'maxItems'] as const) {
+    if (typeof node[bound] === 'number') out[bound] = node[bound];
+  }
+}
+
+/** Sets `description` from the node's own text plus the hints collected for what Gemini cannot carry. */
+function describe(out: GeminiSchema, node: JsonObject, hints: string[]): GeminiSchema {
+  for (const key of HINTED) {
+    if (node[key] !== undefined && node[key] !== false) hints.push(`${key}: ${hintValue(node[key])}`);
+  }
+  const base = strOf(node['description']) ?? strOf(node['title']);
+  const text = join(base, hintText(base, hints));
+  if (text !== undefined) out['description'] = text;
+  return out;
+}
+
+function finish(out: GeminiSchema, nullable: boolean): GeminiSchema {
+  if (nullable) out['nullable'] = true;
+  return out;
+}
+
+/** A branch's own `$ref` resolved (one level), for union and allOf inspection; cycles stay as `$ref`. */
+function deref(branch: unknown, walk: Walk): JsonObject {
+  if (!isJsonObject(branch) || typeof branch['$ref'] !== 'string') return isJsonObject(branch) ? branch : {};
+  const target = resolveLocalRef(walk.root, branch['$ref']);
+  if (!isJsonObject(target) || walk.refs.includes(branch['$ref'])) return branch;
+  const { $ref: _r, ...siblings } = branch;
+  return { ...target, ...siblings };
+}
+
+const STRUCTURAL = ['type', 'properties', 'items', 'enum', 'const', '$ref', 'anyOf', 'oneOf', 'allOf'];
+
+function isStructural(schema: JsonObject): boolean {
+  return STRUCTURAL.some((key) => key in schema);
+}
+
+function omit(node: JsonObject, keys: readonly string[]): JsonObject {
+  return Object.fromEntries(Object.entries(node).filter(([key]) => !keys.includes(key)));
+}
+
+function isNullSchema(schema: JsonObject): boolean {
+  const values = schema['enum'];
+  return schema['type'] === 'null' || schema['const'] === null || (Array.isArray(values) && values.every((v) => v === null));
+}
+
+/** `oneOf: [{const: "a"}, {const: "b"}]` (pydantic Literal, MCP) → `["a", "b"]`; else undefined. */
+function collapseStringLiterals(branches: JsonObject[]): string[] | undefined {
+  if (branches.length < 2) return undefined;
+  const values: string[] = [];
+  for (const b of branches) {
+    const literals = enumOf(b);
+    if (!literals || !literals.every((v) => typeof v === 'string')) return undefined;
+    values.push(...(literals as string[]));
+  }
+  return [...new Set(values)];
+}
+
+function typeList(node: JsonObject): string[] {
+  const type = node['type'];
+  const list = Array.isArray(type) ? type : typeof type === 'string' ? [type] : [];
+  return list.filter((t): t is string => typeof t === 'string' && (TYPES.has(t) || t === 'null'));
+}
+
+function enumOf(node: JsonObject): unknown[] | undefined {
+  if (Array.isArray(node['enum'])) return node['enum'];
+  return 'const' in node ? [node['const']] : undefined;
+}
+
+function inferType(node: JsonObject, enumValues: unknown[] | undefined): string | undefined {
+  if (isJsonObject(node['properties'])) return 'object';
+  if (node['items'] !== undefined || node['prefixItems'] !== undefined) return 'array';
+  if (!enumValues || enumValues.length === 0) return undefined;
+  if (enumValues.every((v) => typeof v === 'boolean')) return 'boolean';
+  if (enumValues.every((v) => typeof v === 'number')) return enumValues.every(Number.isInteger) ? 'integer' : 'number';
+  return 'string';
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function strOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+function join(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : `${a} ${b}`;
+}
+
+/** Hints follow a description in parentheses, or stand alone. */
+function hintText(base: string | undefined, hints: readonly string[]): string | undefined {
+  if (hints.length === 0) return undefined;
+  return base === undefined ? hints.join('; ') : `(${hints.join('; ')})`;
+}
+
+function hintValue(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

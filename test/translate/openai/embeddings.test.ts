@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import {
+  convertGeminiEmbeddingsToOpenAI,
+  convertOpenAIEmbeddingsRequestToGemini,
+  float32Base64,
+  GEMINI_EMBED_BATCH_LIMIT,
+  openAIEmbeddingsRequestSchema,
+} from '../../../src/translate/openai/embeddings.js';
+import { TranslationError } from '../../../src/translate/translation-error.js';
+import { formatZodIssues } from '../../../src/translate/zod-message.js';
+
+function translate(body: unknown) {
+  return convertOpenAIEmbeddingsRequestToGemini(openAIEmbeddingsRequestSchema.parse(body));
+}
+
+describe('embeddings request', () => {
+  it('sends each input as one batchEmbedContents request with the model and dimensions', () => {
+    expect(translate({ model: 'models/gemini-embedding-001', input: ['a', 'b'], dimensions: 768, user: 'u', encoding_format: 'float' })).toStrictEqual({
+      model: 'gemini-embedding-001',
+      batches: [
+        {
+          requests: [
+            { model: 'models/gemini-embedding-001', content: { parts: [{ text: 'a' }] }, outputDimensionality: 768 },
+            { model: 'models/gemini-embedding-001', content: { parts: [{ text: 'b' }] }, outputDimensionality: 768 },
+          ],
+        },
+      ],
+    });
+    expect(translate({ model: 'gemini-embedding-001', input: 'hello' })).toStrictEqual({
+      model: 'gemini-embedding-001',
+      batches: [{ requests: [{ model: 'models/gemini-embedding-001', content: { parts: [{ text: 'hello' }] } }] }],
+    });
+  });
+
+  it('splits more inputs than one batch takes, keeping the order', () => {
+    const input = Array.from({ length: GEMINI_EMBED_BATCH_LIMIT * 2 + 1 }, (_, i) => `t${i}`);
+    const { batches } = translate({ model: 'm', input });
+    expect(batches.map((b) => b.requests.length)).toStrictEqual([100, 100, 1]);
+    expect(batches[2]?.requests[0]?.content.parts[0]?.text).toBe('t200');
+  });
+
+  it.each<[string, unknown, string, string]>([
+    ['token arrays', { model: 'm', input: [1, 2, 3] }, 'input', 'token arrays are not supported: Gemini embeds text, so send the input as strings'],
+    ['arrays of token arrays', { model: 'm', input: [[1], [2]] }, 'input', 'token arrays are not supported: Gemini embeds text, so send the input as strings'],
+    ['an empty list', { model: 'm', input: [] }, 'input', 'must not be empty'],
+    ['an empty string in a list', { model: 'm', input: ['a', ' '] }, 'input[1]', 'must not be an empty string'],
+    ['an empty string', { model: 'm', input: '' }, 'input', 'must not be an empty string'],
+  ])('refuses %s with a TranslationError', (_label, body, field, message) => {
+    expect(() => translate(body)).toThrowError(expect.objectContaining({ name: 'TranslationError', field, message }));
+    expect(() => translate(body)).toThrow(TranslationError);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a numeric input', { model: 'm', input: 5 }, 'input: expected string, array of strings or token arrays, got number'],
+    ['an unknown encoding', { model: 'm', input: 'x', encoding_format: 'int8' }, 'encoding_format: must be one of "float", "base64"'],
+    ['zero dimensions', { model: 'm', input: 'x', dimensions: 0 }, 'dimensions: must be > 0'],
+    ['no model', { input: 'x' }, 'model: is required'],
+  ])('rejects %s in the schema with a message naming the field', (_label, body, message) => {
+    const result = openAIEmbeddingsRequestSchema.safeParse(body);
+    expect(result.success).toBe(false);
+    if (!result.success) expect(formatZodIssues(result.error)).toBe(message);
+  });
+});
+
+describe('embeddings response', () => {
+  const responses = [
+    { embeddings: [{ values: [0.5, -1] }, { values: [0.25] }] },
+    { embeddings: [{ values: [1, 2] }], usageMetadata: { promptTokenCount: 7, totalTokenCount: 7 } },
+  ];
+
+  it('lists the vectors of all batches in input order', () => {
+    expect(convertGeminiEmbeddingsToOpenAI(responses, { model: 'text-embedding-3-small' })).toStrictEqual({
+      object: 'list',
+      data: [
+        { object: 'embedding', index: 0, embedding: [0.5, -1] },
+        { object: 'embedding', index: 1, embedding: [0.25] },
+        { object: 'embedding', index: 2, embedding: [1, 2] },
+      ],
+      model: 'text-embedding-3-small',
+      usage: { prompt_tokens: 7, total_tokens: 7 },
+    });
+  });
+
+  it('encodes base64 as little-endian float32, as OpenAI does', () => {
+    const out = convertGeminiEmbeddingsToOpenAI([{ embeddings: [{ values: [1, -2.5] }] }], { model: 'm', encodingFormat: 'base64' });
+    // 1.0f = 00 00 80 3f, -2.5f = 00 00 20 c0 (little-endian).
+    expect(out.data[0]?.embedding).toBe(Buffer.from([0, 0, 0x80, 0x3f, 0, 0, 0x20, 0xc0]).toString('base64'));
+    expect(out.usage).toStrictEqual({ prompt_tokens: 0, total_tokens: 0 });
+    const decoded = Buffer.from(float32Base64([0.1, 3]), 'base64');
+    expect([decoded.readFloatLE(0), decoded.readFloatLE(4)]).toStrictEqual([Math.fround(0.1), 3]);
+  });
+});

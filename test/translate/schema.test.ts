@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { sanitizeSchemaForGemini } from '../../src/translate/schema.js';
+
+const obj = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ type: 'object', properties, ...extra });
+
+describe('sanitizeSchemaForGemini', () => {
+  it('inlines local $defs references and lets sibling keywords refine the target', () => {
+    const schema = obj(
+      { home: { $ref: '#/$defs/Address', description: 'Where they live' }, work: { $ref: '#/definitions/Address' } },
+      {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        $defs: { Address: obj({ city: { type: 'string' } }, { required: ['city'], description: 'An address' }) },
+        definitions: { Address: obj({ zip: { type: 'string' } }) },
+      },
+    );
+    expect(sanitizeSchemaForGemini(schema)).toStrictEqual({
+      type: 'object',
+      properties: {
+        home: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], description: 'Where they live' },
+        work: { type: 'object', properties: { zip: { type: 'string' } } },
+      },
+    });
+  });
+
+  it('stops at a recursive reference with a described stub, and leaves remote references as hints', () => {
+    const schema = obj(
+      { tree: { $ref: '#/$defs/Node' }, remote: { $ref: 'https://example.com/schema.json', description: 'External' } },
+      { $defs: { Node: obj({ label: { type: 'string' }, children: { type: 'array', items: { $ref: '#/$defs/Node' } } }) } },
+    );
+    expect(sanitizeSchemaForGemini(schema)).toStrictEqual({
+      type: 'object',
+      properties: {
+        tree: {
+          type: 'object',
+          properties: {
+            label: { type: 'string' },
+            children: { type: 'array', items: { description: 'recursive: same shape as Node' } },
+          },
+        },
+        remote: { description: 'External (see https://example.com/schema.json)' },
+      },
+    });
+  });
+
+  it('turns a null branch of anyOf or a type array into nullable', () => {
+    const schema = obj({
+      a: { anyOf: [{ type: 'string', maxLength: 5 }, { type: 'null' }], description: 'Optional name' },
+      b: { type: ['integer', 'null'] },
+      c: { oneOf: [{ $ref: '#/$defs/Point' }, { type: 'null' }] },
+      d: { enum: ['x', null] },
+    }, { $defs: { Point: obj({ x: { type: 'number' } }) } });
+    expect(sanitizeSchemaForGemini(schema)['properties']).toStrictEqual({
+      a: { type: 'string', description: 'Optional name (maxLength: 5)', nullable: true },
+      b: { type: 'integer', nullable: true },
+      c: { type: 'object', properties: { x: { type: 'number' } }, nullable: true },
+      d: { type: 'string', enum: ['x'], nullable: true },
+    });
+  });
+
+  it('keeps real unions as anyOf, splits type arrays into typed branches and collapses string literals into one enum', () => {
+    const schema = obj({
+      shape: { oneOf: [obj({ radius: { type: 'number' } }), obj({ side: { type: 'number' } })] },
+      id: { type: ['string', 'integer'], description: 'Either form', default: 0 },
+      mode: { anyOf: [{ const: 'fast' }, { const: 'safe', description: 'Careful' }] },
+    });
+    expect(sanitizeSchemaForGemini(schema)['properties']).toStrictEqual({
+      shape: {
+        anyOf: [
+          { type: 'object', properties: { radius: { type: 'number' } } },
+          { type: 'object', properties: { side: { type: 'number' } } },
+        ],
+      },
+      id: { anyOf: [{ type: 'string' }, { type: 'integer' }], description: 'Either form (default: 0)' },
+      mode: { type: 'string', enum: ['fast', 'safe'] },
+    });
+  });
+
+  it('distributes shared properties into the branches of a discriminated union', () => {
+    const schema = {
+      type: 'object',
+      properties: { kind: { type: 'string' } },
+      required: ['kind'],
+      oneOf: [obj({ url: { type: 'string' } }, { required: ['url'] }), obj({ path: { type: 'string' } })],
+    };
+    expect(sanitizeSchemaForGemini(schema)).toStrictEqual({
+      anyOf: [
+        { type: 'object', properties: { kind: { type: 'string' }, url: { type: 'string' } }, required: ['kind', 'url'] },
+        { type: 'object', properties: { kind: { type: 'string' }, path: { type: 'string' } }, required: ['kind'] },
+      ],
+    });
+  });
+
+  it('keeps the parent of constraint-only branches and describes the constraint', () => {
+    const schema = obj({ a: { type: 'string' }, b: { type: 'string' } }, { anyOf: [{ required: ['a'] }, { required: ['b'] }] });
+    expect(sanitizeSchemaForGemini(schema)).toStrictEqual({
+      type: 'object',
+      properties: { a: { type: 'string' }, b: { type: 'string' } },
+      description: 'one of: {"required":["a"]} | {"required":["b"]}',
+    });
+  });
+
+  it('merges allOf, including a referenced base', () => {
+    const schema = {
+      allOf: [{ $ref: '#/$defs/Base' }, obj({ extra: { type: 'boolean' } }, { required: ['extra'], description: 'More.' })],
+      description: 'Combined.',
+      $defs: { Base: obj({ id: { type: 'string' } }, { required: ['id'] }) },
+    };
+    expect(sanitizeSchemaForGemini(schema)).toStrictEqual({
+      type: 'object',
+      properties: { id: { type: 'string' }, extra: { type: 'boolean' } },
+      required: ['id', 'extra'],
+      description: 'Combined. More.',
+    });
+  });
+
+  it('turns const into a one-value enum, stringifies string enums and moves non-string enums into hints', () => {
+    expect(
+      sanitizeSchemaForGemini(
+        obj({
+          version: { const: 'v1' },
+          level: { type: 'string', enum: ['low', 2, true] },
+          count: { type: 'integer', enum: [1, 2, 3] },
+          flag: { const: true },
+          ratio: { enum: [0.5, 1.5] },
+        }),
+      )['properties'],
+    ).toStrictEqual({
+      version: { type: 'string', enum: ['v1'] },
+      level: { type: 'string', enum: ['low', '2', 'true'] },
+      count: { type: 'integer', description: 'allowed values: 1, 2, 3' },
+      flag: { type: 'boolean', description: 'allowed values: true' },
+      ratio: { type: 'number', description: 'allowed values: 0.5, 1.5' },
+    });
+  });
+
+  it('drops additionalProperties and other unknown keywords, keeping their meaning as hints', () => {
+    const schema = obj(
+      {
+        tags: { type: 'array', items: { type: 'string' }, uniqueItems: true, minItems: 1, maxItems: 3 },
+        score: { type: 'number', exclusiveMinimum: 0, multipleOf: 0.5, maximum: 10, 'x-unit': 'points' },
+        meta: obj({ k: { type: 'string' } }, { additionalProperties: true, propertyNames: { pattern: '^[a-z]+$' } }),
+      },
+      { additionalProperties: false, $comment: 'internal', title: 'Input', examples: [{ tags: ['a'] }] },
+    );
+    expect(sanitizeSchemaForGemini(schema)).toStrictEqual({
+      type: 'object',
+      properties: {
+        tags: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 3, description: 'uniqueItems: true' },
+        score: { type: 'number', maximum: 10, description: 'exclusiveMinimum: 0; multipleOf: 0.5' },
+        meta: { type: 'object', properties: { k: { type: 'string' } }, description: 'additional properties are allowed' },
+      },
+      description: 'Input (examples: [{"tags":["a"]}])',
+    });
+  });
+
+  it('never emits an OBJECT without properties: the root stays a bare object, nested ones become free-form', () => {
+    expect(sanitizeSchemaForGemini({ type: 'object', properties: {}, additionalProperties: false })).toStrictEqual({ type: 'object' });
+    expect(sanitizeSchemaForGemini(obj({ options: { type: 'object', description: 'Extra options' }, any: {} }))).toStrictEqual({
+      type: 'object',
+      properties: { options: { description: 'Extra options (a free-form JSON object)' }, any: {} },
+    });
+  });
+
+  it('keeps only the string formats Gemini knows (enum, date-time) and numeric formats per type', () => {
+    expect(
+      sanitizeSchemaForGemini(
+        obj({
+          at: { type: 'string', format: 'date-time' },
+          day: { type: 'string', format: 'date' },
+          mail: { type: 'string', format: 'email', description: 'Contact' },
+          n: { type: 'integer', format: 'int64' },
+          x: { type: 'number', format: 'int32' },
+        }),
+      )['properties'],
+    ).toStrictEqual({
+      at: { type: 'string', format: 'date-time' },
+      day: { type: 'string', description: 'format: date' },
+      mail: { type: 'string', description: 'Contact (format: email)' },
+      n: { type: 'integer', format: 'int64' },
+      x: { type: 'number', description: 'format: int32' },
+    });
+  });
+
+  it('prunes required names that are not properties, and removes required, properties and items where they do not belong', () => {
+    const schema = obj(
+      { name: { type: 'string', properties: { a: { type: 'string' } }, required: ['a'], items: { type: 'string' } } },
+      { required: ['name', 'ghost', 'name'] },
+    );
+    expect(sanitizeSchemaForGemini(schema)).toStrictEqual({
+      type: 'object',
+      properties: { name: { type: 'string' } },
+      required: ['name'],
+    });
+  });
+
+  it('gives arrays without items string items and describes tuples', () => {
+    expect(
+      sanitizeSchemaForGemini(
+        obj({ list: { type: 'array' }, pair: { type: 'array', prefixItems: [{ type: 'number' }, { type: 'string' }] } }),
+      )['properties'],
+    ).toStrictEqual({
+      list: { type: 'array', items: { type: 'string' } },
+      pair: { type: 'array', items: { anyOf: [{ type: 'number' }, { type: 'string' }] }, description: 'items in order: a tuple' },
+    });
+  });
+
+  it('repairs MCP quirks: bare property maps, boolean required and missing object types', () => {
+    expect(
+      sanitizeSchemaForGemini({
+        path: { type: 'string', required: true, description: 'File path' },
+        recursive: { type: 'boolean', required: false },
+        filter: { properties: { glob: { type: 'string' } }, required: ['glob'] },
+      }),
+    ).toStrictEqual({
+      type: 'object',
+      properties: {
+        path: { type: 'string', description: 'File path' },
+        recursive: { type: 'boolean' },
+        filter: { type: 'object', properties: { glob: { type: 'string' } }, required: ['glob'] },
+      },
+      required: ['path'],
+    });
+  });
+
+  it('treats non-objects as an empty schema and never modifies its input', () => {
+    expect(sanitizeSchemaForGemini(undefined)).toStrictEqual({});
+    expect(sanitizeSchemaForGemini(true)).toStrictEqual({});
+    const input = obj({ a: { $ref: '#/$defs/A' } }, { $defs: { A: { const: 'x' } }, anyOf: [{ required: ['a'] }] });
+    const before = structuredClone(input);
+    sanitizeSchemaForGemini(input);
+    expect(input).toStrictEqual(before);
+  });
+});
+
+describe('sanitizeSchemaForGemini limits', () => {
+  it('stops inlining a schema whose references fan out exponentially', () => {
+    const $defs: Record<string, unknown> = { D0: { type: 'string' } };
+    for (let i = 1; i <= 20; i++) $defs[`D${i}`] = obj({ l: { $ref: `#/$defs/D${i - 1}` }, r: { $ref: `#/$defs/D${i - 1}` } });
+    const started = Date.now();
+    const out = JSON.stringify(sanitizeSchemaForGemini({ $ref: '#/$defs/D20', $defs }));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(out).toContain('same shape as D');
+  });
+});
