@@ -2,19 +2,26 @@
  * The `rotor` command: parse argv, load .env and the config, start a mode.
  *   rotor              serve the API (default)
  *   rotor demo         Rotor against its built-in Google simulator
+ *   rotor --gen-creds  the "Login with Google" page that adds accounts
+ *   rotor import FILE  copy existing gemini-cli / authorized_user credentials into the pool
  */
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
-import { loadConfig } from './config/config.js';
+import { loadConfig, type Config } from './config/config.js';
 import { startServer, VERSION } from './server.js';
 import { createLogger, type Logger } from './util/log.js';
 import { runDemo } from './cli/demo.js';
+import { IMPORT_USAGE, runImport } from './cli/import.js';
+import { runLogin } from './login-server.js';
 
 const USAGE = `rotor ${VERSION}: one endpoint for a pool of Google Gemini credentials
 
 Usage:
   rotor                 serve the OpenAI (/v1) and Gemini (/v1beta) APIs on HOST:PORT
   rotor demo            run against the built-in Google simulator (no account needed)
+  rotor --gen-creds     open the "Login with Google" page on PORT to add accounts
+  rotor import [--project ID] FILE...
+                        add existing gemini-cli oauth_creds.json / authorized_user files (or JSON lists)
   rotor --help          this text
 
 Configuration comes from the environment and a .env file; see .env.example.`;
@@ -24,7 +31,12 @@ async function main(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+      'gen-creds': { type: 'boolean' },
+      project: { type: 'string' },
+    },
   });
   if (values.help) return void process.stdout.write(USAGE + '\n');
   if (values.version) return void process.stdout.write(VERSION + '\n');
@@ -33,6 +45,13 @@ async function main(argv: string[]): Promise<void> {
   const command = positionals[0] ?? 'serve';
   const logger = createLogger({ level: process.env.DEBUG === 'true' ? 'debug' : 'info' });
   if (command === 'demo') return runDemo(process.env, logger);
+  if (values['gen-creds'] === true) return runLogin(configOrExit(), logger);
+  if (command === 'import') {
+    if (values.project === true) return usageError('--project needs a value', IMPORT_USAGE);
+    const project = typeof values.project === 'string' ? values.project : undefined;
+    const code = await runImport(configOrExit(), logger, { files: positionals.slice(1), project });
+    process.exit(code);
+  }
   if (command !== 'serve') {
     process.stderr.write(`rotor: unknown command "${command}"\n\n${USAGE}\n`);
     process.exit(2);
@@ -40,13 +59,20 @@ async function main(argv: string[]): Promise<void> {
   await serve(logger);
 }
 
-async function serve(bootLogger: Logger): Promise<void> {
+function configOrExit(): Config {
   const result = loadConfig(process.env);
-  if (!result.ok) {
-    for (const line of result.errors) process.stderr.write(`rotor: configuration error: ${line}\n`);
-    process.exit(2);
-  }
-  const config = result.config;
+  if (result.ok) return result.config;
+  for (const line of result.errors) process.stderr.write(`rotor: configuration error: ${line}\n`);
+  process.exit(2);
+}
+
+function usageError(message: string, usage: string): never {
+  process.stderr.write(`rotor: ${message}\n${usage}\n`);
+  process.exit(2);
+}
+
+async function serve(bootLogger: Logger): Promise<void> {
+  const config = configOrExit();
   const logger = config.debug ? createLogger({ level: 'debug' }) : bootLogger;
   if (!config.password) {
     logger.warn('GEMINI_AUTH_PASSWORD is not set: the API is open to anyone who can reach this loopback address');

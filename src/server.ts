@@ -17,6 +17,8 @@ import {
 } from './credentials/index.js';
 import { createGateway, Member, type Gateway } from './gateway/gateway.js';
 import { createApp } from './http/app.js';
+import { createSignatureCache } from './gateway/signature-cache.js';
+import { createMediaFetcher } from './media/fetch-media.js';
 import { CredentialPool } from './pool/pool.js';
 import { systemClock, type Clock } from './pool/types.js';
 import { createCodeAssistClient } from './upstream/code-assist/client.js';
@@ -125,7 +127,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         )
       : undefined;
 
+  const signatures = createSignatureCache();
+  const media = createMediaFetcher(config.mediaFetch);
   const app = createApp({
+    signatures,
+    media,
     gateway,
     logger,
     password: config.password,
@@ -166,6 +172,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       clearTimeout(timer);
       await upstream.close();
       await geminiApi.close();
+      await media.close();
     })());
 
   const rescanCredentials = async () => watcher?.rescan();

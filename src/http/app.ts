@@ -8,9 +8,11 @@ import type { Gateway } from '../gateway/gateway.js';
 import type { Logger } from '../util/log.js';
 import { ApiError, dialectOf, errorReply } from './errors.js';
 import { requireAuth } from './middleware/auth.js';
+import { limitJsonDepth, verifyUtf8 } from './middleware/json-body.js';
 import { adminRoutes } from './routes/admin.js';
 import { geminiRoutes } from './routes/gemini.js';
-import { openaiRoutes } from './routes/openai.js';
+import { openaiRoutes, type OpenAIRouteDeps } from './routes/openai.js';
+import type { SignatureCache } from '../gateway/signature-cache.js';
 import { ClientAbortError } from '../upstream/types.js';
 
 export interface AppDeps {
@@ -20,6 +22,10 @@ export interface AppDeps {
   models: string[];
   maxBodyBytes: number;
   loadErrors: () => Array<{ source: string; reason: string }>;
+  /** Thought signatures by tool-call id (Gemini 3 multi-turn tool use). */
+  signatures: SignatureCache;
+  /** Fetches http(s) media named in requests. */
+  media: OpenAIRouteDeps['media'];
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -42,8 +48,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(adminRoutes({ gateway: deps.gateway, password: deps.password, loadErrors: deps.loadErrors }));
   app.use(['/v1', '/v1beta'], requireAuth(deps.password));
   // Any content type is read as JSON: clients that forget the header (curl -d) still work; bad JSON is a 400.
-  app.use(express.json({ limit: deps.maxBodyBytes, type: () => true, strict: false }));
-  app.use(openaiRoutes({ gateway: deps.gateway, models: deps.models }));
+  app.use(express.json({ limit: deps.maxBodyBytes, type: () => true, strict: false, verify: verifyUtf8 }));
+  app.use(limitJsonDepth());
+  app.use(openaiRoutes({ gateway: deps.gateway, models: deps.models, signatures: deps.signatures, media: deps.media }));
   app.use(geminiRoutes({ gateway: deps.gateway, models: deps.models, logger: deps.logger }));
 
   app.use((req: Request) => {

@@ -1,5 +1,11 @@
 /** The one interface every upstream route (Code Assist now; Gemini API and Vertex later) implements. */
-import type { GeminiCountTokensResponse, GeminiRequest, GeminiResponse } from '../types/gemini.js';
+import type {
+  GeminiBatchEmbedContentsRequest,
+  GeminiBatchEmbedContentsResponse,
+  GeminiCountTokensResponse,
+  GeminiRequest,
+  GeminiResponse,
+} from '../types/gemini.js';
 
 /** What an upstream needs from a credential: a token and, for Code Assist, the project. */
 export interface UpstreamCredential {
@@ -22,14 +28,9 @@ export interface OpenedStream {
   close(): void;
 }
 
-/** batchEmbedContents: `{requests: [{model: "models/x", content, taskType?, outputDimensionality?}]}`. */
-export interface GeminiEmbedRequest {
-  requests: Array<{ model: string; content: { parts: Array<{ text: string }> }; taskType?: string; outputDimensionality?: number; title?: string }>;
-}
-
-export interface GeminiEmbedResponse {
-  embeddings: Array<{ values: number[] }>;
-}
+/** batchEmbedContents request and response, as the Gemini API defines them. */
+export type GeminiEmbedRequest = GeminiBatchEmbedContentsRequest;
+export type GeminiEmbedResponse = GeminiBatchEmbedContentsResponse;
 
 export interface EmbedCall {
   model: string;

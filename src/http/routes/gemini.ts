@@ -37,10 +37,10 @@ const embedRequestSchema = z.looseObject({
   outputDimensionality: z.number().int().positive().optional(),
 });
 const batchEmbedSchema = z.looseObject({ requests: z.array(embedRequestSchema).min(1, 'must contain at least one request') });
-const countSchema = z.union([
-  z.looseObject({ contents: z.array(contentSchema).min(1) }),
-  z.looseObject({ generateContentRequest: generateSchema }),
-]);
+// countTokens takes either {contents} or {generateContentRequest}; validating the shape the client chose
+// names the right field in errors.
+const countSchema = z.looseObject({ contents: z.array(contentSchema).min(1, 'must contain at least one content') });
+const wrappedCountSchema = z.looseObject({ generateContentRequest: generateSchema });
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -92,8 +92,10 @@ export function geminiRoutes(deps: { gateway: Gateway; models: string[]; logger:
       return;
     }
     if (method === 'countTokens') {
-      const body = parseBody(countSchema, req.body);
-      const inner = 'generateContentRequest' in body ? (body.generateContentRequest as Record<string, unknown>) : body;
+      const wrapped = typeof req.body === 'object' && req.body !== null && 'generateContentRequest' in req.body;
+      const inner: Record<string, unknown> = wrapped
+        ? parseBody(wrappedCountSchema, req.body).generateContentRequest
+        : parseBody(countSchema, req.body);
       const result = await gateway.countTokens(model, toGeminiRequest(inner), signal);
       res.json(result);
       return;
@@ -103,7 +105,7 @@ export function geminiRoutes(deps: { gateway: Gateway; models: string[]; logger:
         method === 'embedContent' ? [parseBody(embedRequestSchema, req.body)] : parseBody(batchEmbedSchema, req.body).requests;
       const batch = { requests: requests.map((r) => ({ ...r, model: `models/${model}` })) } as GeminiEmbedRequest;
       const result = await gateway.embed(model, batch, signal);
-      res.json(method === 'embedContent' ? { embedding: result.embeddings[0] } : result);
+      res.json(method === 'embedContent' ? { embedding: result.embeddings?.[0] ?? { values: [] } } : result);
       return;
     }
     throw new ApiError(404, `unknown method "${method}": expected generateContent, streamGenerateContent, countTokens, embedContent or batchEmbedContents`);

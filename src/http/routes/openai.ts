@@ -1,24 +1,75 @@
 /**
- * OpenAI-compatible routes. The route parses the client's dialect (zod), hands a Gemini request to the
- * gateway, and translates the reply; all translation lives in translate/openai.
+ * OpenAI-compatible routes. The route parses the client's dialect (zod), fetches remote media, hands a
+ * Gemini request to the gateway, and translates the reply; all translation lives in translate/openai.
  */
-import { Router, type Response } from 'express';
+import { Router, type Request } from 'express';
 import { randomBytes } from 'node:crypto';
 import type { Gateway } from '../../gateway/gateway.js';
 import { normaliseModelId, toOpenAIModel } from '../../gateway/models.js';
-import { openAIChatRequestSchema } from '../../translate/openai/request-schema.js';
+import type { SignatureCache } from '../../gateway/signature-cache.js';
+import { MediaFetchError } from '../../media/fetch-media.js';
+import { openAIChatRequestSchema, type OpenAIChatRequest } from '../../translate/openai/request-schema.js';
 import { convertOpenAIChatRequestToGemini } from '../../translate/openai/convert-openai-request-to-gemini.js';
 import { convertGeminiResponseToOpenAIChat } from '../../translate/openai/convert-gemini-response-to-openai.js';
-import { convertGeminiChunkToOpenAIChunks, createOpenAIStreamState, finishOpenAIStream } from '../../translate/openai/stream.js';
+import { createOpenAIStreamState } from '../../translate/openai/stream.js';
+import { collectRemoteMediaUrls } from '../../translate/openai/media.js';
+import { extractThoughtSignatures } from '../../translate/openai/thought-signature.js';
+import {
+  convertGeminiEmbeddingsToOpenAI,
+  convertOpenAIEmbeddingsRequestToGemini,
+  openAIEmbeddingsRequestSchema,
+} from '../../translate/openai/embeddings.js';
 import { formatFieldPath, formatZodIssues } from '../../translate/zod-message.js';
 import { isTranslationError } from '../../translate/translation-error.js';
-import { openSse } from '../../sse/write.js';
-import { ApiError, streamErrorPayload } from '../errors.js';
+import type { GeminiBlob } from '../../types/gemini.js';
+import type { z } from 'zod';
+import { ApiError } from '../errors.js';
 import { clientAbortSignal } from '../middleware/abort.js';
+import { pipeOpenAIStream } from './openai-stream.js';
 
-export function openaiRoutes(deps: { gateway: Gateway; models: string[] }): Router {
+export interface OpenAIRouteDeps {
+  gateway: Gateway;
+  models: string[];
+  signatures: SignatureCache;
+  media: { fetchAll(urls: string[]): Promise<Map<string, GeminiBlob>> };
+}
+
+function parse<T>(schema: z.ZodType<T>, req: Request, what: string): T {
+  if (req.body === undefined || typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+    throw new ApiError(400, `request body must be a JSON object with ${what}`);
+  }
+  const parsed = schema.safeParse(req.body);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new ApiError(400, `invalid request: ${formatZodIssues(parsed.error)}`, first ? formatFieldPath(first.path) : undefined);
+  }
+  return parsed.data;
+}
+
+/** Runs a translator; its TranslationError is the client's fault, with the field it names. */
+function translating<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (isTranslationError(err)) throw new ApiError(400, err.message, err.field);
+    throw err;
+  }
+}
+
+async function fetchMedia(deps: OpenAIRouteDeps, body: OpenAIChatRequest): Promise<Map<string, GeminiBlob>> {
+  const urls = collectRemoteMediaUrls(body);
+  if (urls.length === 0) return new Map();
+  try {
+    return await deps.media.fetchAll(urls);
+  } catch (err) {
+    if (err instanceof MediaFetchError) throw new ApiError(400, err.message, 'messages');
+    throw err;
+  }
+}
+
+export function openaiRoutes(deps: OpenAIRouteDeps): Router {
   const router = Router();
-  const { gateway } = deps;
+  const { gateway, signatures } = deps;
 
   router.get('/v1/models', (_req, res) => {
     res.json({ object: 'list', data: deps.models.map(toOpenAIModel) });
@@ -31,58 +82,46 @@ export function openaiRoutes(deps: { gateway: Gateway; models: string[] }): Rout
   });
 
   router.post('/v1/chat/completions', async (req, res) => {
-    if (req.body === undefined || typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
-      throw new ApiError(400, 'request body must be a JSON object with "model" and "messages"');
-    }
-    const parsed = openAIChatRequestSchema.safeParse(req.body);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0];
-      throw new ApiError(400, `invalid request: ${formatZodIssues(parsed.error)}`, first ? formatFieldPath(first.path) : undefined);
-    }
-    const body = parsed.data;
-    let translated;
-    try {
-      translated = convertOpenAIChatRequestToGemini(body);
-    } catch (err) {
-      if (isTranslationError(err)) throw new ApiError(400, err.message, err.field);
-      throw err;
-    }
+    const body = parse(openAIChatRequestSchema, req, '"model" and "messages"');
+    const media = await fetchMedia(deps, body);
+    const translated = translating(() =>
+      convertOpenAIChatRequestToGemini(body, {
+        resolveMedia: (url) => media.get(url),
+        lookupSignature: (callId) => signatures.get(callId),
+      }),
+    );
     const model = normaliseModelId(translated.model);
-    const ctx = { id: `chatcmpl-${randomBytes(12).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: body.model };
+    const ctx = {
+      id: `chatcmpl-${randomBytes(12).toString('hex')}`,
+      created: Math.floor(Date.now() / 1000),
+      model: body.model,
+      toolNames: translated.toolNames,
+    };
     const signal = clientAbortSignal(res);
+    const remember = (out: Parameters<typeof extractThoughtSignatures>[0]) => {
+      for (const { callId, signature } of extractThoughtSignatures(out)) signatures.set(callId, signature);
+    };
 
     if (!body.stream) {
       const { response } = await gateway.generate(model, translated.request, signal);
-      res.json(convertGeminiResponseToOpenAIChat(response, ctx));
+      const completion = convertGeminiResponseToOpenAIChat(response, ctx);
+      remember(completion);
+      res.json(completion);
       return;
     }
     const { stream } = await gateway.stream(model, translated.request, signal);
-    await pipeOpenAIStream(res, stream, createOpenAIStreamState({ ...ctx, includeUsage: body.stream_options?.include_usage === true }));
+    const state = createOpenAIStreamState({ ...ctx, includeUsage: body.stream_options?.include_usage === true });
+    await pipeOpenAIStream(res, stream, state, remember);
+  });
+
+  router.post('/v1/embeddings', async (req, res) => {
+    const body = parse(openAIEmbeddingsRequestSchema, req, '"model" and "input"');
+    const translated = translating(() => convertOpenAIEmbeddingsRequestToGemini(body));
+    const signal = clientAbortSignal(res);
+    const responses = [];
+    for (const batch of translated.batches) responses.push(await gateway.embed(translated.model, batch, signal));
+    res.json(convertGeminiEmbeddingsToOpenAI(responses, { model: body.model, encodingFormat: body.encoding_format }));
   });
 
   return router;
-}
-
-type Opened = Awaited<ReturnType<Gateway['stream']>>['stream'];
-
-async function pipeOpenAIStream(res: Response, stream: Opened, state: ReturnType<typeof createOpenAIStreamState>): Promise<void> {
-  const sse = openSse(res);
-  const sendAll = (chunks: unknown[]) => {
-    for (const c of chunks) if (!sse.send(JSON.stringify(c))) return false;
-    return true;
-  };
-  try {
-    if (!sendAll(convertGeminiChunkToOpenAIChunks(stream.first, state))) return;
-    for (let r = await stream.rest.next(); !r.done; r = await stream.rest.next()) {
-      if (!sendAll(convertGeminiChunkToOpenAIChunks(r.value, state))) return;
-    }
-    sendAll(finishOpenAIStream(state));
-    sse.send('[DONE]');
-  } catch (err) {
-    // Past the first byte there is no failover: tell the client in its dialect and end the stream.
-    sse.send(JSON.stringify(streamErrorPayload(err, 'openai')));
-  } finally {
-    stream.close();
-    sse.end();
-  }
 }

@@ -1,0 +1,63 @@
+/**
+ * Guards on a parsed JSON body that body-parser does not give: the bytes must be UTF-8 (RFC 8259 §8.1;
+ * iconv would otherwise turn bad bytes into U+FFFD and forward corrupted text), and the nesting must stay
+ * shallow enough for JSON.stringify and recursive translators (V8 parses 10,000 levels but cannot
+ * stringify them), so a hostile body is a 400 instead of a crash blamed on the upstream.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { NextFunction, Request, Response } from 'express';
+import { formatFieldPath } from '../../translate/zod-message.js';
+import { ApiError } from '../errors.js';
+
+/** Google's proto parsers stop at 100 levels too. */
+export const MAX_JSON_DEPTH = 100;
+
+/** body-parser `verify` hook: rejects bytes that are not UTF-8 when the charset is (or defaults to) UTF-8. */
+export function verifyUtf8(_req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
+  if (!/^utf-?8$/i.test(encoding) || isUtf8(buf)) return;
+  throw Object.assign(new Error('request body is not valid UTF-8: JSON must be sent as UTF-8 text'), {
+    status: 400,
+    type: 'entity.invalid.utf8',
+  });
+}
+
+interface Node {
+  value: unknown;
+  depth: number;
+  key: string | number | undefined;
+  parent: Node | undefined;
+}
+
+/**
+ * The path (e.g. `['messages', 0, 'content', 0]`) of the first object or array nested deeper than `max`
+ * levels, or undefined. Iterative, so it is safe on any depth.
+ */
+export function tooDeepAt(value: unknown, max: number): Array<string | number> | undefined {
+  const stack: Node[] = [{ value, depth: 1, key: undefined, parent: undefined }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const v = node.value;
+    if (v === null || typeof v !== 'object') continue;
+    if (node.depth > max) {
+      const path: Array<string | number> = [];
+      for (let n: Node | undefined = node; n?.key !== undefined; n = n.parent) path.unshift(n.key);
+      return path;
+    }
+    const entries: Array<[string | number, unknown]> = Array.isArray(v) ? v.map((c, i) => [i, c]) : Object.entries(v);
+    for (const [key, child] of entries) {
+      if (child !== null && typeof child === 'object') stack.push({ value: child, depth: node.depth + 1, key, parent: node });
+    }
+  }
+  return undefined;
+}
+
+export function limitJsonDepth(max = MAX_JSON_DEPTH) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const path = tooDeepAt(req.body, max);
+    if (path) {
+      const where = formatFieldPath(path.slice(0, 8)) + (path.length > 8 ? '…' : '');
+      return next(new ApiError(400, `request body is nested too deeply at ${where}: JSON objects and arrays may nest at most ${max} levels`));
+    }
+    next();
+  };
+}
