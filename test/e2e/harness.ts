@@ -17,6 +17,8 @@ export interface StackOptions {
   sim?: Omit<SimulatorOptions, 'accounts'>;
   env?: Record<string, string>;
   password?: string | null;
+  /** Gemini API keys: served by the simulator's /v1beta and given to Rotor through GEMINI_API_KEYS. */
+  apiKeys?: Array<{ key: string; projectId: string }>;
 }
 
 export interface Stack {
@@ -63,7 +65,7 @@ export function defaultProject(email: string): string {
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const sim = await startSimulator({ ...options.sim, accounts: options.accounts });
+  const sim = await startSimulator({ ...options.sim, accounts: options.accounts, ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}) });
   const dir = await mkdtemp(join(tmpdir(), 'rotor-test-'));
   const envList: unknown[] = [];
   for (const a of options.accounts) {
@@ -82,6 +84,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     GOOGLE_OAUTH_TOKEN_URL: sim.tokenUrl,
     GOOGLE_OAUTH_AUTH_URL: sim.authUrl,
     GOOGLE_USERINFO_URL: sim.userinfoUrl,
+    GEMINI_API_BASE_URL: sim.url,
+    ...(options.apiKeys ? { GEMINI_API_KEYS: options.apiKeys.map((k) => k.key).join(',') } : {}),
     ...(password ? { GEMINI_AUTH_PASSWORD: password } : {}),
     ...options.env,
   });
