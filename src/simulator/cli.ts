@@ -1,15 +1,17 @@
 /**
  * Runs a simulator in its own process, for benchmarks and manual checks:
- *   node dist/simulator/cli.js --port 8001 --accounts 3 --latency-ms 20 --stream-events 20 --stream-interval-ms 5
- * Prints one JSON line on stdout ({url, tokenUrl, ..., accounts:[{email, refreshToken, projectId}]}) and runs
- * until SIGINT / SIGTERM.
+ *   node dist/simulator/cli.js --port 8001 --accounts 3 --api-keys 2 --latency-ms 20 --stream-events 20
+ * Prints one JSON line on stdout ({url, tokenUrl, geminiApiBaseUrl, ..., accounts:[{email, refreshToken,
+ * projectId}], apiKeys:[{key, projectId}]}) and runs until SIGINT / SIGTERM. --rpm / --rpd apply to the
+ * accounts and to the API keys' projects (one project per key).
  */
+import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { startSimulator } from './server.js';
 import { createAccount } from './state.js';
-import type { SimAccountInput } from './types.js';
+import type { SimAccountInput, SimApiKeyInput } from './types.js';
 
-const USAGE = `usage: simulator [--host 127.0.0.1] [--port 0] [--accounts 3] [--latency-ms 0] [--stream-events 3]
+const USAGE = `usage: simulator [--host 127.0.0.1] [--port 0] [--accounts 3] [--api-keys 0] [--latency-ms 0] [--stream-events 3]
                  [--stream-interval-ms 0] [--rpm N] [--rpd N] [--rate-window-ms 60000] [--token-ttl-sec 3599]`;
 
 function num(values: Record<string, string | boolean | undefined>, key: string): number | undefined {
@@ -20,6 +22,11 @@ function num(values: Record<string, string | boolean | undefined>, key: string):
   return n;
 }
 
+/** A stable 39-character key in the shape of Google's (`AIza` + 35), so log redaction treats it like one. */
+function simKey(n: number): string {
+  return `AIzaSySim${createHash('sha256').update(`sim-api-key-${n}`).digest('base64url').slice(0, 30)}`;
+}
+
 async function main(): Promise<void> {
   const option = { type: 'string' } as const;
   const { values } = parseArgs({
@@ -27,6 +34,7 @@ async function main(): Promise<void> {
       host: option,
       port: option,
       accounts: option,
+      'api-keys': option,
       'latency-ms': option,
       'stream-events': option,
       'stream-interval-ms': option,
@@ -48,6 +56,12 @@ async function main(): Promise<void> {
     ...(rpm !== undefined ? { rpm } : {}),
     ...(rpd !== undefined ? { rpd } : {}),
   }));
+  const apiKeys: SimApiKeyInput[] = Array.from({ length: num(values, 'api-keys') ?? 0 }, (_, i) => ({
+    key: simKey(i + 1),
+    projectId: `sim-key-project-${i + 1}`,
+    ...(rpm !== undefined ? { rpm } : {}),
+    ...(rpd !== undefined ? { rpd } : {}),
+  }));
   const port = num(values, 'port');
   const latencyMs = num(values, 'latency-ms');
   const streamEvents = num(values, 'stream-events');
@@ -56,6 +70,7 @@ async function main(): Promise<void> {
   const accessTokenTtlSec = num(values, 'token-ttl-sec');
   const sim = await startSimulator({
     accounts,
+    apiKeys,
     ...(values.host !== undefined ? { host: values.host } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(latencyMs !== undefined ? { latencyMs } : {}),
@@ -71,7 +86,9 @@ async function main(): Promise<void> {
       tokenUrl: sim.tokenUrl,
       authUrl: sim.authUrl,
       userinfoUrl: sim.userinfoUrl,
+      geminiApiBaseUrl: sim.geminiApiBaseUrl,
       accounts: accounts.map(createAccount).map((a) => ({ email: a.email, refreshToken: a.refreshToken, projectId: a.projectId })),
+      apiKeys: apiKeys.map((k) => ({ key: k.key, projectId: k.projectId })),
     })}\n`,
   );
   const stop = (): void => {

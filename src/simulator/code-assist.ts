@@ -32,6 +32,7 @@ export async function handleCodeAssist(
   const project = isPlainObject(body) && typeof body['project'] === 'string' ? body['project'] : undefined;
   ctx.state.record({
     method,
+    route: 'code-assist',
     ...(auth.ok ? { email: auth.account.email } : {}),
     ...(model !== undefined ? { model } : {}),
     ...(project !== undefined ? { project } : {}),
@@ -41,7 +42,12 @@ export async function handleCodeAssist(
   if (!auth.ok) return sendRpc(res, auth.error);
   if (!parsed.ok) return sendRpc(res, rpcError(400, parsed.message));
 
-  const faultContext = { method, email: auth.account.email, ...(model !== undefined ? { model } : {}) };
+  const faultContext = {
+    method,
+    email: auth.account.email,
+    ...(project !== undefined ? { project } : {}),
+    ...(model !== undefined ? { model } : {}),
+  };
   const plan = ctx.faults.plan(faultContext);
   if (plan.stallMs > 0) await sleep(plan.stallMs);
   if (res.destroyed) return;

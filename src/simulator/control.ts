@@ -2,14 +2,15 @@
  * The /__sim control surface, for driving a simulator in another process (benchmarks, demo):
  *   POST /__sim/faults (SimFaultRule)   DELETE /__sim/faults   GET /__sim/faults
  *   POST /__sim/accounts (SimAccountInput, upsert)             GET /__sim/accounts
- *   GET /__sim/counts   GET /__sim/calls?method=&email=   POST /__sim/reset-stats
+ *   POST /__sim/api-keys (SimApiKeyInput, upsert)              GET /__sim/api-keys   DELETE /__sim/api-keys?key=
+ *   GET /__sim/counts   GET /__sim/calls?method=&email=&route=&project=   POST /__sim/reset-stats
  *   GET /__sim/validate?email=  (the validationUrl of VALIDATION_REQUIRED: completes verification)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { SimContext } from './context.js';
 import { escapeHtml, parseJsonBody, readBody, sendHtml, sendJson } from './http-io.js';
-import type { SimAccountInput, SimFaultRule } from './types.js';
+import type { SimAccountInput, SimApiKeyInput, SimCallFilter, SimFaultRule } from './types.js';
 
 const faultSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('status'), status: z.number().int().min(100).max(599), body: z.unknown().optional() }),
@@ -25,9 +26,23 @@ const faultSchema = z.discriminatedUnion('type', [
 export const faultRuleSchema = z.strictObject({
   fault: faultSchema,
   email: z.string().optional(),
+  apiKey: z.string().optional(),
+  project: z.string().optional(),
   model: z.string().optional(),
   method: z
-    .enum(['generateContent', 'streamGenerateContent', 'countTokens', 'loadCodeAssist', 'onboardUser', 'token', 'userinfo'])
+    .enum([
+      'generateContent',
+      'streamGenerateContent',
+      'countTokens',
+      'loadCodeAssist',
+      'onboardUser',
+      'token',
+      'userinfo',
+      'embedContent',
+      'batchEmbedContents',
+      'listModels',
+      'getModel',
+    ])
     .optional(),
   times: z.number().int().positive().optional(),
 });
@@ -41,6 +56,13 @@ export const accountSchema = z.strictObject({
   scenario: z.enum(['ok', 'needs-project', 'validation-required', 'ineligible']).optional(),
   revoked: z.boolean().optional(),
   noRefreshToken: z.boolean().optional(),
+  rpm: z.number().int().nonnegative().optional(),
+  rpd: z.number().int().nonnegative().optional(),
+});
+
+export const apiKeySchema = z.strictObject({
+  key: z.string().min(1),
+  projectId: z.string().min(1),
   rpm: z.number().int().nonnegative().optional(),
   rpd: z.number().int().nonnegative().optional(),
 });
@@ -86,12 +108,28 @@ export async function handleControl(
           extraProjects: [...a.extraProjects],
         })),
       });
+    case 'POST /__sim/api-keys': {
+      const key = apiKeySchema.safeParse(json());
+      if (!key.success) return sendJson(res, 400, { error: 'invalid api key', issues: key.error.issues });
+      const saved = ctx.apiKeys.upsert(key.data as SimApiKeyInput);
+      return sendJson(res, 200, { ok: true, key: saved.key, projectId: saved.projectId });
+    }
+    case 'GET /__sim/api-keys':
+      return sendJson(res, 200, { apiKeys: ctx.apiKeys.list() });
+    case 'DELETE /__sim/api-keys':
+      ctx.apiKeys.remove(query.get('key') ?? '');
+      return sendJson(res, 200, { ok: true });
     case 'GET /__sim/counts':
       return sendJson(res, 200, ctx.state.counts());
     case 'GET /__sim/calls': {
-      const method = query.get('method') ?? undefined;
-      const email = query.get('email') ?? undefined;
-      return sendJson(res, 200, { calls: ctx.state.calls({ ...(method ? { method } : {}), ...(email ? { email } : {}) }) });
+      const filter: SimCallFilter = {};
+      for (const name of ['method', 'email', 'project'] as const) {
+        const value = query.get(name);
+        if (value) filter[name] = value;
+      }
+      const route = query.get('route');
+      if (route === 'code-assist' || route === 'gemini-api') filter.route = route;
+      return sendJson(res, 200, { calls: ctx.state.calls(filter) });
     }
     case 'POST /__sim/reset-stats':
       ctx.state.resetStats();

@@ -18,6 +18,9 @@ import type { SimFault, SimFaultRule } from './types.js';
 export interface FaultContext {
   method: string;
   email?: string;
+  /** The Gemini API key as sent (unmasked), for rules with `apiKey`. */
+  apiKey?: string;
+  project?: string;
   model?: string;
 }
 
@@ -76,6 +79,8 @@ const DEFAULT_METHODS = new Set(['generateContent', 'streamGenerateContent']);
 function matches(rule: SimFaultRule, ctx: FaultContext): boolean {
   if (rule.method === undefined ? !DEFAULT_METHODS.has(ctx.method) : rule.method !== ctx.method) return false;
   if (rule.email !== undefined && rule.email !== ctx.email) return false;
+  if (rule.apiKey !== undefined && rule.apiKey !== ctx.apiKey) return false;
+  if (rule.project !== undefined && rule.project !== ctx.project) return false;
   if (rule.model !== undefined && rule.model !== ctx.model) return false;
   return true;
 }

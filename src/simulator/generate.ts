@@ -1,14 +1,14 @@
 /**
- * generateContent, streamGenerateContent and countTokens: strict parsing, model / project / semantic checks,
- * quotas, then a deterministic reply, streamed as SSE events written as they go.
+ * Code Assist generateContent, streamGenerateContent and countTokens: strict parsing, model / project /
+ * semantic checks, per-account quotas, then a deterministic reply (replies.ts) sent by serve-reply.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { SimContext } from './context.js';
-import { destroyAfterFlush, sendJson, sendRpc, sleep } from './http-io.js';
+import { sendJson, sendRpc, sleep } from './http-io.js';
 import { validationUrl } from './onboarding.js';
 import { readProto, type ProtoObject } from './proto-json.js';
-import { buildReply, countPromptTokens, envelope, replyParts, splitReply, type EnvelopeMeta, type Reply } from './replies.js';
+import { buildReply, countPromptTokens } from './replies.js';
 import { checkContents, checkGenerateRequest } from './request-checks.js';
 import { caCountTokensRequest, caGenerateContentRequest } from './request-schema.js';
 import {
@@ -21,14 +21,8 @@ import {
   validationRequired,
   type RpcError,
 } from './rpc-errors.js';
+import { serveReply, type ServeOptions } from './serve-reply.js';
 import { randomId, type SimAccount } from './state.js';
-
-export interface GenerateOptions {
-  stream: boolean;
-  /** `alt=sse`; a stream without it is answered as one JSON array, as Google's REST streaming does. */
-  sse: boolean;
-  cutAfterEvents?: number;
-}
 
 /** Model ids are bare on Code Assist: "models/x" and unknown ids are both NOT_FOUND. */
 function checkModel(ctx: SimContext, model: unknown): RpcError | undefined {
@@ -55,7 +49,7 @@ export async function handleGenerate(
   res: ServerResponse,
   account: SimAccount,
   body: unknown,
-  opts: GenerateOptions,
+  opts: ServeOptions,
 ): Promise<void> {
   const parsed = readProto(body, caGenerateContentRequest);
   if (parsed.violations.length > 0) return sendRpc(res, badRequest(parsed.violations));
@@ -65,63 +59,16 @@ export async function handleGenerate(
   const error =
     checkModel(ctx, model) ??
     checkProject(ctx, account, env['project']) ??
-    checkGenerateRequest(request, String(model)) ??
+    checkGenerateRequest(request, String(model), 'code-assist') ??
     checkQuota(ctx, account, String(model));
   if (error) return sendRpc(res, error);
   ctx.quota.book(account.email, String(model));
 
   await sleep(ctx.latencyMs);
   if (res.destroyed) return;
-  const reply = buildReply(String(model), request);
-  const meta: EnvelopeMeta = {
-    model: String(model),
-    responseId: randomId(18),
-    traceId: randomBytes(8).toString('hex'),
-    createTime: new Date(ctx.now()).toISOString(),
-  };
-  const headers = { 'x-cloudaicompanion-trace-id': meta.traceId };
-  if (!opts.stream) {
-    return sendJson(res, 200, envelope(replyParts(reply), meta, { reason: reply.finishReason, usage: reply.usage }), headers);
-  }
-  const events = streamEvents(reply, meta, ctx.streamEvents);
-  if (!opts.sse) return sendJson(res, 200, events, headers);
-  await writeSse(res, events, ctx.streamIntervalMs, headers, opts.cutAfterEvents);
-}
-
-function streamEvents(reply: Reply, meta: EnvelopeMeta, count: number): ProtoObject[] {
-  const chunks = splitReply(reply, count);
-  return chunks.map((parts, i) =>
-    i === chunks.length - 1 ? envelope(parts, meta, { reason: reply.finishReason, usage: reply.usage }) : envelope(parts, meta),
-  );
-}
-
-/** Headers first, then each event as soon as it is due; `cutAfter` destroys the socket mid-stream. */
-async function writeSse(
-  res: ServerResponse,
-  events: ProtoObject[],
-  intervalMs: number,
-  headers: Record<string, string>,
-  cutAfter?: number,
-): Promise<void> {
-  res.writeHead(200, {
-    'content-type': 'text/event-stream',
-    'cache-control': 'no-cache',
-    'x-accel-buffering': 'no',
-    ...headers,
-  });
-  res.flushHeaders();
-  res.socket?.setNoDelay(true);
-  for (const [i, event] of events.entries()) {
-    if (cutAfter !== undefined && i >= cutAfter) return destroyAfterFlush(res);
-    if (i > 0) await sleep(intervalMs);
-    if (res.destroyed || res.writableEnded) return;
-    res.write(`data: ${JSON.stringify(event)}\r\n\r\n`);
-  }
-  if (cutAfter !== undefined && cutAfter >= events.length) {
-    // A cut after the last event: the peer saw everything but never a clean end of the body.
-    return destroyAfterFlush(res);
-  }
-  res.end();
+  const traceId = randomBytes(8).toString('hex');
+  const meta = { route: 'code-assist' as const, model: String(model), responseId: randomId(18), traceId, createTime: new Date(ctx.now()).toISOString() };
+  await serveReply(ctx, res, buildReply(String(model), request), meta, opts, { 'x-cloudaicompanion-trace-id': traceId });
 }
 
 export function handleCountTokens(ctx: SimContext, res: ServerResponse, body: unknown): void {

@@ -1,14 +1,15 @@
 /**
- * Per-account, per-model request quotas: a sliding window for "rpm" (window length configurable so tests run
- * fast) and a per-UTC-day counter for "rpd". Only served requests are booked.
+ * Request quotas per (holder, model): a sliding window for "rpm" (window length configurable so tests run
+ * fast) and a daily counter for "rpd" that resets at `nextReset` (UTC midnight for Code Assist accounts,
+ * midnight Pacific for Gemini API projects). Only served requests are booked.
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export type QuotaVerdict =
   | { ok: true }
-  | { ok: false; kind: 'rate'; retryDelayMs: number }
-  | { ok: false; kind: 'daily'; resetInMs: number };
+  | { ok: false; kind: 'rate'; retryDelayMs: number; limit: number }
+  | { ok: false; kind: 'daily'; resetInMs: number; limit: number };
 
 export interface QuotaLimits {
   rpm?: number;
@@ -17,7 +18,8 @@ export interface QuotaLimits {
 
 interface Bucket {
   stamps: number[];
-  day: number;
+  /** When dayCount next goes back to 0; computed once per day, not per request. */
+  resetAt: number;
   dayCount: number;
 }
 
@@ -27,45 +29,46 @@ export class QuotaBook {
   constructor(
     private readonly now: () => number,
     private readonly windowMs: number,
+    private readonly nextReset: (ms: number) => number = nextUtcMidnight,
   ) {}
 
-  /** Whether one more request fits; does not book it. */
-  check(email: string, model: string, limits: QuotaLimits): QuotaVerdict {
+  /** Whether one more request fits; does not book it. `holder` is an email or `key:<projectId>`. */
+  check(holder: string, model: string, limits: QuotaLimits): QuotaVerdict {
     if (limits.rpm === undefined && limits.rpd === undefined) return { ok: true };
     const now = this.now();
-    const bucket = this.bucket(email, model, now);
+    const bucket = this.bucket(holder, model, now);
     if (limits.rpd !== undefined && bucket.dayCount >= limits.rpd) {
-      return { ok: false, kind: 'daily', resetInMs: nextUtcMidnight(now) - now };
+      return { ok: false, kind: 'daily', resetInMs: bucket.resetAt - now, limit: limits.rpd };
     }
     if (limits.rpm !== undefined && bucket.stamps.length >= limits.rpm) {
       // The window frees when the oldest request still inside it slides out.
       const oldest = bucket.stamps[bucket.stamps.length - limits.rpm] ?? now;
-      return { ok: false, kind: 'rate', retryDelayMs: Math.max(1, oldest + this.windowMs - now) };
+      return { ok: false, kind: 'rate', retryDelayMs: Math.max(1, oldest + this.windowMs - now), limit: limits.rpm };
     }
     return { ok: true };
   }
 
-  book(email: string, model: string): void {
+  book(holder: string, model: string): void {
     const now = this.now();
-    const bucket = this.bucket(email, model, now);
+    const bucket = this.bucket(holder, model, now);
     bucket.stamps.push(now);
     bucket.dayCount += 1;
   }
 
-  /** Requests booked today (for retrieveUserQuota). */
-  usedToday(email: string, model: string): number {
-    return this.bucket(email, model, this.now()).dayCount;
+  /** Requests booked since the last daily reset (for retrieveUserQuota). */
+  usedToday(holder: string, model: string): number {
+    return this.bucket(holder, model, this.now()).dayCount;
   }
 
-  private bucket(email: string, model: string, now: number): Bucket {
-    const key = `${email}\u0000${model}`;
+  private bucket(holder: string, model: string, now: number): Bucket {
+    const key = `${holder}\u0000${model}`;
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      bucket = { stamps: [], day: utcDay(now), dayCount: 0 };
+      bucket = { stamps: [], resetAt: this.nextReset(now), dayCount: 0 };
       this.buckets.set(key, bucket);
     }
-    if (bucket.day !== utcDay(now)) {
-      bucket.day = utcDay(now);
+    if (now >= bucket.resetAt) {
+      bucket.resetAt = this.nextReset(now);
       bucket.dayCount = 0;
     }
     const cutoff = now - this.windowMs;
@@ -76,10 +79,6 @@ export class QuotaBook {
   }
 }
 
-function utcDay(ms: number): number {
-  return Math.floor(ms / DAY_MS);
-}
-
 export function nextUtcMidnight(ms: number): number {
-  return (utcDay(ms) + 1) * DAY_MS;
+  return (Math.floor(ms / DAY_MS) + 1) * DAY_MS;
 }

@@ -1,34 +1,61 @@
 /**
- * Deterministic model replies, so tests can assert exact text and usage:
+ * Deterministic model replies, so tests can assert exact text and usage (the triggers are in README.md):
  *   text  = `Echo from <model>: <last text part of the last user content, or "(no text)">` (+ ` [n image(s)]`)
  *   usage = ceil(chars / 4), at least 1, per side; each inline or file media part adds 258 prompt tokens.
- * A function call is returned instead when tools declare functions and the last user text names one (or
- * mode is ANY); its args are the first JSON object in that text. Thought parts only with includeThoughts.
+ * Function calls (triggers.ts), JSON from a response schema (schema-example.ts), Google Search grounding,
+ * log-probabilities, n candidates, thoughts, Gemini 3 thought signatures and blocked prompts are built here;
+ * reply-render.ts turns a Reply into Google's response objects and stream chunks.
  */
 import { isPlainObject } from './http-io.js';
 import type { ProtoObject } from './proto-json.js';
+import { blockingSafetyRatings, groundingFor } from './reply-extras.js';
 import { contentsOf } from './request-checks.js';
+import { exampleFor } from './schema-example.js';
+import { chooseFunctionCalls, declaredFunctions, hasGoogleSearch, hasMarker, lastUser, type LastUser } from './triggers.js';
 
 export interface Usage {
   promptTokenCount: number;
-  candidatesTokenCount: number;
+  candidatesTokenCount?: number;
   totalTokenCount: number;
   thoughtsTokenCount?: number;
 }
 
-export interface Reply {
-  /** Answer parts without the thought part. */
+export interface PromptTokens {
+  total: number;
+  text: number;
+  media: number;
+}
+
+export interface CandidatePlan {
+  /** Answer parts without the thought part; empty when the candidate carries no content. */
   parts: ProtoObject[];
+  finishReason: string;
+  finishMessage?: string;
+  safetyRatings?: ProtoObject[];
+  grounding?: ProtoObject;
+}
+
+export interface Reply {
+  /** Empty when the prompt itself was blocked (promptFeedback). */
+  candidates: CandidatePlan[];
   thought?: string;
-  finishReason: 'STOP' | 'MAX_TOKENS';
+  promptFeedback?: ProtoObject;
   usage: Usage;
+  prompt: PromptTokens;
+  /** Alternatives per token when log-probabilities were asked for (0: chosen tokens only). */
+  logprobs?: number;
 }
 
 const MEDIA_TOKENS = 258;
-const THOUGHT_TEXT = 'The user wants their last message echoed back; reply with it verbatim.';
+const MAX_CANDIDATES = 8;
 
 export function tokensOf(chars: number): number {
   return Math.max(1, Math.ceil(chars / 4));
+}
+
+/** A stable, valid base64 signature, so that tests can check it comes back unchanged. */
+export function signatureFor(label: string): string {
+  return Buffer.from(`sim-signature:${label}`).toString('base64');
 }
 
 function partChars(part: ProtoObject): { chars: number; media: number } {
@@ -40,8 +67,8 @@ function partChars(part: ProtoObject): { chars: number; media: number } {
   return { chars: 0, media: 0 };
 }
 
-/** Prompt tokens of the system instruction and contents (also countTokens' answer). */
-export function countPromptTokens(request: ProtoObject): number {
+/** Prompt tokens of the system instruction and contents, text and media apart. */
+export function promptTokens(request: ProtoObject): PromptTokens {
   const contents: ProtoObject[] = [...contentsOf(request)];
   if (isPlainObject(request['systemInstruction'])) contents.unshift(request['systemInstruction']);
   let chars = 0;
@@ -54,145 +81,124 @@ export function countPromptTokens(request: ProtoObject): number {
       media += c.media;
     }
   }
-  return tokensOf(chars) + media * MEDIA_TOKENS;
+  const text = tokensOf(chars);
+  return { total: text + media * MEDIA_TOKENS, text, media: media * MEDIA_TOKENS };
 }
 
-interface LastUser {
-  text?: string;
-  images: number;
-  isFunctionResponse: boolean;
-}
-
-function lastUser(request: ProtoObject): LastUser {
-  const user = [...contentsOf(request)].reverse().find((c) => c.role === 'user');
-  const parts = user?.parts ?? [];
-  const texts = parts.filter((p) => typeof p['text'] === 'string' && p['thought'] !== true).map((p) => p['text'] as string);
-  return {
-    ...(texts.length > 0 ? { text: texts[texts.length - 1] } : {}),
-    images: parts.filter((p) => p['inlineData'] !== undefined).length,
-    isFunctionResponse: parts.some((p) => p['functionResponse'] !== undefined),
-  };
-}
-
-function chooseFunctionCall(request: ProtoObject, user: LastUser): { name: string; args: ProtoObject } | undefined {
-  if (user.isFunctionResponse) return undefined;
-  const tools = Array.isArray(request['tools']) ? (request['tools'] as ProtoObject[]) : [];
-  let names = tools.flatMap((t) =>
-    Array.isArray(t['functionDeclarations']) ? (t['functionDeclarations'] as ProtoObject[]).map((d) => String(d['name'])) : [],
-  );
-  const toolConfig = isPlainObject(request['toolConfig']) ? request['toolConfig'] : {};
-  const calling = isPlainObject(toolConfig['functionCallingConfig']) ? toolConfig['functionCallingConfig'] : {};
-  const mode = typeof calling['mode'] === 'string' ? calling['mode'] : 'AUTO';
-  if (mode === 'NONE' || names.length === 0) return undefined;
-  const allowed = calling['allowedFunctionNames'];
-  if (mode === 'ANY' && Array.isArray(allowed) && allowed.length > 0) names = names.filter((n) => allowed.includes(n));
-  const text = user.text ?? '';
-  const mentioned = names
-    .map((name) => ({ name, at: text.indexOf(name) }))
-    .filter((m) => m.at >= 0)
-    .sort((a, b) => a.at - b.at)[0];
-  const name = mentioned?.name ?? (mode === 'ANY' ? names[0] : undefined);
-  if (name === undefined) return undefined;
-  return { name, args: argsFrom(text.slice(mentioned ? mentioned.at + name.length : 0)) };
-}
-
-function argsFrom(text: string): ProtoObject {
-  const start = text.indexOf('{');
-  const end = text.lastIndexOf('}');
-  if (start < 0 || end < start) return {};
-  try {
-    const parsed: unknown = JSON.parse(text.slice(start, end + 1));
-    return isPlainObject(parsed) ? parsed : {};
-  } catch {
-    return {};
-  }
+/** countTokens' answer: the prompt tokens of a reply. */
+export function countPromptTokens(request: ProtoObject): number {
+  return promptTokens(request).total;
 }
 
 function generationConfig(request: ProtoObject): ProtoObject {
   return isPlainObject(request['generationConfig']) ? request['generationConfig'] : {};
 }
 
-export function buildReply(model: string, request: ProtoObject): Reply {
-  const config = generationConfig(request);
-  const thinking = isPlainObject(config['thinkingConfig']) ? config['thinkingConfig'] : {};
-  const thought = thinking['includeThoughts'] === true ? THOUGHT_TEXT : undefined;
-  const user = lastUser(request);
-  const promptTokenCount = countPromptTokens(request);
-  const usage = (candidates: number): Usage => {
-    const thoughts = thought === undefined ? 0 : tokensOf(thought.length);
-    return {
-      promptTokenCount,
-      candidatesTokenCount: candidates,
-      totalTokenCount: promptTokenCount + candidates + thoughts,
-      ...(thought === undefined ? {} : { thoughtsTokenCount: thoughts }),
-    };
-  };
-  const withThought = (r: Omit<Reply, 'thought'>): Reply => (thought === undefined ? r : { ...r, thought });
+function echoText(model: string, user: LastUser): string {
+  const text = `Echo from ${model}: ${user.text ?? '(no text)'}`;
+  return user.images > 0 ? `${text} [${user.images} image(s)]` : text;
+}
 
-  const call = chooseFunctionCall(request, user);
-  if (call) {
-    const part: ProtoObject = { functionCall: call };
-    // Gemini 3 signs the first function call of a step (ai.google.dev thought-signatures).
-    if (model.startsWith('gemini-3')) part['thoughtSignature'] = Buffer.from(`sim-signature:${call.name}`).toString('base64');
-    return withThought({ parts: [part], finishReason: 'STOP', usage: usage(tokensOf(JSON.stringify(call).length)) });
+/** The reply text before stop sequences and maxOutputTokens; `json` says whether a suffix would break it. */
+function baseText(model: string, user: LastUser, config: ProtoObject): { text: string; json: boolean } {
+  const mime = typeof config['responseMimeType'] === 'string' ? config['responseMimeType'].toLowerCase() : '';
+  const schema = config['responseJsonSchema'] ?? config['responseSchema'];
+  if (mime === 'application/json') {
+    return { text: JSON.stringify(schema === undefined ? { echo: echoText(model, user) } : exampleFor(schema)), json: true };
   }
+  if (mime === 'text/x.enum' && isPlainObject(schema) && Array.isArray(schema['enum']) && schema['enum'].length > 0) {
+    return { text: String(schema['enum'][0]), json: true };
+  }
+  return { text: echoText(model, user), json: false };
+}
 
-  let text = `Echo from ${model}: ${user.text ?? '(no text)'}`;
-  if (user.images > 0) text += ` [${user.images} image(s)]`;
+/** Applies stop sequences (cut at the earliest) and maxOutputTokens (MAX_TOKENS) to one candidate's text. */
+function limitText(text: string, config: ProtoObject): { text: string; finishReason: 'STOP' | 'MAX_TOKENS' } {
   const stops = Array.isArray(config['stopSequences']) ? (config['stopSequences'] as string[]) : [];
   const cut = stops
     .filter((s) => s.length > 0)
     .map((s) => text.indexOf(s))
     .filter((i) => i >= 0)
     .sort((a, b) => a - b)[0];
-  if (cut !== undefined) text = text.slice(0, cut);
-  let finishReason: Reply['finishReason'] = 'STOP';
+  let out = cut === undefined ? text : text.slice(0, cut);
   const max = typeof config['maxOutputTokens'] === 'number' ? config['maxOutputTokens'] : 0;
-  if (max > 0 && tokensOf(text.length) > max) {
-    text = text.slice(0, max * 4);
-    finishReason = 'MAX_TOKENS';
+  if (max > 0 && tokensOf(out.length) > max) {
+    out = out.slice(0, max * 4);
+    return { text: out, finishReason: 'MAX_TOKENS' };
   }
-  return withThought({ parts: [{ text }], finishReason, usage: usage(tokensOf(text.length)) });
+  return { text: out, finishReason: 'STOP' };
 }
 
-/** All parts of a non-streamed reply: the thought part (if any) first. */
-export function replyParts(reply: Reply): ProtoObject[] {
-  return reply.thought === undefined ? reply.parts : [{ text: reply.thought, thought: true }, ...reply.parts];
-}
+const NO_CONTENT_MARKERS = [
+  ['safety', 'SAFETY'],
+  ['recitation', 'RECITATION'],
+  ['malformed-call', 'MALFORMED_FUNCTION_CALL'],
+] as const;
 
-/** Splits a reply into the parts of `events` stream events (function calls arrive whole, in one event). */
-export function splitReply(reply: Reply, events: number): ProtoObject[][] {
-  const thoughtPart: ProtoObject[] = reply.thought === undefined ? [] : [{ text: reply.thought, thought: true }];
-  const first = reply.parts[0];
-  if (!first || typeof first['text'] !== 'string') return [[...thoughtPart, ...reply.parts], [{ text: '' }]];
-  const text = first['text'];
-  const out: ProtoObject[][] = [];
-  for (let i = 0; i < events; i++) {
-    const slice = text.slice(Math.floor((i * text.length) / events), Math.floor(((i + 1) * text.length) / events));
-    out.push(i === 0 ? [...thoughtPart, { text: slice }] : [{ text: slice }]);
+export function buildReply(model: string, request: ProtoObject): Reply {
+  const config = generationConfig(request);
+  const user = lastUser(request);
+  const prompt = promptTokens(request);
+  const promptOnly: Usage = { promptTokenCount: prompt.total, totalTokenCount: prompt.total };
+  if (hasMarker(user, 'blocked')) {
+    return { candidates: [], promptFeedback: { blockReason: 'SAFETY', safetyRatings: blockingSafetyRatings() }, usage: promptOnly, prompt };
   }
-  return out;
-}
+  const count = Math.min(MAX_CANDIDATES, Math.max(1, typeof config['candidateCount'] === 'number' ? config['candidateCount'] : 1));
+  const range = Array.from({ length: count }, (_, i) => i);
+  const blocked = NO_CONTENT_MARKERS.find(([marker]) => hasMarker(user, marker));
+  if (blocked) {
+    const [, finishReason] = blocked;
+    const plan = (): CandidatePlan => ({
+      parts: [],
+      finishReason,
+      ...(finishReason === 'SAFETY' ? { safetyRatings: blockingSafetyRatings() } : {}),
+      ...(finishReason === 'MALFORMED_FUNCTION_CALL'
+        ? { finishMessage: `Malformed function call: print(default_api.${declaredFunctions(request)[0] ?? 'unknown'}(` }
+        : {}),
+    });
+    return { candidates: range.map(plan), usage: promptOnly, prompt };
+  }
 
-export interface EnvelopeMeta {
-  model: string;
-  responseId: string;
-  traceId: string;
-  createTime: string;
-}
-
-/** The Code Assist response envelope `{response, traceId}` around one GenerateContentResponse. */
-export function envelope(parts: ProtoObject[], meta: EnvelopeMeta, finish?: { reason: string; usage: Usage }): ProtoObject {
-  const candidate: ProtoObject = { content: { role: 'model', parts } };
-  if (finish) candidate['finishReason'] = finish.reason;
-  return {
-    response: {
-      candidates: [candidate],
-      usageMetadata: finish ? { ...finish.usage, trafficType: 'ON_DEMAND' } : { trafficType: 'ON_DEMAND' },
-      modelVersion: meta.model,
-      createTime: meta.createTime,
-      responseId: meta.responseId,
-    },
-    traceId: meta.traceId,
+  const thinking = isPlainObject(config['thinkingConfig']) ? config['thinkingConfig'] : {};
+  const thought = thinking['includeThoughts'] === true && thinking['thinkingBudget'] !== 0 ? `Thinking about: ${user.text ?? '(no text)'}` : undefined;
+  const gemini3 = model.startsWith('gemini-3');
+  const usage = (candidateTokens: number): Usage => {
+    const thoughts = thought === undefined ? 0 : tokensOf(thought.length) * count;
+    return {
+      promptTokenCount: prompt.total,
+      candidatesTokenCount: candidateTokens,
+      totalTokenCount: prompt.total + candidateTokens + thoughts,
+      ...(thought === undefined ? {} : { thoughtsTokenCount: thoughts }),
+    };
   };
+  const withThought = (r: Omit<Reply, 'thought' | 'prompt'>): Reply => ({ ...r, prompt, ...(thought === undefined ? {} : { thought }) });
+
+  const calls = chooseFunctionCalls(request, user);
+  if (calls.length > 0) {
+    // Gemini 3 signs the first function call of a step (ai.google.dev thought-signatures, upstream-protocols §3.12).
+    const parts = calls.map((call, i): ProtoObject => ({
+      functionCall: { name: call.name, args: call.args },
+      ...(i === 0 && gemini3 ? { thoughtSignature: signatureFor(call.name) } : {}),
+    }));
+    const perCandidate = calls.reduce((sum, call) => sum + tokensOf(JSON.stringify(call).length), 0);
+    return withThought({ candidates: range.map(() => ({ parts: structuredClone(parts), finishReason: 'STOP' })), usage: usage(perCandidate * count) });
+  }
+
+  const base = baseText(model, user, config);
+  const grounded = hasGoogleSearch(request);
+  const late = hasMarker(user, 'late-signature');
+  let candidateTokens = 0;
+  const candidates = range.map((i): CandidatePlan => {
+    const { text, finishReason } = limitText(i > 0 && !base.json ? `${base.text} (candidate ${i})` : base.text, config);
+    candidateTokens += tokensOf(text.length);
+    const parts: ProtoObject[] = [{ text }];
+    // Without a function call, Gemini 3 signs the last part; "[late-signature]" moves it to a trailing empty part.
+    if (gemini3 && late) parts.push({ text: '', thoughtSignature: signatureFor('text') });
+    else if (gemini3) (parts[0] as ProtoObject)['thoughtSignature'] = signatureFor('text');
+    const query = (user.text ?? '').trim() || '(no text)';
+    return { parts, finishReason, ...(grounded ? { grounding: groundingFor(query, text) } : {}) };
+  });
+  const logprobs =
+    config['responseLogprobs'] === true ? Math.min(20, Math.max(0, typeof config['logprobs'] === 'number' ? config['logprobs'] : 0)) : undefined;
+  return withThought({ candidates, usage: usage(candidateTokens), ...(logprobs === undefined ? {} : { logprobs }) });
 }

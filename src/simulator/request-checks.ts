@@ -8,6 +8,10 @@ import { isPlainObject } from './http-io.js';
 import { PART_DATA_FIELDS } from './request-schema.js';
 import { rpcError, type RpcError } from './rpc-errors.js';
 import type { ProtoObject } from './proto-json.js';
+import { checkSchemas } from './schema-checks.js';
+
+/** Which of Google's surfaces is checking: some messages differ between them. */
+export type CheckRoute = 'code-assist' | 'gemini-api';
 
 type Content = { role?: string; parts?: ProtoObject[] };
 
@@ -52,8 +56,15 @@ export function checkContents(request: ProtoObject): RpcError | undefined {
 }
 
 /** Everything a generate call is checked for, in the order Google reports it. */
-export function checkGenerateRequest(request: ProtoObject, model: string): RpcError | undefined {
-  return checkContents(request) ?? checkFunctionTurns(request) ?? checkThoughtSignatures(request, model) ?? checkTools(request) ?? checkThinking(request, model);
+export function checkGenerateRequest(request: ProtoObject, model: string, route: CheckRoute = 'code-assist'): RpcError | undefined {
+  return (
+    checkContents(request) ??
+    checkFunctionTurns(request) ??
+    checkThoughtSignatures(request, model, route) ??
+    checkTools(request) ??
+    checkSchemas(request) ??
+    checkThinking(request, model)
+  );
 }
 
 function count(content: Content | undefined, field: 'functionCall' | 'functionResponse'): number {
@@ -89,7 +100,7 @@ function checkFunctionTurns(request: ProtoObject): RpcError | undefined {
  * Gemini 3 validates signatures in the current turn only: from the last user content with text onward, the
  * first functionCall of each model step must carry its thoughtSignature (ai.google.dev thought-signatures).
  */
-function checkThoughtSignatures(request: ProtoObject, model: string): RpcError | undefined {
+function checkThoughtSignatures(request: ProtoObject, model: string, route: CheckRoute): RpcError | undefined {
   if (!model.startsWith('gemini-3')) return undefined;
   const contents = contentsOf(request);
   let start = 0;
@@ -103,6 +114,7 @@ function checkThoughtSignatures(request: ProtoObject, model: string): RpcError |
     const firstCall = partsOf(content).find((p) => p['functionCall'] !== undefined);
     if (firstCall && typeof firstCall['thoughtSignature'] !== 'string') {
       const call = firstCall['functionCall'] as ProtoObject;
+      if (route === 'gemini-api') return missingSignatureGeminiApi(String(call['name'] ?? ''), i + 1);
       return rpcError(
         400,
         `Unable to submit request because function call \`${String(call['name'] ?? '')}\` in the ${i + 1}. content block is missing a \`thought_signature\`. Learn more: https://docs.cloud.google.com/vertex-ai/generative-ai/docs/thought-signatures`,
@@ -110,6 +122,14 @@ function checkThoughtSignatures(request: ProtoObject, model: string): RpcError |
     }
   }
   return undefined;
+}
+
+/** The Gemini API's wording of the same rejection (reported by its users, e.g. "position 2"). */
+function missingSignatureGeminiApi(name: string, position: number): RpcError {
+  return rpcError(
+    400,
+    `Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call \`default_api:${name}\` , position ${position}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.`,
+  );
 }
 
 function checkTools(request: ProtoObject): RpcError | undefined {

@@ -11,27 +11,27 @@ import type { FieldSpec, MessageSpec, ProtoType } from './proto-json.js';
 const V = 'google.cloud.aiplatform.v1beta1.';
 const CA = 'google.internal.cloud.code.v1internal.';
 
-const str: FieldSpec = { type: { kind: 'string' } };
-const bool: FieldSpec = { type: { kind: 'bool' } };
-const int32: FieldSpec = { type: { kind: 'int32' } };
+export const str: FieldSpec = { type: { kind: 'string' } };
+export const bool: FieldSpec = { type: { kind: 'bool' } };
+export const int32: FieldSpec = { type: { kind: 'int32' } };
 const int64: FieldSpec = { type: { kind: 'int64' } };
 const float: FieldSpec = { type: { kind: 'float' } };
 const double: FieldSpec = { type: { kind: 'double' } };
 const bytes: FieldSpec = { type: { kind: 'bytes' } };
-const struct: FieldSpec = { type: { kind: 'struct' } };
+export const struct: FieldSpec = { type: { kind: 'struct' } };
 const value: FieldSpec = { type: { kind: 'value' } };
-const strings: FieldSpec = { type: { kind: 'string' }, repeated: true };
+export const strings: FieldSpec = { type: { kind: 'string' }, repeated: true };
 
-function msg(spec: () => MessageSpec): FieldSpec {
+export function msg(spec: () => MessageSpec): FieldSpec {
   return { type: { kind: 'message', spec } };
 }
-function many(field: FieldSpec): FieldSpec {
+export function many(field: FieldSpec): FieldSpec {
   return { ...field, repeated: true };
 }
-function enumOf(name: string, values: readonly string[]): FieldSpec {
+export function enumOf(name: string, values: readonly string[]): FieldSpec {
   return { type: { kind: 'enum', name, values } };
 }
-function loose(name: string): FieldSpec {
+export function loose(name: string): FieldSpec {
   const type: ProtoType = { kind: 'loose', name: `${V}${name}` };
   return { type };
 }
@@ -64,7 +64,7 @@ export const PART_DATA_FIELDS = [
   'codeExecutionResult',
 ] as const;
 
-const part: MessageSpec = {
+export const part: MessageSpec = {
   name: `${V}Part`,
   fields: {
     text: str,
@@ -84,7 +84,7 @@ const part: MessageSpec = {
 const content: MessageSpec = { name: `${V}Content`, fields: { role: str, parts: many(msg(() => part)) } };
 
 /** OpenAPI-subset Schema (function `parameters`, `responseSchema`). */
-const schema: MessageSpec = {
+export const schema: MessageSpec = {
   name: `${V}Schema`,
   fields: {
     type: enumOf(`${V}Type`, ['TYPE_UNSPECIFIED', 'STRING', 'NUMBER', 'INTEGER', 'BOOLEAN', 'ARRAY', 'OBJECT', 'NULL']),
@@ -112,7 +112,7 @@ const schema: MessageSpec = {
   },
 };
 
-const functionDeclaration: MessageSpec = {
+export const functionDeclaration: MessageSpec = {
   name: `${V}FunctionDeclaration`,
   fields: {
     name: str,
@@ -148,12 +148,12 @@ const functionCallingConfig: MessageSpec = {
   },
 };
 
-const toolConfig: MessageSpec = {
+export const toolConfig: MessageSpec = {
   name: `${V}ToolConfig`,
   fields: { functionCallingConfig: msg(() => functionCallingConfig), retrievalConfig: loose('RetrievalConfig') },
 };
 
-const safetySetting: MessageSpec = {
+export const safetySetting: MessageSpec = {
   name: `${V}SafetySetting`,
   fields: {
     category: enumOf(`${V}HarmCategory`, [
@@ -196,7 +196,7 @@ const thinkingConfig: MessageSpec = {
   },
 };
 
-const generationConfig: MessageSpec = {
+export const generationConfig: MessageSpec = {
   name: `${V}GenerationConfig`,
   fields: {
     temperature: float,

@@ -2,21 +2,25 @@
  * startSimulator: one node:http server holding every fake Google endpoint on one port.
  *   POST /token, POST /revoke, GET /o/oauth2/v2/auth (+ /choose, /deny), GET /oauth2/v2/userinfo (and v1)
  *   POST /v1internal:<method> (literal ':' or %3A), GET /v1internal/operations/<id>
+ *   /v1beta/models[/<model>[:<method>]] (the public Gemini API, API keys; gemini-api.ts)
  *   /__sim/* control routes (control.ts)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApiKeyBook } from './api-keys.js';
 import { handleCodeAssist } from './code-assist.js';
 import type { SimContext } from './context.js';
 import { handleControl, faultRuleSchema } from './control.js';
 import { FaultBook } from './faults.js';
+import { handleGeminiApi } from './gemini-api.js';
 import { BodyTooLargeError, readBody, sendRpc, wasClosedOnPurpose } from './http-io.js';
 import { AUTH_PATH, handleAuthChoose, handleAuthDeny, handleAuthPage } from './oauth-page.js';
 import { handleRevoke, handleToken, handleUserinfo } from './oauth-token.js';
+import { nextPacificMidnight } from './pacific-time.js';
 import { QuotaBook } from './quota.js';
 import { rpcError } from './rpc-errors.js';
 import { SimState } from './state.js';
-import { DEFAULT_SIM_MODELS, type Simulator, type SimulatorOptions } from './types.js';
+import { DEFAULT_SIM_EMBEDDING_MODELS, DEFAULT_SIM_MODELS, type Simulator, type SimulatorOptions } from './types.js';
 
 const USERINFO_PATHS = new Set(['/oauth2/v2/userinfo', '/oauth2/v1/userinfo', '/oauth2/v3/userinfo']);
 
@@ -33,6 +37,7 @@ async function route(ctx: SimContext, req: IncomingMessage, res: ServerResponse)
   const query = url.searchParams;
   const verb = req.method ?? 'GET';
   if (path.startsWith('/v1internal')) return handleCodeAssist(ctx, req, res, path.slice('/v1internal'.length), query);
+  if (path.startsWith('/v1beta/')) return handleGeminiApi(ctx, req, res, path.slice('/v1beta'.length), query);
   if (path === '/token' && verb === 'POST') return handleToken(ctx, req, res);
   if (path === '/revoke' && verb === 'POST') return handleRevoke(ctx, req, res, query);
   if (USERINFO_PATHS.has(path) && verb === 'GET') return handleUserinfo(ctx, req, res);
@@ -48,12 +53,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const now = options.now ?? Date.now;
   const streamEvents = positive('streamEvents', options.streamEvents, 3, 2);
   const state = new SimState(now);
+  const rateWindowMs = positive('rateWindowMs', options.rateWindowMs, 60_000, 1);
   const ctx: SimContext = {
     state,
-    quota: new QuotaBook(now, positive('rateWindowMs', options.rateWindowMs, 60_000, 1)),
+    quota: new QuotaBook(now, rateWindowMs),
+    apiQuota: new QuotaBook(now, rateWindowMs, nextPacificMidnight),
+    apiKeys: new ApiKeyBook(),
     faults: new FaultBook(),
     now,
     models: new Set(options.models ?? DEFAULT_SIM_MODELS),
+    embeddingModels: new Set(options.embeddingModels ?? DEFAULT_SIM_EMBEDDING_MODELS),
     url: '',
     latencyMs: positive('latencyMs', options.latencyMs, 0),
     streamEvents: Math.floor(streamEvents),
@@ -61,6 +70,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     accessTokenTtlSec: positive('accessTokenTtlSec', options.accessTokenTtlSec, 3599, 1),
   };
   for (const account of options.accounts ?? []) state.upsertAccount(account);
+  for (const key of options.apiKeys ?? []) ctx.apiKeys.upsert(key);
 
   const server = createServer((req, res) => {
     res.on('close', () => {
@@ -91,11 +101,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   return {
     url,
     codeAssistEndpoint: url,
+    geminiApiBaseUrl: url,
     tokenUrl: `${url}/token`,
     authUrl: `${url}${AUTH_PATH}`,
     userinfoUrl: `${url}/oauth2/v2/userinfo`,
     addAccount: (a) => void state.upsertAccount(a),
     updateAccount: (email, patch) => void state.updateAccount(email, patch),
+    addApiKey: (k) => void ctx.apiKeys.upsert(k),
+    removeApiKey: (key) => ctx.apiKeys.remove(key),
     injectFault: (rule) => {
       faultRuleSchema.parse(rule);
       ctx.faults.add(rule);

@@ -3,7 +3,7 @@
  * One instance per simulator, created by startSimulator; nothing here is module-global.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { SimAccountInput, SimCall } from './types.js';
+import type { SimAccountInput, SimCall, SimCallFilter } from './types.js';
 
 export interface SimAccount {
   email: string;
@@ -167,20 +167,27 @@ export class SimState {
     return new Set([account.projectId, ...account.extraProjects]);
   }
 
-  record(call: SimCall): void {
+  /** `who` keys counts(): the email by default; Gemini API traffic passes `key:<projectId>`. */
+  record(call: SimCall, who = call.email ?? '(none)'): void {
     this.log.push(call);
     // Trim in batches: copying 5000 entries on every request would show up in benchmarks.
     if (this.log.length > 2 * MAX_CALLS) this.log = this.log.slice(-MAX_CALLS);
-    const key = call.email ?? '(none)';
+    const key = who;
     const perMethod = this.tally.get(key) ?? new Map<string, number>();
     perMethod.set(call.method, (perMethod.get(call.method) ?? 0) + 1);
     this.tally.set(key, perMethod);
   }
 
-  calls(filter?: { method?: string; email?: string }): SimCall[] {
-    return this.log.slice(-MAX_CALLS).filter(
-      (c) => (filter?.method === undefined || c.method === filter.method) && (filter?.email === undefined || c.email === filter.email),
-    );
+  calls(filter: SimCallFilter = {}): SimCall[] {
+    return this.log
+      .slice(-MAX_CALLS)
+      .filter(
+        (c) =>
+          (filter.method === undefined || c.method === filter.method) &&
+          (filter.email === undefined || c.email === filter.email) &&
+          (filter.route === undefined || c.route === filter.route) &&
+          (filter.project === undefined || c.project === filter.project),
+      );
   }
 
   counts(): Record<string, Record<string, number>> {

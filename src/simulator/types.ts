@@ -1,5 +1,6 @@
 /**
- * Public types of the Google simulator: a local fake of Google's OAuth, userinfo and Code Assist endpoints.
+ * Public types of the Google simulator: a local fake of Google's OAuth, userinfo, Code Assist and public
+ * Gemini API (/v1beta, API keys) endpoints.
  * The simulator is "Google, not Rotor": nothing here is imported from, or shared with, the rest of src/.
  */
 
@@ -26,6 +27,16 @@ export interface SimAccountInput {
   rpd?: number;
 }
 
+/** One Gemini API key. Quotas belong to the project: keys of one project share its buckets. */
+export interface SimApiKeyInput {
+  key: string;
+  projectId: string;
+  /** The project's per-model requests per window (`rateWindowMs`); the last key to set it wins. */
+  rpm?: number;
+  /** The project's per-model requests per day, reset at midnight Pacific time. */
+  rpd?: number;
+}
+
 export type SimFault =
   | { type: 'status'; status: number; body?: unknown }
   | { type: 'rate-limit'; retryDelayMs?: number }
@@ -43,13 +54,21 @@ export type SimMethod =
   | 'loadCodeAssist'
   | 'onboardUser'
   | 'token'
-  | 'userinfo';
+  | 'userinfo'
+  | 'embedContent'
+  | 'batchEmbedContents'
+  | 'listModels'
+  | 'getModel';
 
 /** A fault and the requests it hits. Rules apply in the order injected. */
 export interface SimFaultRule {
   fault: SimFault;
-  /** Only requests authenticated as this account. */
+  /** Only requests authenticated as this account (Code Assist and OAuth). */
   email?: string;
+  /** Only Gemini API requests made with this key. */
+  apiKey?: string;
+  /** Only requests for this project: the Code Assist body's `project`, or the API key's project. */
+  project?: string;
   model?: string;
   method?: SimMethod;
   /** How many matching requests it hits; default unlimited until cleared. */
@@ -74,14 +93,29 @@ export interface SimulatorOptions {
   rateWindowMs?: number;
   /** Known model ids. Default: DEFAULT_SIM_MODELS. */
   models?: string[];
+  /** Embedding models of the Gemini API (Code Assist has none). Default: DEFAULT_SIM_EMBEDDING_MODELS. */
+  embeddingModels?: string[];
+  /** Gemini API keys accepted on /v1beta. */
+  apiKeys?: SimApiKeyInput[];
   /** Clock used for token expiry, codes and quotas. Default Date.now. */
   now?: () => number;
+}
+
+export interface SimCallFilter {
+  method?: string;
+  email?: string;
+  route?: 'code-assist' | 'gemini-api';
+  project?: string;
 }
 
 /** One logged request. */
 export interface SimCall {
   method: string;
+  /** Set on model-API calls: which of Google's surfaces was called. */
+  route?: 'code-assist' | 'gemini-api';
   email?: string;
+  /** Gemini API: the key as sent, masked (`AIza...wxyz`). */
+  apiKey?: string;
   model?: string;
   project?: string;
   body: unknown;
@@ -93,6 +127,8 @@ export interface Simulator {
   readonly url: string;
   /** Equals `url`: clients append `/v1internal:<method>` like CODE_ASSIST_ENDPOINT. */
   readonly codeAssistEndpoint: string;
+  /** Equals `url`: clients append `/v1beta/models/...` like GEMINI_API_BASE_URL. */
+  readonly geminiApiBaseUrl: string;
   readonly tokenUrl: string;
   readonly authUrl: string;
   readonly userinfoUrl: string;
@@ -100,11 +136,18 @@ export interface Simulator {
   addAccount(a: SimAccountInput): void;
   /** Throws for an unknown email. */
   updateAccount(email: string, patch: Partial<SimAccountInput>): void;
+  /** Adds a Gemini API key, or moves it to another project / changes its project's limits. */
+  addApiKey(k: SimApiKeyInput): void;
+  /** The key stops working (400 API_KEY_INVALID), as a deleted key does. */
+  removeApiKey(key: string): void;
   injectFault(rule: SimFaultRule): void;
   clearFaults(): void;
   /** The request log (the last 5000). */
-  calls(filter?: { method?: string; email?: string }): SimCall[];
-  /** email -> method -> count. Requests with no known account are under '(none)'. */
+  calls(filter?: SimCallFilter): SimCall[];
+  /**
+   * who -> method -> count. `who` is the account email for OAuth / Code Assist traffic, `key:<projectId>` for
+   * Gemini API traffic with a valid key, and '(none)' for requests with no known account or key.
+   */
   counts(): Record<string, Record<string, number>>;
   /** Clears calls, counts and aborted. */
   resetStats(): void;
@@ -123,3 +166,5 @@ export const DEFAULT_SIM_MODELS: readonly string[] = [
   'gemini-3-flash-preview',
   'gemini-3.1-pro-preview',
 ];
+
+export const DEFAULT_SIM_EMBEDDING_MODELS: readonly string[] = ['gemini-embedding-001', 'text-embedding-004'];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
-import { call, envelope, json, refresh, start, tokenFor } from './helpers.js';
+import { apiCall, call, envelope, json, refresh, start, tokenFor, userText } from './helpers.js';
 
 describe('control endpoint', () => {
   let sim: Simulator;
@@ -67,6 +67,21 @@ describe('control endpoint', () => {
     expect(calls.body.calls.map((c: { body: { request: { contents: Array<{ parts: Array<{ text: string }> }> } } }) => c.body.request.contents[0]!.parts[0]!.text)).toEqual(['x', 'y']);
   });
 
+  it('adds, lists and removes API keys; faults and calls filter by key, project and route', async () => {
+    expect((await control('POST', 'api-keys', { key: 'AIzaSy-control-key', projectId: 'proj-c', rpm: 1 })).body).toEqual({ ok: true, key: 'AIzaSy-control-key', projectId: 'proj-c' });
+    expect((await control('POST', 'api-keys', { key: 'AIzaSy-x' })).status).toBe(400);
+    expect((await control('GET', 'api-keys')).body.apiKeys).toContainEqual({ key: 'AIzaSy-control-key', projectId: 'proj-c', rpm: 1 });
+    const gen = () => apiCall(sim, 'gemini-2.5-flash', 'generateContent', 'AIzaSy-control-key', userText('x'));
+    await control('POST', 'faults', { fault: { type: 'status', status: 502 }, apiKey: 'AIzaSy-control-key', project: 'proj-c', times: 1 });
+    expect((await gen()).status).toBe(502);
+    expect((await gen()).status).toBe(200);
+    expect((await gen()).status).toBe(429);
+    const calls = await control('GET', 'calls?route=gemini-api&project=proj-c');
+    expect(calls.body.calls.map((c: { apiKey: string }) => c.apiKey)).toEqual(['AIza...-key', 'AIza...-key', 'AIza...-key']);
+    await control('DELETE', 'api-keys?key=AIzaSy-control-key');
+    expect((await gen()).status).toBe(400);
+  });
+
   it('answers an unknown control route with 404', async () => {
     expect((await control('GET', 'nothing-here')).status).toBe(404);
   });
@@ -90,7 +105,7 @@ describe('cli', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('prints its URL and accounts as one JSON line, serves them, and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [join(dir, 'cli.js'), '--accounts', '2', '--latency-ms', '5', '--stream-events', '4'], {
+    const child = spawn(process.execPath, [join(dir, 'cli.js'), '--accounts', '2', '--api-keys', '2', '--latency-ms', '5', '--stream-events', '4'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -98,7 +113,13 @@ describe('cli', () => {
       new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)),
       exited.then((code) => Promise.reject(new Error(`cli exited early with ${code}`))),
     ]);
-    const info = JSON.parse(line) as { url: string; tokenUrl: string; accounts: Array<{ email: string; refreshToken: string; projectId: string }> };
+    const info = JSON.parse(line) as {
+      url: string;
+      tokenUrl: string;
+      geminiApiBaseUrl: string;
+      accounts: Array<{ email: string; refreshToken: string; projectId: string }>;
+      apiKeys: Array<{ key: string; projectId: string }>;
+    };
     expect(info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(info.tokenUrl).toBe(`${info.url}/token`);
     expect(info.accounts).toHaveLength(2);
@@ -107,6 +128,19 @@ describe('cli', () => {
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: info.accounts[1]!.refreshToken, client_id: 'c', client_secret: 's' }),
     });
     expect(r.status).toBe(200);
+    expect(info.geminiApiBaseUrl).toBe(info.url);
+    expect(info.apiKeys).toEqual([
+      { key: expect.stringMatching(/^AIza[A-Za-z0-9_-]{35}$/), projectId: 'sim-key-project-1' },
+      { key: expect.stringMatching(/^AIza[A-Za-z0-9_-]{35}$/), projectId: 'sim-key-project-2' },
+    ]);
+    const g = await fetch(`${info.geminiApiBaseUrl}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': info.apiKeys[1]!.key },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }),
+    });
+    expect(((await g.json()) as { candidates: Array<{ content: { parts: Array<{ text: string }> } }> }).candidates[0]!.content.parts[0]!.text).toBe(
+      'Echo from gemini-2.5-flash: hi',
+    );
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 20_000);

@@ -74,3 +74,31 @@ export function envelope(email: string, text: string, extra: Record<string, unkn
 }
 
 export const tokens = (chars: number): number => Math.max(1, Math.ceil(chars / 4));
+
+/** A Gemini API (/v1beta) call with the key in x-goog-api-key (or none). */
+export function apiRaw(sim: Simulator, model: string, method: string, key: string | undefined, body: unknown, query = ''): Promise<Response> {
+  return fetch(`${sim.geminiApiBaseUrl}/v1beta/models/${model}:${method}${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { 'x-goog-api-key': key } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+export async function apiCall(sim: Simulator, model: string, method: string, key: string | undefined, body: unknown, query = ''): Promise<JsonReply> {
+  return json(await apiRaw(sim, model, method, key, body, query));
+}
+
+/** A plain Gemini API request body with one user text. */
+export function userText(text: string, extra: Record<string, unknown> = {}) {
+  return { contents: [{ role: 'user', parts: [{ text }] }], ...extra };
+}
+
+/** The JSON events of an SSE body framed with CRLF CRLF, as Google frames them. */
+export function sseEvents<T = any>(text: string): T[] {
+  const blocks = text.split('\r\n\r\n');
+  if (blocks.pop() !== '') throw new Error('SSE body does not end with CRLF CRLF');
+  return blocks.map((block) => {
+    if (!block.startsWith('data: ')) throw new Error(`not a data event: ${block.slice(0, 40)}`);
+    return JSON.parse(block.slice('data: '.length)) as T;
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * Gemini API keys (upstream-protocols §2.1): the key comes in `x-goog-api-key` or `?key=`; a key belongs to a
+ * Google Cloud project, and quotas belong to the project (two keys of one project share its buckets, §2.5).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { QuotaLimits } from './quota.js';
+import { apiKeyInvalid, unregisteredCaller } from './gemini-api-errors.js';
+import type { RpcError } from './rpc-errors.js';
+import type { SimApiKeyInput } from './types.js';
+
+export interface SimApiKey {
+  key: string;
+  projectId: string;
+}
+
+export type KeyAuth =
+  | { ok: true; key: SimApiKey; masked: string }
+  | { ok: false; error: RpcError; masked?: string };
+
+export class ApiKeyBook {
+  private readonly keys = new Map<string, SimApiKey>();
+  private readonly limits = new Map<string, QuotaLimits>();
+
+  upsert(input: SimApiKeyInput): SimApiKey {
+    if (typeof input.key !== 'string' || input.key === '') throw new Error('simulator: an API key needs a non-empty key');
+    if (typeof input.projectId !== 'string' || input.projectId === '') throw new Error('simulator: an API key needs a projectId');
+    const key: SimApiKey = { key: input.key, projectId: input.projectId };
+    this.keys.set(key.key, key);
+    const limits = { ...this.limits.get(key.projectId) };
+    if ('rpm' in input) setOptional(limits, 'rpm', input.rpm);
+    if ('rpd' in input) setOptional(limits, 'rpd', input.rpd);
+    this.limits.set(key.projectId, limits);
+    return key;
+  }
+
+  remove(key: string): void {
+    this.keys.delete(key);
+  }
+
+  get(key: string): SimApiKey | undefined {
+    return this.keys.get(key);
+  }
+
+  limitsOf(projectId: string): QuotaLimits {
+    return this.limits.get(projectId) ?? {};
+  }
+
+  list(): Array<SimApiKey & QuotaLimits> {
+    return [...this.keys.values()].map((k) => ({ ...k, ...this.limitsOf(k.projectId) }));
+  }
+
+  /** The header wins over the query parameter, as Google's front end reads it first. */
+  authenticate(req: IncomingMessage, query: URLSearchParams): KeyAuth {
+    const header = req.headers['x-goog-api-key'];
+    const sent = (typeof header === 'string' && header !== '' ? header : undefined) ?? query.get('key') ?? undefined;
+    if (sent === undefined || sent === '') return { ok: false, error: unregisteredCaller() };
+    const masked = maskKey(sent);
+    const key = this.keys.get(sent);
+    return key ? { ok: true, key, masked } : { ok: false, error: apiKeyInvalid(), masked };
+  }
+}
+
+/** `AIza...wxyz`: enough to tell keys apart in a log, not enough to use one. */
+export function maskKey(key: string): string {
+  return key.length <= 8 ? '****' : `${key.slice(0, 4)}...${key.slice(-4)}`;
+}
+
+function setOptional(limits: QuotaLimits, name: 'rpm' | 'rpd', value: number | undefined): void {
+  if (value === undefined) delete limits[name];
+  else limits[name] = value;
+}

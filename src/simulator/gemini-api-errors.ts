@@ -1,0 +1,101 @@
+/**
+ * Error bodies of the public Gemini API (generativelanguage.googleapis.com, upstream-protocols §2.4): the
+ * API-key errors, the free-tier 429s (QuotaFailure + Help + RetryInfo, "Please retry in Ns."), NOT_FOUND for
+ * models, and 503 overloaded. These differ from Code Assist's (rpc-errors.ts), which clients must tell apart.
+ */
+import type { TerminalFault } from './faults.js';
+import { formatGoDuration, rpcError, type RpcDetail, type RpcError } from './rpc-errors.js';
+
+const TYPE = 'type.googleapis.com/google.rpc.';
+const SERVICE = 'generativelanguage.googleapis.com';
+const RATE_LIMITS_URL = 'https://ai.google.dev/gemini-api/docs/rate-limits';
+
+/** 400 for an unknown or deleted key, exactly as §2.4 records it. */
+export function apiKeyInvalid(): RpcError {
+  const message = 'API key not valid. Please pass a valid API key.';
+  return rpcError(400, message, [
+    { '@type': `${TYPE}ErrorInfo`, reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: SERVICE } },
+    { '@type': `${TYPE}LocalizedMessage`, locale: 'en-US', message },
+  ]);
+}
+
+/** No key at all: Google's front end does not know who is calling (403, not 400). */
+export function unregisteredCaller(): RpcError {
+  return rpcError(
+    403,
+    "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+  );
+}
+
+/** generateContent / embedContent on a model that does not exist or does not serve that method. */
+export function modelNotSupported(model: string, method: string): RpcError {
+  return rpcError(
+    404,
+    `models/${model} is not found for API version v1beta, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`,
+  );
+}
+
+/** GET /v1beta/models/{m} for an unknown model. */
+export function modelNotFound(model: string): RpcError {
+  return rpcError(404, `Model is not found: models/${model} for api version v1beta`);
+}
+
+export type QuotaKind = 'generate' | 'embed';
+
+function quotaNames(kind: QuotaKind, period: 'Minute' | 'Day'): { metric: string; quotaId: string } {
+  // The embed metric and quota ids are UNCONFIRMED; the generate ones are in §2.4.
+  return kind === 'generate'
+    ? { metric: `${SERVICE}/generate_content_free_tier_requests`, quotaId: `GenerateRequestsPer${period}PerProjectPerModel-FreeTier` }
+    : { metric: `${SERVICE}/embed_content_free_tier_requests`, quotaId: `EmbedContentRequestsPer${period}PerProjectPerModel-FreeTier` };
+}
+
+function quota429(model: string, limit: number, delayMs: number, kind: QuotaKind, period: 'Minute' | 'Day'): RpcError {
+  const { metric, quotaId } = quotaNames(kind, period);
+  const message =
+    `You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: ${RATE_LIMITS_URL}.\n` +
+    `* Quota exceeded for metric: ${metric}, limit: ${limit}, model: ${model}\n` +
+    `Please retry in ${formatGoDuration(delayMs)}.`;
+  const details: RpcDetail[] = [
+    {
+      '@type': `${TYPE}QuotaFailure`,
+      violations: [{ quotaMetric: metric, quotaId, quotaDimensions: { location: 'global', model }, quotaValue: String(limit) }],
+    },
+    { '@type': `${TYPE}Help`, links: [{ description: 'Learn more about Gemini API quotas', url: RATE_LIMITS_URL }] },
+    // Whole seconds, as in the captured body ("Please retry in 56.185908122s." next to retryDelay "56s").
+    { '@type': `${TYPE}RetryInfo`, retryDelay: `${Math.floor(Math.max(0, delayMs) / 1000)}s` },
+  ];
+  return rpcError(429, message, details);
+}
+
+/** Per-minute free-tier 429: retry after RetryInfo. */
+export function perMinuteExceeded(model: string, limit: number, delayMs: number, kind: QuotaKind = 'generate'): RpcError {
+  return quota429(model, limit, delayMs, kind, 'Minute');
+}
+
+/** Per-day free-tier 429: RetryInfo runs until the next midnight Pacific. */
+export function perDayExceeded(model: string, limit: number, resetInMs: number, kind: QuotaKind = 'generate'): RpcError {
+  return quota429(model, limit, resetInMs, kind, 'Day');
+}
+
+export function overloaded(status: 429 | 503): RpcError {
+  return status === 503
+    ? rpcError(503, 'The model is overloaded. Please try again later.')
+    : rpcError(429, 'Resource has been exhausted (e.g. check quota).');
+}
+
+/** What an injected fault looks like on the Gemini API; `undefined` leaves it to the shared handling. */
+export function geminiFaultError(fault: TerminalFault, model: string, method: string, limits: { rpm?: number; rpd?: number }): RpcError | undefined {
+  const kind: QuotaKind = method === 'embedContent' || method === 'batchEmbedContents' ? 'embed' : 'generate';
+  switch (fault.type) {
+    case 'rate-limit':
+      return perMinuteExceeded(model, limits.rpm ?? 10, fault.retryDelayMs ?? 1000, kind);
+    case 'quota-exhausted':
+      return perDayExceeded(model, limits.rpd ?? 250, fault.resetInMs ?? 6 * 60 * 60 * 1000, kind);
+    case 'capacity':
+      return overloaded(fault.status ?? 503);
+    case 'unauthenticated':
+      return apiKeyInvalid();
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Gemini API generateContent, streamGenerateContent and countTokens (upstream-protocols §2.2): the same
+ * checks and replies as Code Assist, with the Gemini API's bodies (no envelope), its wording for unknown
+ * models and missing signatures, and its quotas: per project and model, answered with the §2.4 429s.
+ */
+import type { ServerResponse } from 'node:http';
+import type { SimApiKey } from './api-keys.js';
+import type { SimContext } from './context.js';
+import { modelNotSupported, perDayExceeded, perMinuteExceeded, type QuotaKind } from './gemini-api-errors.js';
+import { geminiCountTokensRequest, geminiGenerateContentRequest } from './gemini-api-schema.js';
+import { isPlainObject, sendJson, sendRpc, sleep } from './http-io.js';
+import { readProto, type ProtoObject } from './proto-json.js';
+import { buildReply, promptTokens } from './replies.js';
+import { checkContents, checkGenerateRequest } from './request-checks.js';
+import { badRequest, rpcError, type RpcError } from './rpc-errors.js';
+import { serveReply, type ServeOptions } from './serve-reply.js';
+import { randomId } from './state.js';
+
+/** Quotas belong to the key's project: every key of the project draws on the same bucket. */
+export function checkApiQuota(ctx: SimContext, key: SimApiKey, model: string, kind: QuotaKind): RpcError | undefined {
+  const verdict = ctx.apiQuota.check(`key:${key.projectId}`, model, ctx.apiKeys.limitsOf(key.projectId));
+  if (verdict.ok) return undefined;
+  return verdict.kind === 'rate'
+    ? perMinuteExceeded(model, verdict.limit, verdict.retryDelayMs, kind)
+    : perDayExceeded(model, verdict.limit, verdict.resetInMs, kind);
+}
+
+/** The Gemini API lets `role` be left out ("can be left blank or unset"): such a content is the user's. */
+function withRoles(request: ProtoObject): ProtoObject {
+  const contents = request['contents'];
+  if (!Array.isArray(contents) || contents.every((c) => !isPlainObject(c) || c['role'] !== undefined)) return request;
+  return { ...request, contents: contents.map((c: unknown) => (isPlainObject(c) && c['role'] === undefined ? { ...c, role: 'user' } : c)) };
+}
+
+export async function handleApiGenerate(
+  ctx: SimContext,
+  res: ServerResponse,
+  key: SimApiKey,
+  model: string,
+  body: unknown,
+  opts: ServeOptions,
+): Promise<void> {
+  const parsed = readProto(body, geminiGenerateContentRequest);
+  if (parsed.violations.length > 0) return sendRpc(res, badRequest(parsed.violations));
+  if (!ctx.models.has(model)) return sendRpc(res, modelNotSupported(model, 'generateContent'));
+  const request = withRoles(parsed.value);
+  const error = checkGenerateRequest(request, model, 'gemini-api') ?? checkApiQuota(ctx, key, model, 'generate');
+  if (error) return sendRpc(res, error);
+  ctx.apiQuota.book(`key:${key.projectId}`, model);
+
+  await sleep(ctx.latencyMs);
+  if (res.destroyed) return;
+  const meta = { route: 'gemini-api' as const, model, responseId: randomId(18), traceId: '', createTime: new Date(ctx.now()).toISOString() };
+  await serveReply(ctx, res, buildReply(model, request), meta, opts);
+}
+
+/** `{contents}` or `{generateContentRequest}` (which must name its model), not both. */
+export function handleApiCountTokens(ctx: SimContext, res: ServerResponse, model: string, body: unknown): void {
+  const parsed = readProto(body, geminiCountTokensRequest);
+  if (parsed.violations.length > 0) return sendRpc(res, badRequest(parsed.violations));
+  if (!ctx.models.has(model) && !ctx.embeddingModels.has(model)) return sendRpc(res, modelNotSupported(model, 'countTokens'));
+  const inner = parsed.value['generateContentRequest'];
+  // UNCONFIRMED wording for the next two; the rules are in the API reference (one of the two forms; a
+  // GenerateContentRequest always names its model).
+  if (inner !== undefined && parsed.value['contents'] !== undefined) {
+    return sendRpc(res, rpcError(400, '* CountTokensRequest: only one of contents or generate_content_request may be set.\n'));
+  }
+  if (isPlainObject(inner) && typeof inner['model'] !== 'string') {
+    return sendRpc(res, rpcError(400, '* CountTokensRequest.generate_content_request.model: unexpected model name format\n'));
+  }
+  const request = withRoles(isPlainObject(inner) ? inner : { contents: parsed.value['contents'] });
+  const error = checkContents(request);
+  if (error) return sendRpc(res, error);
+  const tokens = promptTokens(request);
+  const details: ProtoObject[] = [{ modality: 'TEXT', tokenCount: tokens.text }];
+  if (tokens.media > 0) details.push({ modality: 'IMAGE', tokenCount: tokens.media });
+  sendJson(res, 200, { totalTokens: tokens.total, promptTokensDetails: details });
+}
