@@ -63,6 +63,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     codeAssistEndpoint: config.codeAssistEndpoint,
     logger,
     onboardPollIntervalMs: options.onboardPollIntervalMs,
+    requestTimeoutMs: config.upstreamTimeoutMs,
   };
   const loaded = await loadCredentials(credOptions);
   const apiKeys = await loadApiKeys({
@@ -96,6 +97,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     pool,
     upstreams: { 'code-assist': upstream, 'gemini-api': geminiApi },
     maxAttempts: config.maxAttempts,
+    timeoutMs: config.upstreamTimeoutMs,
     logger,
     ensureProject: (cred) => ensureProject(cred as OAuthCredential, credOptions),
   });
@@ -140,8 +142,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     loadErrors: () => loadErrors,
   });
   const server = createServer(app);
-  // Streams can be long; Node's default request timeout (5 min) would cut them.
-  server.requestTimeout = 0;
+  // requestTimeout bounds receiving the request (not streaming the answer): a client trickling its body
+  // must not hold a connection for ever.
+  server.requestTimeout = 120_000;
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
 

@@ -11,7 +11,11 @@ export interface CodeAssistCall {
   endpoint: string;
   accessToken: string;
   signal?: AbortSignal | undefined;
+  /** Abandon a call that has not fully answered within this (default 30 s). */
+  timeoutMs?: number | undefined;
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** `POST {endpoint}/v1internal:{method}` or `GET {endpoint}/v1internal/{operation}`. */
 export async function callCodeAssist(
@@ -22,7 +26,15 @@ export async function callCodeAssist(
   const isPost = 'method' in target;
   const url = isPost ? `${base}/v1internal:${target.method}` : `${base}/v1internal/${target.operation}`;
   const what = isPost ? target.method : `operation ${target.operation}`;
+  const timeout = AbortSignal.timeout(call.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+  const unreachable = (err: unknown) => {
+    const code = isRecord(err) && isRecord(err['cause']) ? err['cause']['code'] : undefined;
+    const why = timeout.aborted ? `no answer within ${call.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` : typeof code === 'string' ? code : undefined;
+    return new ProjectDiscoveryError('HTTP', `Code Assist ${what}: endpoint unreachable${why ? ` (${why})` : ''}`);
+  };
   let res: Response;
+  let text: string;
   try {
     res = await fetch(url, {
       method: isPost ? 'POST' : 'GET',
@@ -32,14 +44,13 @@ export async function callCodeAssist(
         accept: 'application/json',
       },
       ...(isPost ? { body: JSON.stringify(target.body) } : {}),
-      ...(call.signal ? { signal: call.signal } : {}),
+      signal,
     });
+    text = await res.text();
   } catch (err) {
     if (call.signal?.aborted) throw err;
-    const code = isRecord(err) && isRecord(err['cause']) ? err['cause']['code'] : undefined;
-    throw new ProjectDiscoveryError('HTTP', `Code Assist ${what}: endpoint unreachable${typeof code === 'string' ? ` (${code})` : ''}`);
+    throw unreachable(err);
   }
-  const text = await res.text();
   let body: unknown;
   try {
     body = text ? JSON.parse(text) : {};

@@ -12,7 +12,7 @@ const pending = new WeakMap<OAuthCredential, Promise<string>>();
 /** Resolves the credential's project id, discovering (and onboarding) it first when it has none. */
 export function ensureProject(
   cred: OAuthCredential,
-  options: Pick<CredentialsOptions, 'codeAssistEndpoint' | 'logger' | 'onboardPollIntervalMs' | 'onboardTimeoutMs'>,
+  options: Pick<CredentialsOptions, 'codeAssistEndpoint' | 'logger' | 'onboardPollIntervalMs' | 'onboardTimeoutMs' | 'requestTimeoutMs'>,
 ): Promise<string> {
   if (cred.projectId) return Promise.resolve(cred.projectId);
   let p = pending.get(cred);
@@ -25,7 +25,7 @@ export function ensureProject(
 
 async function discover(
   cred: OAuthCredential,
-  options: Pick<CredentialsOptions, 'codeAssistEndpoint' | 'logger' | 'onboardPollIntervalMs' | 'onboardTimeoutMs'>,
+  options: Pick<CredentialsOptions, 'codeAssistEndpoint' | 'logger' | 'onboardPollIntervalMs' | 'onboardTimeoutMs' | 'requestTimeoutMs'>,
 ): Promise<string> {
   const run = (accessToken: string) =>
     discoverProject({
@@ -33,6 +33,7 @@ async function discover(
       codeAssistEndpoint: options.codeAssistEndpoint,
       pollIntervalMs: options.onboardPollIntervalMs,
       timeoutMs: options.onboardTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs,
     });
   let token = await cred.getAccessToken();
   let result;

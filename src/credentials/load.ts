@@ -26,6 +26,8 @@ export interface CredentialsOptions {
   logger: Logger;
   /** Refresh this long before expiry (default 5 min). */
   refreshThresholdMs?: number | undefined;
+  /** Timeout of each token-endpoint and project-discovery request (default 30 s). */
+  requestTimeoutMs?: number | undefined;
   /** LRO poll interval during onboarding (default 5000). */
   onboardPollIntervalMs?: number | undefined;
   /** Give up onboarding after this long (default 60000). */

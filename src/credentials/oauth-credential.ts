@@ -2,13 +2,14 @@
  * One OAuth user credential: hands out access tokens, refreshes them through google-auth-library's
  * OAuth2Client (one refresh in flight at a time), and writes refreshed tokens back to its file.
  */
+import { readFile } from 'node:fs/promises';
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Logger } from '../util/log.js';
 import { maskSecret } from '../util/secrets.js';
 import { CredentialError } from './errors.js';
 import { classifyRefreshFailure } from './refresh-errors.js';
-import { serializeCredential, type CredentialFormat, type ParsedCredential } from './format.js';
+import { parseCredentialJson, serializeCredential, type CredentialFormat, type ParsedCredential } from './format.js';
 
 export type CredentialSource = { kind: 'file'; path: string } | { kind: 'env'; index: number };
 
@@ -52,7 +53,11 @@ export interface OAuthCredentialDeps {
   tokenUrlOverride?: string | undefined;
   logger: Logger;
   refreshThresholdMs?: number | undefined;
+  /** Give up on a token endpoint that does not answer within this (default 30 s), so a refresh never hangs. */
+  requestTimeoutMs?: number | undefined;
 }
+
+export const DEFAULT_TOKEN_REQUEST_TIMEOUT_MS = 30_000;
 
 export function createOAuthCredential(
   init: { id: string; source: CredentialSource; parsed: ParsedCredential },
@@ -70,6 +75,8 @@ class OAuthUserCredential implements OAuthCredential {
   #writeChain: Promise<void> = Promise.resolve();
   #disabledReason: string | undefined;
   #disabledKind: 'revoked' | 'invalid' = 'revoked';
+  /** The refresh token the file held when this credential last read or wrote it. */
+  #diskRefreshToken: string;
   readonly #deps: OAuthCredentialDeps;
   readonly #threshold: number;
 
@@ -82,6 +89,7 @@ class OAuthUserCredential implements OAuthCredential {
     this.#deps = deps;
     this.#threshold = deps.refreshThresholdMs ?? DEFAULT_REFRESH_THRESHOLD_MS;
     this.#data = parsed;
+    this.#diskRefreshToken = parsed.refreshToken;
     this.#client = this.#createClient(parsed);
     this.#registerSecrets(parsed);
   }
@@ -132,6 +140,7 @@ class OAuthUserCredential implements OAuthCredential {
 
   replace(parsed: ParsedCredential): void {
     this.#data = parsed;
+    this.#diskRefreshToken = parsed.refreshToken;
     this.#client = this.#createClient(parsed);
     this.#disabledReason = undefined;
     this.#registerSecrets(parsed);
@@ -169,6 +178,7 @@ class OAuthUserCredential implements OAuthCredential {
       clientSecret: parsed.clientSecret ?? this.#deps.clientSecret,
       endpoints: { oauth2TokenUrl: tokenUrl },
       eagerRefreshThresholdMillis: this.#threshold,
+      transporterOptions: { timeout: this.#deps.requestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS },
     });
   }
 
@@ -236,13 +246,28 @@ class OAuthUserCredential implements OAuthCredential {
     return new CredentialError(f.kind, this.id, `credential ${this.id}: ${f.detail}`, f.status);
   }
 
-  /** Env credentials live in memory only. Writes to one file run one after another, each with the latest data. */
+  /**
+   * Env credentials live in memory only. Writes to one file run one after another, each with the latest data.
+   * The file is only rewritten while it is still this credential's: a deleted file stays deleted (the user
+   * removed the account) and a file that now holds another refresh token is the user's new credential, which
+   * the folder watcher loads. A corrupt file is rewritten whole, so the credential is not lost.
+   */
   #persist(): Promise<void> {
     const source = this.source;
     if (source.kind !== 'file') return Promise.resolve();
     const write = async () => {
       try {
+        const onDisk = await readRefreshToken(source.path);
+        if (onDisk === 'missing') {
+          this.#deps.logger.info(`credential ${this.id}: its file was deleted; the refreshed token is not written back`);
+          return;
+        }
+        if (onDisk !== 'unreadable' && onDisk !== this.#diskRefreshToken) {
+          this.#deps.logger.warn(`credential ${this.id}: its file now holds another credential; not overwriting it`);
+          return;
+        }
         await writeFileAtomic(source.path, serializeCredential(this.#data), 0o600);
+        this.#diskRefreshToken = this.#data.refreshToken;
       } catch (err) {
         this.#deps.logger.warn(`credential ${this.id}: could not write it back to disk; the new data is kept in memory`, {
           error: err instanceof Error ? err.message : String(err),
@@ -251,5 +276,20 @@ class OAuthUserCredential implements OAuthCredential {
     };
     this.#writeChain = this.#writeChain.then(write);
     return this.#writeChain;
+  }
+}
+
+/** The refresh token a credential file holds now, or why there is none. */
+async function readRefreshToken(path: string): Promise<string | 'missing' | 'unreadable'> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    return (err as { code?: string }).code === 'ENOENT' ? 'missing' : 'unreadable';
+  }
+  try {
+    return parseCredentialJson(JSON.parse(text)).refreshToken;
+  } catch {
+    return 'unreadable';
   }
 }

@@ -14,6 +14,8 @@ export interface DiscoverProjectInput {
   codeAssistEndpoint: string;
   pollIntervalMs?: number | undefined;
   timeoutMs?: number | undefined;
+  /** Timeout of each HTTP call (default 30 s). */
+  requestTimeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -31,7 +33,12 @@ const records = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isRecord) :
 const projectIdOf = (v: unknown): string | undefined => str(v) ?? (isRecord(v) ? str(v['id']) : undefined);
 
 export async function discoverProject(input: DiscoverProjectInput): Promise<DiscoveredProject> {
-  const call: CodeAssistCall = { endpoint: input.codeAssistEndpoint, accessToken: input.accessToken, signal: input.signal };
+  const call: CodeAssistCall = {
+    endpoint: input.codeAssistEndpoint,
+    accessToken: input.accessToken,
+    signal: input.signal,
+    timeoutMs: input.requestTimeoutMs,
+  };
   const requested = str(input.requestedProject);
   const load = await callCodeAssist(call, {
     method: 'loadCodeAssist',

@@ -28,6 +28,8 @@ interface Seen {
   mtimeMs: number;
   size: number;
   identity: string;
+  /** The last read failed (reported through handlers.error). */
+  failed?: boolean;
 }
 
 export function watchCredentialFolder(
@@ -65,13 +67,14 @@ export function watchCredentialFolder(
         parsed = await readCredentialFile(path);
       } catch (err) {
         if (!seed) handlers.error(name, err instanceof Error ? err.message : String(err));
-        seen.set(name, { mtimeMs: s.mtimeMs, size: s.size, identity: prev?.identity ?? '' });
+        seen.set(name, { mtimeMs: s.mtimeMs, size: s.size, identity: prev?.identity ?? '', failed: true });
         continue;
       }
-      // A token write-back changes the file but not who it is; only a new refresh token or project matters.
+      // A token write-back changes the file but not who it is; only a new refresh token or project matters,
+      // or a file that failed to load before and reads well again (its load error must go).
       const identity = `${fingerprint(parsed.refreshToken)}|${parsed.projectId ?? ''}`;
       seen.set(name, { mtimeMs: s.mtimeMs, size: s.size, identity });
-      if (seed || prev?.identity === identity) continue;
+      if (seed || (prev?.identity === identity && !prev.failed)) continue;
       const existing = current().get(name);
       if (existing) {
         existing.replace(parsed);
@@ -105,9 +108,13 @@ export function watchCredentialFolder(
   let timer: NodeJS.Timeout | undefined;
   let watcher: FSWatcher | undefined;
   try {
+    // One rescan per burst of events, at most debounceMs after its first event. (Re-arming the timer on every
+    // event would starve the rescan while token write-backs keep touching the folder.)
     watcher = watch(dir, () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void seeded.then(() => rescan()), timing.debounceMs ?? 150);
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        void seeded.then(() => rescan());
+      }, timing.debounceMs ?? 150);
     });
     watcher.on('error', () => {});
   } catch {

@@ -5,6 +5,7 @@
 import type { GeminiCountTokensResponse, GeminiRequest, GeminiResponse } from '../types/gemini.js';
 import type { GeminiEmbedRequest, GeminiEmbedResponse, OpenedStream, UpstreamClient } from '../upstream/types.js';
 import { tokenError, UpstreamError } from '../upstream/errors.js';
+import { accessTokenWithin } from '../upstream/http-call.js';
 import type { CredentialPool } from '../pool/pool.js';
 import { runWithFailover } from '../pool/failover.js';
 import type { PoolMember } from '../pool/types.js';
@@ -60,6 +61,8 @@ export interface GatewayOptions {
   pool: CredentialPool<Member>;
   upstreams: Record<Route, UpstreamClient>;
   maxAttempts: number;
+  /** Upper bound for a forced token refresh (UPSTREAM_TIMEOUT_MS). */
+  timeoutMs: number;
   logger: Logger;
   /** Finds or onboards the Code Assist project of a credential that has none; throws on failure. */
   ensureProject(credential: GatewayCredential, signal: AbortSignal): Promise<string>;
@@ -89,12 +92,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         throw projectError(err);
       }
     },
-    async refresh(member: Member) {
-      try {
-        await member.credential.refresh();
-      } catch (err) {
-        throw tokenError(err);
-      }
+    async refresh(member: Member, signal: AbortSignal) {
+      // Bounded like any upstream wait: a stalled token endpoint must not hold the request.
+      await accessTokenWithin({ getAccessToken: () => member.credential.refresh() }, options.timeoutMs, signal);
     },
     onFailure(member: Member, err: UpstreamError) {
       logger.warn(`credential ${member.id} failed: ${err.kind} (HTTP ${err.status}): ${err.message}`);

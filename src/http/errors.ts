@@ -23,8 +23,9 @@ export class ApiError extends Error {
 }
 
 export function dialectOf(req: Request): Dialect {
-  // originalUrl: inside a mounted router req.path is relative to the mount point.
-  return req.originalUrl.startsWith('/v1beta') ? 'google' : 'openai';
+  // originalUrl: inside a mounted router req.path is relative to the mount point. Express matches paths
+  // case-insensitively, so /V1BETA/models is the Gemini route too; /v1betax is not.
+  return /^\/v1beta(?:[/?#]|$)/i.test(req.originalUrl) ? 'google' : 'openai';
 }
 
 const GOOGLE_STATUS: Record<number, string> = {
@@ -91,8 +92,15 @@ function normalise(err: unknown): Normalised {
     return { status: 413, message: `request body is larger than the limit of ${e.limit ?? '?'} bytes (MAX_BODY_BYTES)` };
   }
   if (e?.type === 'entity.parse.failed') return { status: 400, message: `request body is not valid JSON: ${e.message ?? ''}`.trim() };
-  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
-    return { status: 415, message: e.message ?? 'unsupported content encoding' };
+  if (e?.type === 'encoding.unsupported') {
+    const encoding = (e as { encoding?: string }).encoding;
+    return { status: 415, message: `unsupported Content-Encoding${encoding ? ` "${encoding}"` : ''}: send identity, gzip, deflate or br` };
+  }
+  if (e?.type === 'charset.unsupported') return { status: 415, message: `${e.message ?? 'unsupported charset'}: JSON bodies must be UTF-8` };
+  // zlib and brotli failures while inflating a Content-Encoding body ("incorrect header check").
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && /^(Z_|ERR__)/.test(code)) {
+    return { status: 400, message: `request body could not be decompressed as its Content-Encoding says: ${e?.message ?? code}` };
   }
   if (e?.type === 'request.aborted') return { status: 400, message: 'request body was not received completely' };
   const status = e?.status ?? e?.statusCode;

@@ -27,7 +27,7 @@ export interface FailoverHooks<M extends PoolMember> {
   /** Runs before the first attempt on a member (e.g. project discovery); may throw UpstreamError. */
   prepare?(member: M, signal: AbortSignal): Promise<void>;
   /** Forces a token refresh after a 401; may throw UpstreamError (e.g. a revoked token). */
-  refresh?(member: M): Promise<void>;
+  refresh?(member: M, signal: AbortSignal): Promise<void>;
   /** Called for every failed attempt, for logs. */
   onFailure?(member: M, err: UpstreamError): void;
 }
@@ -69,7 +69,7 @@ export async function runWithFailover<M extends PoolMember, T>(
     tried.add(member.id);
     try {
       await options.hooks?.prepare?.(member, options.signal);
-      const value = await runWithOneRefresh(member, attempt, options.hooks);
+      const value = await runWithOneRefresh(member, attempt, options.hooks, options.signal);
       pool.reportSuccess(member);
       return { value, member };
     } catch (err) {
@@ -92,12 +92,13 @@ async function runWithOneRefresh<M extends PoolMember, T>(
   member: M,
   attempt: (member: M) => Promise<T>,
   hooks: FailoverHooks<M> | undefined,
+  signal: AbortSignal,
 ): Promise<T> {
   try {
     return await attempt(member);
   } catch (err) {
     if (!(err instanceof UpstreamError) || err.kind !== 'auth' || err.fatal || !hooks?.refresh) throw err;
-    await hooks.refresh(member);
+    await hooks.refresh(member, signal);
     return attempt(member);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { readSseData } from '../sse/read.js';
-import { classifyHttpError, networkError, UpstreamError } from './errors.js';
+import { classifyHttpError, networkError, tokenError, UpstreamError } from './errors.js';
 import { ClientAbortError } from './types.js';
 
 export interface HttpCallOptions {
@@ -18,6 +18,32 @@ export function createAgent(timeoutMs: number): Agent {
   return new Agent({ keepAliveTimeout: 30_000, connections: 256, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
 }
 
+/**
+ * The credential's access token, waited for at most `timeoutMs`: a token endpoint that stalls must not hang
+ * the request (the refresh goes on in the background; the request fails over). Failures are UpstreamErrors.
+ */
+export async function accessTokenWithin(cred: { getAccessToken(): Promise<string> }, timeoutMs: number, signal: AbortSignal): Promise<string> {
+  if (signal.aborted) throw new ClientAbortError();
+  let cleanup = () => {};
+  const guard = new Promise<never>((_, reject) => {
+    const timer = setTimeout(() => reject(tokenError(new Error(`no access token within ${timeoutMs} ms (token endpoint slow or unreachable)`))), timeoutMs);
+    const onAbort = () => reject(new ClientAbortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    cleanup = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    };
+  });
+  const token = cred.getAccessToken().catch((err: unknown) => {
+    throw tokenError(err);
+  });
+  try {
+    return await Promise.race([token, guard]);
+  } finally {
+    cleanup();
+  }
+}
+
 export async function postJson(
   dispatcher: Dispatcher,
   url: string,
@@ -27,6 +53,8 @@ export async function postJson(
   opts: HttpCallOptions,
 ): Promise<Dispatcher.ResponseData> {
   if (signal.aborted) throw new ClientAbortError();
+  // Serialised outside the try: a body that cannot be serialised is not the network's (or a credential's) fault.
+  const payload = JSON.stringify(body);
   let res: Dispatcher.ResponseData;
   try {
     res = await undiciRequest(url, {
@@ -34,12 +62,14 @@ export async function postJson(
       dispatcher,
       signal,
       headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(body),
+      body: payload,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
     });
   } catch (err) {
     if (signal.aborted) throw new ClientAbortError();
+    // A request undici refuses to send (bad header value…) never reached Google: no credential is to blame.
+    if ((err as { code?: string } | undefined)?.code === 'UND_ERR_INVALID_ARG') throw err;
     throw networkError(err, isTimeout(err));
   }
   if (res.statusCode !== 200) {

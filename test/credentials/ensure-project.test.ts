@@ -93,7 +93,9 @@ describe('startBackgroundRefresh', () => {
     expect(server.calls.map((c) => c.form.refresh_token).sort()).toEqual(['1//0gRevokedRefreshToken', '1//0gSoonExpiringToken']);
     expect(credentials[2]!.disabledReason).toBe('refresh token revoked or expired (invalid_grant)');
     expect(credentials[1]!.maskedAccessToken()).toBe('ya29…n-1'); // the long-lived token untouched
-    const written = JSON.parse(await readFile(join(dir, 'oauth_creds_a.json'), 'utf8'));
-    expect(written.access_token).toBe('ya29.fresh-token-0');
+    // The write-back follows the in-memory update; wait for it rather than for a fixed time.
+    await expect
+      .poll(async () => JSON.parse(await readFile(join(dir, 'oauth_creds_a.json'), 'utf8')).access_token, { timeout: 2000 })
+      .toBe('ya29.fresh-token-0');
   });
 });

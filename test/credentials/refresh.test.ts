@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -217,8 +217,10 @@ describe('token refresh', () => {
   });
 
   it('a failed write-back is logged, masked, and the new token is kept in memory', async () => {
+    // A directory where the file should be: the write fails (a missing file is skipped on purpose instead).
+    await mkdir(join(dir, 'gone.json'));
     const cred = createOAuthCredential(
-      { id: 'gone.json', source: { kind: 'file', path: join(dir, 'missing-folder', 'gone.json') }, parsed: parseCredentialJson(expired) },
+      { id: 'gone.json', source: { kind: 'file', path: join(dir, 'gone.json') }, parsed: parseCredentialJson(expired) },
       opts(),
     );
     expect(await cred.getAccessToken()).toBe('ya29.fresh-token-0');

@@ -21,11 +21,11 @@ export function verifyUtf8(_req: unknown, _res: unknown, buf: Buffer, encoding: 
   });
 }
 
-interface Node {
+interface DepthNode {
   value: unknown;
   depth: number;
   key: string | number | undefined;
-  parent: Node | undefined;
+  parent: DepthNode | undefined;
 }
 
 /**
@@ -33,14 +33,14 @@ interface Node {
  * levels, or undefined. Iterative, so it is safe on any depth.
  */
 export function tooDeepAt(value: unknown, max: number): Array<string | number> | undefined {
-  const stack: Node[] = [{ value, depth: 1, key: undefined, parent: undefined }];
+  const stack: DepthNode[] = [{ value, depth: 1, key: undefined, parent: undefined }];
   while (stack.length > 0) {
     const node = stack.pop()!;
     const v = node.value;
     if (v === null || typeof v !== 'object') continue;
     if (node.depth > max) {
       const path: Array<string | number> = [];
-      for (let n: Node | undefined = node; n?.key !== undefined; n = n.parent) path.unshift(n.key);
+      for (let n: DepthNode | undefined = node; n?.key !== undefined; n = n.parent) path.unshift(n.key);
       return path;
     }
     const entries: Array<[string | number, unknown]> = Array.isArray(v) ? v.map((c, i) => [i, c]) : Object.entries(v);

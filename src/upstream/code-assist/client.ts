@@ -6,8 +6,8 @@
 import type { Dispatcher } from 'undici';
 import { randomUUID } from 'node:crypto';
 import type { GeminiCountTokensResponse, GeminiResponse } from '../../types/gemini.js';
-import { tokenError, UpstreamError } from '../errors.js';
-import { createAgent, firstEvent, postJson, readJsonBody, readJsonEvents, type HttpCallOptions } from '../http-call.js';
+import { UpstreamError } from '../errors.js';
+import { accessTokenWithin, createAgent, firstEvent, postJson, readJsonBody, readJsonEvents, type HttpCallOptions } from '../http-call.js';
 import type { OpenedStream, UpstreamCall, UpstreamClient, UpstreamCredential } from '../types.js';
 
 export interface CodeAssistOptions {
@@ -31,13 +31,9 @@ export function createCodeAssistClient(options: CodeAssistOptions): UpstreamClie
   const http: HttpCallOptions = { timeoutMs: options.timeoutMs, defaultRateCooldownMs: options.defaultRateCooldownMs, now: options.now ?? Date.now };
 
   async function post(cred: UpstreamCredential, method: string, body: unknown, call: UpstreamCall, query = '') {
-    let token: string;
-    try {
-      token = await cred.getAccessToken();
-    } catch (err) {
-      throw tokenError(err);
-    }
-    const headers = { authorization: `Bearer ${token}`, 'user-agent': `${options.userAgent}/${call.model}` };
+    const token = await accessTokenWithin(cred, options.timeoutMs, call.signal);
+    // The model comes from the client; a header must not carry its control or non-ASCII characters.
+    const headers = { authorization: `Bearer ${token}`, 'user-agent': `${options.userAgent}/${headerSafe(call.model)}` };
     return postJson(agent, `${base}:${method}${query}`, headers, body, call.signal, http);
   }
 
@@ -84,4 +80,9 @@ function unwrap(env: CaEnvelope): GeminiResponse {
 
 async function* unwrapAll(events: AsyncGenerator<CaEnvelope>): AsyncGenerator<GeminiResponse> {
   for await (const env of events) yield unwrap(env);
+}
+
+/** Printable ASCII only (undici rejects control characters and non-Latin-1 in a header), bounded in length. */
+function headerSafe(text: string): string {
+  return text.slice(0, 128).replace(/[^\x20-\x7e]/g, '_');
 }

@@ -17,6 +17,8 @@ export interface GeminiApiOptions {
   dispatcher?: Dispatcher;
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 export function createGeminiApiClient(options: GeminiApiOptions): UpstreamClient & { close(): Promise<void> } {
   const own = options.dispatcher ? undefined : createAgent(options.timeoutMs);
   const agent = options.dispatcher ?? own!;
@@ -29,7 +31,8 @@ export function createGeminiApiClient(options: GeminiApiOptions): UpstreamClient
     } catch (err) {
       throw tokenError(err);
     }
-    const url = `${options.baseUrl}/v1beta/models/${encodeURIComponent(model)}:${method}${query}`;
+    // encodeURIComponent throws on a lone surrogate, which a client's JSON can carry ("\ud800").
+    const url = `${options.baseUrl}/v1beta/models/${encodeURIComponent(model.replace(LONE_SURROGATE, '\ufffd'))}:${method}${query}`;
     return postJson(agent, url, { 'x-goog-api-key': key }, body, signal, http);
   }
 

@@ -1,0 +1,108 @@
+/**
+ * SIGTERM under load, on the built `rotor` process (dist/main.js, built by `npm test`): every request in
+ * flight (non-streaming ones waiting on Google, streams half-sent) completes, new connections are refused,
+ * then the process exits 0 with no unhandled rejection in its output, and every token is on disk.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { credentialJson, defaultProject } from '../e2e/harness.js';
+import { call, failures, type Kind, type Poster } from './load.js';
+import { credentialFileProblem, PASSWORD, waitFor, type FaultStack } from './stack.js';
+
+const MAIN = join(import.meta.dirname, '../../dist/main.js');
+const ACCOUNTS = ['term1@example.com', 'term2@example.com', 'term3@example.com'];
+const KINDS: Kind[] = ['chat', 'chat-stream', 'generate', 'stream-sse', 'stream-array'];
+const IN_FLIGHT = 25;
+
+function connects(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const r = request({ host: u.hostname, port: u.port, path: '/health', agent: false }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    r.on('error', () => resolve(false));
+    r.setTimeout(2000, () => r.destroy());
+    r.end();
+  });
+}
+
+describe('SIGTERM under load', () => {
+  let sim: Simulator;
+  let dir: string;
+  beforeAll(async () => {
+    // Google answers after 400 ms and streams 5 events 150 ms apart: every request is still running at SIGTERM.
+    sim = await startSimulator({ accounts: ACCOUNTS.map((email) => ({ email })), latencyMs: 400, streamEvents: 5, streamIntervalMs: 150 });
+    dir = await mkdtemp(join(tmpdir(), 'rotor-sigterm-'));
+    for (const email of ACCOUNTS) {
+      await writeFile(join(dir, `oauth_creds_${email}.json`), JSON.stringify(credentialJson({ email }, defaultProject(email))), { mode: 0o600 });
+    }
+  });
+  afterAll(async () => {
+    await sim.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('finishes every in-flight request, refuses new ones, exits 0', async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        PERSISTENT_STORAGE_PATH: dir,
+        GEMINI_AUTH_PASSWORD: PASSWORD,
+        CODE_ASSIST_ENDPOINT: sim.codeAssistEndpoint,
+        GOOGLE_OAUTH_TOKEN_URL: sim.tokenUrl,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += String(d)));
+    child.stderr!.on('data', (d) => (out += String(d)));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      await waitFor('rotor to listen', () => /listening on (http:\/\/\S+?)\s/.test(out), 10_000);
+      const url = /listening on (http:\/\/\S+?)\s/.exec(out)![1]!;
+      const client: Poster = {
+        async post(path, body, init) {
+          const google = path.startsWith('/v1beta');
+          const res = await fetch(`${url}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(google ? { 'x-goog-api-key': PASSWORD } : { authorization: `Bearer ${PASSWORD}` }) },
+            body: JSON.stringify(body),
+            signal: init?.signal,
+          });
+          return { status: res.status, text: await res.text(), headers: res.headers };
+        },
+      };
+
+      const generation = () => sim.calls().filter((c) => c.method === 'generateContent' || c.method === 'streamGenerateContent').length;
+      const pending = Array.from({ length: IN_FLIGHT }, (_, i) => call(client, KINDS[i % KINDS.length]!, `inflight${i}`));
+      // Every request has reached Google (and waits on it) before the signal.
+      await waitFor('all requests to be in flight', () => generation() >= IN_FLIGHT, 10_000);
+      const signalled = Date.now();
+      child.kill('SIGTERM');
+      await waitFor('the shutdown to begin', () => /SIGTERM: finishing in-flight requests/.test(out), 5000);
+      expect(await connects(url), 'a new connection was accepted after SIGTERM').toBe(false);
+
+      const outcomes = await Promise.all(pending);
+      expect(failures(outcomes)).toEqual([]);
+      expect(outcomes.filter((o) => o.kind !== 'chat' && o.kind !== 'generate').every((o) => o.events >= 5)).toBe(true);
+      expect(await exited).toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalled).toBeLessThan(10_000);
+      expect(out).not.toMatch(/unhandled|uncaught/i);
+      expect(out).not.toContain(PASSWORD);
+      // Tokens refreshed on the way are on disk.
+      const stackLike = { sim, fileOf: (email: string) => join(dir, `oauth_creds_${email}.json`) } as unknown as FaultStack;
+      for (const email of ACCOUNTS) expect(await credentialFileProblem(stackLike, email)).toBeUndefined();
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 30_000);
+});
