@@ -98,6 +98,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     upstreams: { 'code-assist': upstream, 'gemini-api': geminiApi },
     maxAttempts: config.maxAttempts,
     timeoutMs: config.upstreamTimeoutMs,
+    fallbacks: config.modelFallbacks,
     logger,
     ensureProject: (cred) => ensureProject(cred as OAuthCredential, credOptions),
   });

@@ -89,6 +89,19 @@ const envSchema = z.object({
   MAX_ATTEMPTS: int('MAX_ATTEMPTS', 10, 1, 1000),
   SESSION_SECRET: optionalString,
   GEMINI_API_KEYS: optionalString,
+  MODEL_FALLBACKS: optionalString.transform((v, ctx) => {
+    const map = new Map<string, string[]>();
+    for (const rule of (v ?? '').split(';').map((r) => r.trim()).filter(Boolean)) {
+      const m = /^([^=\s]+)\s*=\s*(.+)$/.exec(rule);
+      const targets = m ? m[2]!.split(',').map((t) => t.trim()).filter(Boolean) : [];
+      if (!m || targets.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `MODEL_FALLBACKS: expected "model=fallback[,fallback…][;model=…]", found "${rule}"` });
+        return z.NEVER;
+      }
+      map.set(m[1]!, targets);
+    }
+    return map;
+  }),
   MEDIA_FETCH_ALLOW_PRIVATE: bool('MEDIA_FETCH_ALLOW_PRIVATE', false),
   MEDIA_FETCH_MAX_BYTES: int('MEDIA_FETCH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   MEDIA_FETCH_TIMEOUT_MS: int('MEDIA_FETCH_TIMEOUT_MS', 15_000, 100, 600_000),
@@ -121,6 +134,8 @@ export interface Config {
   /** Comma-separated Gemini API keys (each its own quota bucket unless a file names its project). */
   geminiApiKeys: string | undefined;
   mediaFetch: { allowPrivateNetworks: boolean; maxBytes: number; timeoutMs: number };
+  /** model → models to try in order when no credential can serve it (all out of quota). */
+  modelFallbacks: ReadonlyMap<string, string[]>;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -174,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       maxAttempts: e.MAX_ATTEMPTS,
       sessionSecret: e.SESSION_SECRET,
       geminiApiKeys: e.GEMINI_API_KEYS,
+      modelFallbacks: e.MODEL_FALLBACKS,
       mediaFetch: { allowPrivateNetworks: e.MEDIA_FETCH_ALLOW_PRIVATE, maxBytes: e.MEDIA_FETCH_MAX_BYTES, timeoutMs: e.MEDIA_FETCH_TIMEOUT_MS },
     },
   };

@@ -7,7 +7,7 @@ import type { GeminiEmbedRequest, GeminiEmbedResponse, OpenedStream, UpstreamCli
 import { tokenError, UpstreamError } from '../upstream/errors.js';
 import { accessTokenWithin } from '../upstream/http-call.js';
 import type { CredentialPool } from '../pool/pool.js';
-import { runWithFailover } from '../pool/failover.js';
+import { NoCredentialError, runWithFailover } from '../pool/failover.js';
 import type { PoolMember } from '../pool/types.js';
 import type { Logger } from '../util/log.js';
 
@@ -61,6 +61,8 @@ export interface GatewayOptions {
   pool: CredentialPool<Member>;
   upstreams: Record<Route, UpstreamClient>;
   maxAttempts: number;
+  /** Models to try, in order, when every credential is out of quota for a model (MODEL_FALLBACKS). */
+  fallbacks?: ReadonlyMap<string, string[]>;
   /** Upper bound for a forced token refresh (UPSTREAM_TIMEOUT_MS). */
   timeoutMs: number;
   logger: Logger;
@@ -70,8 +72,9 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly pool: CredentialPool<Member>;
-  generate(model: string, request: GeminiRequest, signal: AbortSignal): Promise<{ response: GeminiResponse; member: Member }>;
-  stream(model: string, request: GeminiRequest, signal: AbortSignal): Promise<{ stream: OpenedStream; member: Member }>;
+  /** `model` in the result is the one that served: the requested one, or a configured fallback. */
+  generate(model: string, request: GeminiRequest, signal: AbortSignal): Promise<{ response: GeminiResponse; member: Member; model: string }>;
+  stream(model: string, request: GeminiRequest, signal: AbortSignal): Promise<{ stream: OpenedStream; member: Member; model: string }>;
   countTokens(model: string, request: GeminiRequest, signal: AbortSignal): Promise<GeminiCountTokensResponse>;
   /** Embeddings: only routes that can embed (the Gemini API; Code Assist cannot). */
   embed(model: string, request: GeminiEmbedRequest, signal: AbortSignal): Promise<GeminiEmbedResponse>;
@@ -104,14 +107,33 @@ export function createGateway(options: GatewayOptions): Gateway {
   const run = <T>(model: string, signal: AbortSignal, attempt: (m: Member) => Promise<T>, accept?: (m: Member) => boolean) =>
     runWithFailover(pool, { model, signal, maxAttempts: options.maxAttempts, hooks, accept }, attempt);
 
+  /** Tries the model, then its configured fallbacks while every credential is out of quota for the previous one. */
+  async function withFallback<T>(model: string, call: (m: string) => Promise<T>): Promise<{ value: T; model: string }> {
+    const chain = [model, ...(options.fallbacks?.get(model) ?? [])];
+    for (let i = 0; ; i++) {
+      try {
+        return { value: await call(chain[i]!), model: chain[i]! };
+      } catch (err) {
+        const last = i === chain.length - 1;
+        if (last || !(err instanceof NoCredentialError) || err.status !== 429) throw err;
+        logger.info(`no credential can serve ${chain[i]} now; falling back to ${chain[i + 1]}`);
+      }
+    }
+  }
+
   return {
     pool,
-    async generate(model, request, signal) {
-      const { value, member } = await run(model, signal, (m) => upstreamOf(m).generate(m, { model, request, signal }));
-      return { response: value, member };
+    async generate(requested, request, signal) {
+      const { value: done, model } = await withFallback(requested, (model) =>
+        run(model, signal, (m) => upstreamOf(m).generate(m, { model, request, signal })),
+      );
+      return { response: done.value, member: done.member, model };
     },
-    async stream(model, request, signal) {
-      const { value, member } = await run(model, signal, (m) => upstreamOf(m).stream(m, { model, request, signal }));
+    async stream(requested, request, signal) {
+      const { value: opened, model } = await withFallback(requested, (model) =>
+        run(model, signal, (m) => upstreamOf(m).stream(m, { model, request, signal })),
+      );
+      const { value, member } = opened;
       // A failure after the first event cannot fail over, but the pool still learns from it.
       const rest = value.rest;
       const watched: AsyncIterator<GeminiResponse> = {
@@ -125,7 +147,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         },
         return: async (v?: unknown) => (rest.return ? rest.return(v) : { done: true, value: undefined }),
       };
-      return { stream: { ...value, rest: watched }, member };
+      return { stream: { ...value, rest: watched }, member, model };
     },
     async countTokens(model, request, signal) {
       const { value } = await run(model, signal, (m) => upstreamOf(m).countTokens(m, { model, request, signal }));

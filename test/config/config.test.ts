@@ -52,4 +52,14 @@ describe('loadConfig', () => {
     const r = loadConfig({ MODELS: 'a, b ,,c' });
     expect(r.ok && r.config.models).toEqual(['a', 'b', 'c']);
   });
+
+  it('parses MODEL_FALLBACKS and rejects a malformed rule', () => {
+    const r = loadConfig({ MODEL_FALLBACKS: 'gemini-2.5-pro=gemini-2.5-flash; gemini-3-pro-preview = gemini-3-flash-preview, gemini-2.5-flash' });
+    expect(r.ok && [...r.config.modelFallbacks]).toEqual([
+      ['gemini-2.5-pro', ['gemini-2.5-flash']],
+      ['gemini-3-pro-preview', ['gemini-3-flash-preview', 'gemini-2.5-flash']],
+    ]);
+    const bad = loadConfig({ MODEL_FALLBACKS: 'gemini-2.5-pro' });
+    expect(!bad.ok && bad.errors).toEqual(['MODEL_FALLBACKS: expected "model=fallback[,fallback…][;model=…]", found "gemini-2.5-pro"']);
+  });
 });

@@ -124,4 +124,24 @@ describe('rotation and failover', () => {
     expect(res.choices[0]!.message.content).toBe('Echo from gemini-2.5-flash: after 401');
     expect(stack.sim.issuedTokens('u1@example.com').length).toBe(tokensBefore + 1);
   });
+
+  it('falls back to the configured model when every credential is out of quota for the requested one', async () => {
+    stack = await startStack({
+      accounts: [{ email: 'm1@example.com' }, { email: 'm2@example.com' }],
+      env: { MODEL_FALLBACKS: 'gemini-2.5-pro=gemini-2.5-flash' },
+    });
+    stack.sim.injectFault({ fault: { type: 'quota-exhausted', resetInMs: 3_600_000 }, model: 'gemini-2.5-pro' });
+    const r = await fetch(`${stack.rotor.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.password}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'fallback please' }] }),
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-rotor-model')).toBe('gemini-2.5-flash');
+    const body = (await r.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(body.choices[0]!.message.content).toBe('Echo from gemini-2.5-flash: fallback please');
+    // Without a fallback configured for it, the same exhaustion is a 429.
+    stack.sim.injectFault({ fault: { type: 'quota-exhausted', resetInMs: 3_600_000 }, model: 'gemini-2.5-flash' });
+    await expect(ask(stack, 'x', 'gemini-2.5-flash')).rejects.toMatchObject({ status: 429 });
+  });
 });

@@ -81,13 +81,15 @@ export function geminiRoutes(deps: { gateway: Gateway; models: string[]; logger:
 
     if (method === 'generateContent') {
       const body = parseBody(generateSchema, req.body);
-      const { response } = await gateway.generate(model, toGeminiRequest(body), signal);
+      const { response, model: served } = await gateway.generate(model, toGeminiRequest(body), signal);
+      res.setHeader('x-rotor-model', served);
       res.json(response);
       return;
     }
     if (method === 'streamGenerateContent') {
       const body = parseBody(generateSchema, req.body);
-      const { stream } = await gateway.stream(model, toGeminiRequest(body), signal);
+      const { stream, model: served } = await gateway.stream(model, toGeminiRequest(body), signal);
+      res.setHeader('x-rotor-model', served);
       await (req.query.alt === 'sse' ? pipeSse(res, stream) : pipeJsonArray(res, stream));
       return;
     }

@@ -103,13 +103,15 @@ export function openaiRoutes(deps: OpenAIRouteDeps): Router {
     };
 
     if (!body.stream) {
-      const { response } = await gateway.generate(model, translated.request, signal);
+      const { response, model: served } = await gateway.generate(model, translated.request, signal);
+      res.setHeader('x-rotor-model', served);
       const completion = convertGeminiResponseToOpenAIChat(response, ctx);
       remember(completion);
       res.json(completion);
       return;
     }
-    const { stream } = await gateway.stream(model, translated.request, signal);
+    const { stream, model: served } = await gateway.stream(model, translated.request, signal);
+    res.setHeader('x-rotor-model', served);
     const state = createOpenAIStreamState({ ...ctx, includeUsage: body.stream_options?.include_usage === true });
     await pipeOpenAIStream(res, stream, state, remember);
   });
