@@ -21,6 +21,7 @@ export interface ApiKeyCredential {
   readonly label: string | undefined;
   maskedAccessToken(): string;
   getAccessToken(): Promise<string>;
+  cachedAccessToken(): string | undefined;
   refresh(): Promise<string>;
 }
 
@@ -49,6 +50,7 @@ export function createApiKeyCredential(key: string, projectId?: string, label?: 
     label,
     maskedAccessToken: () => maskSecret(secret),
     getAccessToken: async () => secret,
+    cachedAccessToken: () => secret,
     refresh: async () => secret,
   };
 }

@@ -36,6 +36,8 @@ export interface OAuthCredential {
    * Concurrent callers share one refresh. Throws CredentialError.
    */
   getAccessToken(): Promise<string>;
+  /** The access token when it is valid beyond the refresh threshold, without waiting; else undefined. */
+  cachedAccessToken(): string | undefined;
   /**
    * Forces a refresh (after an upstream 401); single-flight. Pass the token the upstream rejected:
    * if another caller has already replaced it with a fresh one, that one is returned without a new refresh.
@@ -112,6 +114,10 @@ class OAuthUserCredential implements OAuthCredential {
 
   maskedAccessToken(): string {
     return maskSecret(this.#data.accessToken);
+  }
+
+  cachedAccessToken(): string | undefined {
+    return this.#disabledReason ? undefined : this.#freshToken();
   }
 
   async getAccessToken(): Promise<string> {

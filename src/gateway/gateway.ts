@@ -19,6 +19,7 @@ export interface GatewayCredential {
   readonly route: string;
   readonly disabledReason: string | undefined;
   getAccessToken(): Promise<string>;
+  cachedAccessToken?(): string | undefined;
   refresh(): Promise<string>;
 }
 
@@ -52,6 +53,9 @@ export class Member implements PoolMember {
   }
   getAccessToken() {
     return this.credential.getAccessToken();
+  }
+  cachedAccessToken() {
+    return this.credential.cachedAccessToken?.();
   }
 }
 

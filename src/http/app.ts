@@ -34,14 +34,20 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  // Request ids: a per-process prefix and a counter are unique enough and cost nothing.
+  const idPrefix = randomBytes(4).toString('hex');
+  let seq = 0;
+  const debug = deps.logger.enabled('debug');
   app.use((req, res, next) => {
-    const id = req.get('x-request-id')?.slice(0, 64) || randomBytes(8).toString('hex');
+    const id = req.get('x-request-id')?.slice(0, 64) || `${idPrefix}-${(++seq).toString(36)}`;
     res.setHeader('x-request-id', id);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      deps.logger.debug(`${req.method} ${req.path} ${res.statusCode} ${ms.toFixed(1)}ms`, { id });
-    });
+    if (debug) {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        deps.logger.debug(`${req.method} ${req.path} ${res.statusCode} ${ms.toFixed(1)}ms`, { id });
+      });
+    }
     next();
   });
 

@@ -32,10 +32,14 @@ export function openSse(res: ServerResponse, options: { heartbeatMs?: number } =
     send(data, event) {
       if (closed || res.writableEnded) return false;
       if (event !== undefined && /[\r\n]/.test(event)) throw new Error('SSE event name must not contain CR or LF');
-      const lines = data.split(/\r\n|\r|\n/);
       let frame = event ? `event: ${event}\n` : '';
-      for (const line of lines) frame += `data: ${line}\n`;
-      res.write(frame + '\n');
+      // JSON.stringify output has no raw newlines: the common case is one data line.
+      if (data.indexOf('\n') === -1 && data.indexOf('\r') === -1) frame += `data: ${data}\n\n`;
+      else {
+        for (const line of data.split(/\r\n|\r|\n/)) frame += `data: ${line}\n`;
+        frame += '\n';
+      }
+      res.write(frame);
       return true;
     },
     end() {

@@ -15,15 +15,18 @@ export interface HttpCallOptions {
 }
 
 export function createAgent(timeoutMs: number): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, connections: 256, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  // No connection cap: every open stream needs its own HTTP/1.1 connection, and a cap would queue them.
+  return new Agent({ keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
 }
 
 /**
  * The credential's access token, waited for at most `timeoutMs`: a token endpoint that stalls must not hang
  * the request (the refresh goes on in the background; the request fails over). Failures are UpstreamErrors.
  */
-export async function accessTokenWithin(cred: { getAccessToken(): Promise<string> }, timeoutMs: number, signal: AbortSignal): Promise<string> {
+export async function accessTokenWithin(cred: { getAccessToken(): Promise<string>; cachedAccessToken?(): string | undefined }, timeoutMs: number, signal: AbortSignal): Promise<string> {
   if (signal.aborted) throw new ClientAbortError();
+  const cached = cred.cachedAccessToken?.();
+  if (cached !== undefined) return cached;
   let cleanup = () => {};
   const guard = new Promise<never>((_, reject) => {
     const timer = setTimeout(() => reject(tokenError(new Error(`no access token within ${timeoutMs} ms (token endpoint slow or unreachable)`))), timeoutMs);

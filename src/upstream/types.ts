@@ -12,6 +12,8 @@ export interface UpstreamCredential {
   readonly id: string;
   readonly projectId: string | undefined;
   getAccessToken(): Promise<string>;
+  /** The current token when it is valid and needs no refresh (no promise, no timer: the hot path). */
+  cachedAccessToken?(): string | undefined;
 }
 
 export interface UpstreamCall {

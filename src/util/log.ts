@@ -13,6 +13,8 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
   /** Registers a secret value to be masked wherever it appears. */
   addSecret(value: string | undefined): void;
+  /** Whether messages of this level are written (to skip building them on hot paths). */
+  enabled(level: LogLevel): boolean;
 }
 
 const TOKEN_PATTERNS: RegExp[] = [
@@ -55,6 +57,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
+    enabled: (level) => ORDER[level] >= min,
     addSecret: (v) => {
       if (v) secrets.add(v);
     },

@@ -14,6 +14,12 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
+/** A checker for one fixed secret: its hash is computed once, each check hashes only the candidate. */
+export function secretMatcher(secret: string): (candidate: string) => boolean {
+  const expected = createHash('sha256').update(secret).digest();
+  return (candidate) => timingSafeEqual(createHash('sha256').update(candidate).digest(), expected);
+}
+
 /** A short stable fingerprint for a secret (for logs and state keys), never reversible. */
 export function fingerprint(secret: string): string {
   return createHash('sha256').update(secret).digest('hex').slice(0, 12);

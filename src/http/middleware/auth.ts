@@ -4,7 +4,7 @@
  * Without a configured password the API is open (config refuses that on non-loopback addresses).
  */
 import type { NextFunction, Request, Response } from 'express';
-import { safeEqual } from '../../util/secrets.js';
+import { secretMatcher } from '../../util/secrets.js';
 import { ApiError, dialectOf } from '../errors.js';
 
 export function presentedSecret(req: Request): string | undefined {
@@ -23,14 +23,15 @@ export function presentedSecret(req: Request): string | undefined {
 }
 
 export function requireAuth(password: string | undefined) {
+  const matches = password === undefined ? undefined : secretMatcher(password);
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (password === undefined) return next();
+    if (matches === undefined) return next();
     const secret = presentedSecret(req);
     if (secret === undefined) {
       const how = dialectOf(req) === 'google' ? 'an x-goog-api-key header, a ?key= parameter or ' : '';
       return next(new ApiError(401, `missing credentials: send ${how}an Authorization: Bearer <GEMINI_AUTH_PASSWORD> header`, undefined, 'missing_api_key'));
     }
-    if (!safeEqual(secret, password)) return next(new ApiError(401, 'invalid API key (it does not match GEMINI_AUTH_PASSWORD)', undefined, 'invalid_api_key'));
+    if (!matches(secret)) return next(new ApiError(401, 'invalid API key (it does not match GEMINI_AUTH_PASSWORD)', undefined, 'invalid_api_key'));
     next();
   };
 }

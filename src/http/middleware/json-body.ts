@@ -12,13 +12,39 @@ import { ApiError } from '../errors.js';
 /** Google's proto parsers stop at 100 levels too. */
 export const MAX_JSON_DEPTH = 100;
 
-/** body-parser `verify` hook: rejects bytes that are not UTF-8 when the charset is (or defaults to) UTF-8. */
-export function verifyUtf8(_req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
-  if (!/^utf-?8$/i.test(encoding) || isUtf8(buf)) return;
-  throw Object.assign(new Error('request body is not valid UTF-8: JSON must be sent as UTF-8 text'), {
-    status: 400,
-    type: 'entity.invalid.utf8',
-  });
+const TOO_DEEP = Symbol('rotor.jsonTooDeep');
+
+/**
+ * body-parser `verify` hook: rejects bytes that are not UTF-8 when the charset is (or defaults to) UTF-8,
+ * and marks bodies that nest deeper than MAX_JSON_DEPTH (a byte scan, no allocation) so only those pay
+ * for the walk that names the path.
+ */
+export function verifyUtf8(req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(buf)) {
+    throw Object.assign(new Error('request body is not valid UTF-8: JSON must be sent as UTF-8 text'), {
+      status: 400,
+      type: 'entity.invalid.utf8',
+    });
+  }
+  if (maxNesting(buf) > MAX_JSON_DEPTH) (req as { [TOO_DEEP]?: boolean })[TOO_DEEP] = true;
+}
+
+/** Deepest `[`/`{` nesting in JSON bytes, skipping strings (any ASCII-compatible encoding). */
+export function maxNesting(buf: Uint8Array): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 interface DepthNode {
@@ -53,6 +79,7 @@ export function tooDeepAt(value: unknown, max: number): Array<string | number> |
 
 export function limitJsonDepth(max = MAX_JSON_DEPTH) {
   return (req: Request, _res: Response, next: NextFunction) => {
+    if (max === MAX_JSON_DEPTH && !(req as { [TOO_DEEP]?: boolean })[TOO_DEEP]) return next();
     const path = tooDeepAt(req.body, max);
     if (path) {
       const where = formatFieldPath(path.slice(0, 8)) + (path.length > 8 ? '…' : '');

@@ -3,7 +3,7 @@
  * Gemini request to the gateway, and translates the reply; all translation lives in translate/openai.
  */
 import { Router, type Request } from 'express';
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Gateway } from '../../gateway/gateway.js';
 import { normaliseModelId, toOpenAIModel } from '../../gateway/models.js';
 import type { SignatureCache } from '../../gateway/signature-cache.js';
@@ -92,7 +92,7 @@ export function openaiRoutes(deps: OpenAIRouteDeps): Router {
     );
     const model = normaliseModelId(translated.model);
     const ctx = {
-      id: `chatcmpl-${randomBytes(12).toString('hex')}`,
+      id: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
       created: Math.floor(Date.now() / 1000),
       model: body.model,
       toolNames: translated.toolNames,

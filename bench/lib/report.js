@@ -1,0 +1,69 @@
+/** The markdown report of a run (stdout, bench/out/last-run.md): machine, figures per section, the issue's targets. */
+import { pooledCpu, renderThroughput } from '../sections/throughput.js';
+import { leakGrowth, renderMemory } from '../sections/memory.js';
+import { renderScale } from '../sections/scale.js';
+import { fmt, table, verdict } from './stats.js';
+
+function summarize(res, opts) {
+  const cell = (id, mode, c) => res.throughput?.[`${id}|${mode}|${c}`];
+  const rows = [];
+  const add = (what, figure, limit, ok) => rows.push([what, figure, limit, verdict(ok)]);
+  for (const id of ['d1', 'd2']) {
+    const route = id === 'd1' ? '/v1/chat/completions' : '/v1beta';
+    for (const mode of ['json', 'stream']) {
+      const r = pooledCpu(res.throughput ?? {}, id, mode) / pooledCpu(res.throughput ?? {}, 'c', mode);
+      add(`CPU per request, ${route}, ${mode} (c ≥ 16 pooled)`, Number.isFinite(r) ? `${fmt(r)}× (c)` : '–', '≤ 1.5× (c)', Number.isFinite(r) ? r <= 1.5 : undefined);
+    }
+    const d = cell(id, 'json', 1), c = cell('c', 'json', 1);
+    add(`p50 at concurrency 1, ${route}`, d && c ? `${fmt(d.p50)} ms vs ${fmt(c.p50)} ms (+${fmt(d.p50 - c.p50)})` : '–', '≤ (c) + 0.5 ms', d && c ? d.p50 - c.p50 <= 0.5 : undefined);
+  }
+  for (const mode of ['json', 'stream']) {
+    const d = cell('d1', mode, 64), e = cell('e', mode, 64);
+    add(`throughput at concurrency 64, /v1/chat/completions, ${mode}`, d && e ? `${fmt(d.rps, 0)} vs Portkey ${fmt(e.rps, 0)} req/s = ${fmt(d.rps / e.rps)}×` : '–', '≥ 5× Portkey', d && e ? d.rps >= 5 * e.rps : undefined);
+  }
+  const sim = cell('a', 'json', 64), pk = cell('e', 'json', 64), rot = cell('d1', 'json', 64);
+  if (sim && pk) rows.push(['  context: simulator direct (no proxy at all) vs Portkey, concurrency 64, json', `${fmt(sim.rps / pk.rps)}×`, 'the ceiling of that ratio on this box', '–']);
+  if (rot && pk) rows.push(['  context: Portkey CPU per request ÷ Rotor\'s, concurrency 64, json', `${fmt(pk.cpuPerReq / rot.cpuPerReq)}×`, 'Rotor needs this many times less CPU per request', '–']);
+  const d = cell('d1', 'stream', 16), c = cell('c', 'stream', 16);
+  add('stream TTFB at concurrency 16, /v1/chat/completions', d && c ? `${fmt(d.ttfbP50)} ms vs ${fmt(c.ttfbP50)} ms (+${fmt(d.ttfbP50 - c.ttfbP50)})` : '–', '≤ (c) + 5 ms', d && c ? d.ttfbP50 - c.ttfbP50 <= 5 : undefined);
+  const spread = d ? d.p50 - d.ttfbP50 : NaN;
+  add('events forwarded as they come (stream p50 − TTFB p50)', d ? `${fmt(spread, 1)} ms over ${fmt(d.chunksP50, 0)} chunks` : '–', '≈ 95 ms (19 × 5 ms), not ≈ 0', d ? spread >= 70 && d.chunksP50 >= 10 : undefined);
+  const open = res.openStreams?.find((r) => r.id === 'd1' && !r.error);
+  add(`RSS at ${opts.streams.toLocaleString('en-US')} open streams`, open ? `${fmt(open.open.rssMb, 1)} MB (peak ${fmt(open.open.hwmMb, 1)}) with ${open.held.open}/${opts.streams} open` : '–', '≤ 150 MB', open ? open.open.hwmMb <= 150 && open.held.open === opts.streams : undefined);
+  const g = leakGrowth(res.leak);
+  const enough = (res.leak?.completed ?? 0) >= 50_000; // fewer requests end inside the warm-up (e.g. --quick)
+  add(`RSS growth over ${res.leak?.completed?.toLocaleString('en-US') ?? '–'} requests (after warm-up)`, Number.isFinite(g) ? `${fmt(g, 1)} MB${enough ? '' : ' (too few requests to judge)'}` : '–', 'no growth (≤ 10 MB)', Number.isFinite(g) && enough ? g <= 10 : undefined);
+  if (res.scale) {
+    const [first, , last] = [res.scale[0], null, res.scale[res.scale.length - 1]];
+    const r = last.c64.cpuPerReq / first.c64.cpuPerReq;
+    add(`CPU per request, ${last.n.toLocaleString('en-US')} vs ${first.n} credentials`, `${fmt(r)}×`, 'flat (≤ 1.2×)', r <= 1.2);
+    const dl = last.c1.p50 - first.c1.p50;
+    add(`p50 at concurrency 1, ${last.n.toLocaleString('en-US')} vs ${first.n} credentials`, `${dl >= 0 ? '+' : ''}${fmt(dl)} ms`, 'flat (≤ +0.25 ms)', dl <= 0.25);
+  }
+  return table(['target (from the issue)', 'measured', 'limit', 'verdict'], rows);
+}
+
+export function renderReport(res) {
+  const opts = res.opts;
+  const m = res.machine;
+  const md = [
+    `## Run of ${m.date}\n`,
+    `- Machine: ${m.cpus} CPUs (${m.cpuModel}), ${fmt(m.memoryGb, 1)} GiB RAM, Linux ${m.kernel}, Node ${m.node}`,
+    `- Checkout: ${m.commit}`,
+    `- Command: \`${res.command}\` (${fmt(res.seconds, 0)} s); machine busy before the start: ${fmt(res.busyBeforePct, 0)}% (other processes)`,
+    `- Upstream: simulator, 20 ms before headers; streams of 20 events 5 ms apart. Portkey: ${opts.portkeyAvailable ? (res.portkeySkip ?? "the simulator's Gemini API for JSON replies; for streams bench/targets/gemini-api-fake.js with the same timing (Portkey cannot parse the last element of the simulator's compact JSON-array stream)") : opts.portkeyWhy}`,
+    '',
+  ];
+  if (res.throughput) {
+    const others = Object.values(res.throughput).map((c) => c.otherCpuPct);
+    const mean = others.reduce((a, b) => a + b, 0) / others.length;
+    md.push('## Throughput and latency\n');
+    md.push(`Other processes on the machine took ${fmt(mean, 0)}% of a CPU on average during these cells (max ${fmt(Math.max(...others), 0)}%; 200% = the whole machine). "bench CPU" is target + upstream + driver.\n`);
+    md.push(renderThroughput(res.throughput, opts));
+  }
+  if (res.profile) md.push('### Where Rotor spends its CPU (--profile; whole process lifetime, all routes and modes)\n', res.profile, '');
+  if (res.openStreams || res.leak) md.push('## Memory\n', renderMemory(res.openStreams, res.leak, opts));
+  if (res.scale || res.pick) md.push('## Scale\n', renderScale(res.scale, res.pick));
+  md.push('## Targets\n', summarize(res, opts), '');
+  return md.join('\n');
+}
