@@ -28,6 +28,10 @@ export class CredentialPool<M extends PoolMember> {
   private readonly modelCooldowns = new Map<string, Map<string, Cooldown>>();
   private readonly failures = new Map<string, number>();
   private readonly selector: Selector;
+  /** Bumped on every change that can make a member usable or not; validates `noneFree`. */
+  private version = 0;
+  /** model → when the first member frees, remembered after a full scan found none (O(1) while quota is out). */
+  private readonly noneFree = new Map<string, { until: number; version: number }>();
 
   constructor(private readonly options: PoolOptions) {
     this.selector = options.selector ?? createRoundRobinSelector();
@@ -47,6 +51,7 @@ export class CredentialPool<M extends PoolMember> {
 
   /** Adds or replaces (same id) a member; a replaced credential starts healthy again. */
   upsert(member: M): void {
+    this.version++;
     const existing = this.byId.get(member.id);
     if (existing) {
       this.members[this.members.indexOf(existing)] = member;
@@ -60,6 +65,7 @@ export class CredentialPool<M extends PoolMember> {
   }
 
   remove(id: string): void {
+    this.version++;
     const m = this.byId.get(id);
     if (!m) return;
     this.members = this.members.filter((x) => x !== m);
@@ -70,6 +76,7 @@ export class CredentialPool<M extends PoolMember> {
   }
 
   disable(id: string, reason: string): void {
+    this.version++;
     if (this.byId.has(id)) this.disabled.set(id, reason);
   }
 
@@ -82,6 +89,11 @@ export class CredentialPool<M extends PoolMember> {
     const n = this.members.length;
     if (n === 0) return { ok: false, reason: 'empty' };
     const now = this.options.clock.now();
+    const plain = (exclude === undefined || exclude.size === 0) && accept === undefined;
+    const known = plain ? this.noneFree.get(model) : undefined;
+    if (known && known.version === this.version && known.until > now) {
+      return { ok: false, reason: 'cooling', retryAfterMs: known.until - now };
+    }
     let earliest = Infinity;
     let anyNotDisabled = false;
     const start = this.selector.start(n);
@@ -107,6 +119,9 @@ export class CredentialPool<M extends PoolMember> {
     }
     if (!anyNotDisabled) return { ok: false, reason: accept && !this.members.some(accept) ? 'empty' : 'disabled' };
     if (!anyCooling) return { ok: false, reason: 'tried' };
+    // Valid until the earliest cooldown ends or the pool changes; a credential that disables itself
+    // (revoked token) only makes fewer members usable, so the answer stays true.
+    if (plain && Number.isFinite(earliest)) this.noneFree.set(model, { until: earliest, version: this.version });
     return { ok: false, reason: 'cooling', retryAfterMs: Number.isFinite(earliest) ? Math.max(0, earliest - now) : undefined };
   }
 
@@ -116,6 +131,7 @@ export class CredentialPool<M extends PoolMember> {
 
   /** Learns from a credential- or model-scoped failure. Request-scoped errors must not be reported. */
   reportFailure(m: M, model: string, err: UpstreamError): void {
+    this.version++;
     const now = this.options.clock.now();
     if (err.fatal) {
       this.disable(m.id, err.message);

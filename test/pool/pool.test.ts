@@ -61,6 +61,22 @@ describe('CredentialPool', () => {
     expect(pool.pick('m')).toMatchObject({ ok: false, retryAfterMs: 100 });
   });
 
+  it('answers "all cooling" from memory until the first frees or the pool changes', () => {
+    const clock = fixedClock();
+    const pool = new CredentialPool({ clock });
+    const members = ['a', 'b', 'c'].map((id) => member(id));
+    members.forEach((m) => pool.upsert(m));
+    members.forEach((m, i) => pool.reportFailure(m, 'flash', rate(1000 * (i + 1))));
+    expect(pool.pick('flash')).toEqual({ ok: false, reason: 'cooling', retryAfterMs: 1000 });
+    clock.t += 400;
+    expect(pool.pick('flash')).toEqual({ ok: false, reason: 'cooling', retryAfterMs: 600 });
+    pool.upsert(member('d'));
+    expect((pool.pick('flash') as { member: PoolMember }).member.id).toBe('d');
+    pool.remove('d');
+    clock.t += 600;
+    expect((pool.pick('flash') as { member: PoolMember }).member.id).toBe('a');
+  });
+
   it('reports disabled members and a summary', () => {
     const pool = new CredentialPool({ clock: fixedClock() });
     pool.upsert(member('a', { disabledReason: 'revoked' }));
