@@ -16,7 +16,7 @@ import {
   type OAuthCredential,
 } from './credentials/index.js';
 import { createGateway, Member, type Gateway } from './gateway/gateway.js';
-import { createApp } from './http/app.js';
+import { createRequestHandler } from './http/app.js';
 import { createSignatureCache } from './gateway/signature-cache.js';
 import { createMediaFetcher } from './media/fetch-media.js';
 import { CredentialPool } from './pool/pool.js';
@@ -132,7 +132,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const signatures = createSignatureCache();
   const media = createMediaFetcher(config.mediaFetch);
-  const app = createApp({
+  const app = createRequestHandler({
     signatures,
     media,
     gateway,

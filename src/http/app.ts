@@ -4,6 +4,8 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createFastPath } from './fast-path.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Logger } from '../util/log.js';
 import { ApiError, dialectOf, errorReply } from './errors.js';
@@ -15,7 +17,28 @@ import { openaiRoutes, type OpenAIRouteDeps } from './routes/openai.js';
 import type { SignatureCache } from '../gateway/signature-cache.js';
 import { ClientAbortError } from '../upstream/types.js';
 
+/** Request ids: the client's x-request-id, else a per-process prefix and a counter (unique, and free). */
+export function createRequestIds(): (req: IncomingMessage) => string {
+  const prefix = randomBytes(4).toString('hex');
+  let seq = 0;
+  return (req) => {
+    const given = req.headers['x-request-id'];
+    return (typeof given === 'string' && given.slice(0, 64)) || `${prefix}-${(++seq).toString(36)}`;
+  };
+}
+
+/** The server's request handler: the fast path for the hot routes, express for everything else. */
+export function createRequestHandler(deps: Omit<AppDeps, 'requestId'>): (req: IncomingMessage, res: ServerResponse) => void {
+  const full = { ...deps, requestId: createRequestIds() };
+  const app = createApp(full);
+  const fast = createFastPath(full);
+  return (req, res) => {
+    if (!fast(req, res)) app(req, res);
+  };
+}
+
 export interface AppDeps {
+  requestId: (req: IncomingMessage) => string;
   gateway: Gateway;
   logger: Logger;
   password: string | undefined;
@@ -34,12 +57,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  // Request ids: a per-process prefix and a counter are unique enough and cost nothing.
-  const idPrefix = randomBytes(4).toString('hex');
-  let seq = 0;
   const debug = deps.logger.enabled('debug');
   app.use((req, res, next) => {
-    const id = req.get('x-request-id')?.slice(0, 64) || `${idPrefix}-${(++seq).toString(36)}`;
+    const id = deps.requestId(req);
     res.setHeader('x-request-id', id);
     if (debug) {
       const started = process.hrtime.bigint();

@@ -134,4 +134,24 @@ describe('OpenAI /v1 through the real openai SDK', () => {
     const status = stack.rotor.gateway.pool.status();
     expect(status.summary.available).toBe(2);
   });
+
+  it('serves the hot routes on the lean path and anything unusual (a gzip body) through express, alike', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const body = JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'same answer' }] });
+    const headers = { authorization: `Bearer ${stack.password}`, 'content-type': 'application/json' };
+    const lean = await fetch(`${stack.rotor.url}/v1/chat/completions`, { method: 'POST', headers, body });
+    const viaExpress = await fetch(`${stack.rotor.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...headers, 'content-encoding': 'gzip' },
+      body: gzipSync(body),
+    });
+    const a = (await lean.json()) as { choices: unknown; object: string };
+    const b = (await viaExpress.json()) as { choices: unknown; object: string };
+    expect([lean.status, viaExpress.status]).toEqual([200, 200]);
+    expect(a.choices).toEqual(b.choices);
+    expect(lean.headers.get('x-request-id')).toBeTruthy();
+    expect(viaExpress.headers.get('x-request-id')).toBeTruthy();
+    expect(stack.logs.filter((l) => l.includes('POST /v1/chat/completions 200') && l.includes('(fast path)')).length).toBeGreaterThan(0);
+    expect(stack.logs.filter((l) => l.includes('POST /v1/chat/completions 200') && !l.includes('(fast path)')).length).toBeGreaterThan(0);
+  });
 });

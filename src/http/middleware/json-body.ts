@@ -77,14 +77,17 @@ export function tooDeepAt(value: unknown, max: number): Array<string | number> |
   return undefined;
 }
 
+/** The 400 for a body nested deeper than `max`, naming where; undefined when it is fine. */
+export function depthError(body: unknown, max = MAX_JSON_DEPTH): ApiError | undefined {
+  const path = tooDeepAt(body, max);
+  if (!path) return undefined;
+  const where = formatFieldPath(path.slice(0, 8)) + (path.length > 8 ? '…' : '');
+  return new ApiError(400, `request body is nested too deeply at ${where}: JSON objects and arrays may nest at most ${max} levels`);
+}
+
 export function limitJsonDepth(max = MAX_JSON_DEPTH) {
   return (req: Request, _res: Response, next: NextFunction) => {
     if (max === MAX_JSON_DEPTH && !(req as { [TOO_DEEP]?: boolean })[TOO_DEEP]) return next();
-    const path = tooDeepAt(req.body, max);
-    if (path) {
-      const where = formatFieldPath(path.slice(0, 8)) + (path.length > 8 ? '…' : '');
-      return next(new ApiError(400, `request body is nested too deeply at ${where}: JSON objects and arrays may nest at most ${max} levels`));
-    }
-    next();
+    next(depthError(req.body, max));
   };
 }

@@ -13,6 +13,8 @@ import type { GeminiEmbedRequest } from '../../upstream/types.js';
 import { openSse } from '../../sse/write.js';
 import { ApiError, streamErrorPayload } from '../errors.js';
 import { clientAbortSignal } from '../middleware/abort.js';
+import { sendJson } from '../send.js';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../util/log.js';
 
 const partSchema = z.looseObject({});
@@ -57,9 +59,14 @@ function toGeminiRequest(body: Record<string, unknown>): GeminiRequest {
   return rest as unknown as GeminiRequest;
 }
 
-export function geminiRoutes(deps: { gateway: Gateway; models: string[]; logger: Logger }): Router {
+export interface GeminiRouteDeps {
+  gateway: Gateway;
+  models: string[];
+  logger: Logger;
+}
+
+export function geminiRoutes(deps: GeminiRouteDeps): Router {
   const router = Router();
-  const { gateway } = deps;
 
   router.get('/v1beta/models', (_req, res) => {
     res.json({ models: deps.models.map(toGeminiModel) });
@@ -71,54 +78,68 @@ export function geminiRoutes(deps: { gateway: Gateway; models: string[]; logger:
     res.json(toGeminiModel(id));
   });
 
-  router.post('/v1beta/models/:target', async (req: Request<{ target: string }>, res: Response) => {
-    const target = req.params.target;
-    const sep = target.lastIndexOf(':');
-    if (sep <= 0) throw new ApiError(404, `unknown method: expected models/{model}:generateContent, :streamGenerateContent or :countTokens`);
-    const model = normaliseModelId(target.slice(0, sep));
-    const method = target.slice(sep + 1);
-    const signal = clientAbortSignal(res);
-
-    if (method === 'generateContent') {
-      const body = parseBody(generateSchema, req.body);
-      const { response, model: served } = await gateway.generate(model, toGeminiRequest(body), signal);
-      res.setHeader('x-rotor-model', served);
-      res.json(response);
-      return;
-    }
-    if (method === 'streamGenerateContent') {
-      const body = parseBody(generateSchema, req.body);
-      const { stream, model: served } = await gateway.stream(model, toGeminiRequest(body), signal);
-      res.setHeader('x-rotor-model', served);
-      await (req.query.alt === 'sse' ? pipeSse(res, stream) : pipeJsonArray(res, stream));
-      return;
-    }
-    if (method === 'countTokens') {
-      const wrapped = typeof req.body === 'object' && req.body !== null && 'generateContentRequest' in req.body;
-      const inner: Record<string, unknown> = wrapped
-        ? parseBody(wrappedCountSchema, req.body).generateContentRequest
-        : parseBody(countSchema, req.body);
-      const result = await gateway.countTokens(model, toGeminiRequest(inner), signal);
-      res.json(result);
-      return;
-    }
-    if (method === 'embedContent' || method === 'batchEmbedContents') {
-      const requests =
-        method === 'embedContent' ? [parseBody(embedRequestSchema, req.body)] : parseBody(batchEmbedSchema, req.body).requests;
-      const batch = { requests: requests.map((r) => ({ ...r, model: `models/${model}` })) } as GeminiEmbedRequest;
-      const result = await gateway.embed(model, batch, signal);
-      res.json(method === 'embedContent' ? { embedding: result.embeddings?.[0] ?? { values: [] } } : result);
-      return;
-    }
-    throw new ApiError(404, `unknown method "${method}": expected generateContent, streamGenerateContent, countTokens, embedContent or batchEmbedContents`);
-  });
+  router.post('/v1beta/models/:target', (req: Request<{ target: string }>, res: Response) =>
+    handleModelCall(deps, req.params.target, req.query.alt, req.body, res),
+  );
 
   return router;
 }
 
+/**
+ * POST /v1beta/models/{model}:{method}, free of express so the lean fast path (fast-path.ts) and the
+ * express route share it.
+ */
+export async function handleModelCall(
+  deps: GeminiRouteDeps,
+  target: string,
+  alt: unknown,
+  reqBody: unknown,
+  res: ServerResponse,
+): Promise<void> {
+  const { gateway } = deps;
+  const sep = target.lastIndexOf(':');
+  if (sep <= 0) throw new ApiError(404, `unknown method: expected models/{model}:generateContent, :streamGenerateContent or :countTokens`);
+  const model = normaliseModelId(target.slice(0, sep));
+  const method = target.slice(sep + 1);
+  const signal = clientAbortSignal(res);
+
+  if (method === 'generateContent') {
+    const body = parseBody(generateSchema, reqBody);
+    const { response, model: served } = await gateway.generate(model, toGeminiRequest(body), signal);
+    res.setHeader('x-rotor-model', served);
+    sendJson(res, 200, response);
+    return;
+  }
+  if (method === 'streamGenerateContent') {
+    const body = parseBody(generateSchema, reqBody);
+    const { stream, model: served } = await gateway.stream(model, toGeminiRequest(body), signal);
+    res.setHeader('x-rotor-model', served);
+    await (alt === 'sse' ? pipeSse(res, stream) : pipeJsonArray(res, stream));
+    return;
+  }
+  if (method === 'countTokens') {
+    const wrapped = typeof reqBody === 'object' && reqBody !== null && 'generateContentRequest' in reqBody;
+    const inner: Record<string, unknown> = wrapped
+      ? parseBody(wrappedCountSchema, reqBody).generateContentRequest
+      : parseBody(countSchema, reqBody);
+    const result = await gateway.countTokens(model, toGeminiRequest(inner), signal);
+    sendJson(res, 200, result);
+    return;
+  }
+  if (method === 'embedContent' || method === 'batchEmbedContents') {
+    const requests =
+      method === 'embedContent' ? [parseBody(embedRequestSchema, reqBody)] : parseBody(batchEmbedSchema, reqBody).requests;
+    const batch = { requests: requests.map((r) => ({ ...r, model: `models/${model}` })) } as GeminiEmbedRequest;
+    const result = await gateway.embed(model, batch, signal);
+    sendJson(res, 200, method === 'embedContent' ? { embedding: result.embeddings?.[0] ?? { values: [] } } : result);
+    return;
+  }
+  throw new ApiError(404, `unknown method "${method}": expected generateContent, streamGenerateContent, countTokens, embedContent or batchEmbedContents`);
+  }
+
 type Opened = Awaited<ReturnType<Gateway['stream']>>['stream'];
 
-async function pipeSse(res: Response, stream: Opened): Promise<void> {
+async function pipeSse(res: ServerResponse, stream: Opened): Promise<void> {
   const sse = openSse(res);
   try {
     sse.send(JSON.stringify(stream.first));
@@ -133,8 +154,9 @@ async function pipeSse(res: Response, stream: Opened): Promise<void> {
   }
 }
 
-async function pipeJsonArray(res: Response, stream: Opened): Promise<void> {
-  res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
+async function pipeJsonArray(res: ServerResponse, stream: Opened): Promise<void> {
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.write('[' + JSON.stringify(stream.first));
   try {
     for (let r = await stream.rest.next(); !r.done; r = await stream.rest.next()) {

@@ -1,5 +1,5 @@
 /** Writes a Gemini stream to an OpenAI client as chat.completion.chunk events, each as it arrives. */
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Gateway } from '../../gateway/gateway.js';
 import { convertGeminiChunkToOpenAIChunks, finishOpenAIStream, type OpenAIStreamState } from '../../translate/openai/stream.js';
 import type { OpenAIChatCompletionChunk } from '../../translate/openai/types.js';
@@ -9,7 +9,7 @@ import { streamErrorPayload } from '../errors.js';
 type Opened = Awaited<ReturnType<Gateway['stream']>>['stream'];
 
 export async function pipeOpenAIStream(
-  res: Response,
+  res: ServerResponse,
   stream: Opened,
   state: OpenAIStreamState,
   onChunk: (chunk: OpenAIChatCompletionChunk) => void,

@@ -2,7 +2,8 @@
  * OpenAI-compatible routes. The route parses the client's dialect (zod), fetches remote media, hands a
  * Gemini request to the gateway, and translates the reply; all translation lives in translate/openai.
  */
-import { Router, type Request } from 'express';
+import { Router } from 'express';
+import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Gateway } from '../../gateway/gateway.js';
 import { normaliseModelId, toOpenAIModel } from '../../gateway/models.js';
@@ -26,6 +27,7 @@ import type { z } from 'zod';
 import { ApiError } from '../errors.js';
 import { clientAbortSignal } from '../middleware/abort.js';
 import { pipeOpenAIStream } from './openai-stream.js';
+import { sendJson } from '../send.js';
 
 export interface OpenAIRouteDeps {
   gateway: Gateway;
@@ -34,11 +36,11 @@ export interface OpenAIRouteDeps {
   media: { fetchAll(urls: string[]): Promise<Map<string, GeminiBlob>> };
 }
 
-function parse<T>(schema: z.ZodType<T>, req: Request, what: string): T {
-  if (req.body === undefined || typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  if (body === undefined || typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ApiError(400, `request body must be a JSON object with ${what}`);
   }
-  const parsed = schema.safeParse(req.body);
+  const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     throw new ApiError(400, `invalid request: ${formatZodIssues(parsed.error)}`, first ? formatFieldPath(first.path) : undefined);
@@ -67,9 +69,46 @@ async function fetchMedia(deps: OpenAIRouteDeps, body: OpenAIChatRequest): Promi
   }
 }
 
+/** POST /v1/chat/completions, free of express so the lean fast path (fast-path.ts) and the express route share it. */
+export async function handleChatCompletions(deps: OpenAIRouteDeps, reqBody: unknown, res: ServerResponse): Promise<void> {
+  const { gateway, signatures } = deps;
+  const body = parse(openAIChatRequestSchema, reqBody, '"model" and "messages"');
+  const media = await fetchMedia(deps, body);
+  const translated = translating(() =>
+    convertOpenAIChatRequestToGemini(body, {
+      resolveMedia: (url) => media.get(url),
+      lookupSignature: (callId) => signatures.get(callId),
+    }),
+  );
+  const model = normaliseModelId(translated.model);
+  const ctx = {
+    id: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
+    created: Math.floor(Date.now() / 1000),
+    model: body.model,
+    toolNames: translated.toolNames,
+  };
+  const signal = clientAbortSignal(res);
+  const remember = (out: Parameters<typeof extractThoughtSignatures>[0]) => {
+    for (const { callId, signature } of extractThoughtSignatures(out)) signatures.set(callId, signature);
+  };
+
+  if (!body.stream) {
+    const { response, model: served } = await gateway.generate(model, translated.request, signal);
+    res.setHeader('x-rotor-model', served);
+    const completion = convertGeminiResponseToOpenAIChat(response, ctx);
+    remember(completion);
+    sendJson(res, 200, completion);
+    return;
+  }
+  const { stream, model: served } = await gateway.stream(model, translated.request, signal);
+  res.setHeader('x-rotor-model', served);
+  const state = createOpenAIStreamState({ ...ctx, includeUsage: body.stream_options?.include_usage === true });
+  await pipeOpenAIStream(res, stream, state, remember);
+}
+
 export function openaiRoutes(deps: OpenAIRouteDeps): Router {
   const router = Router();
-  const { gateway, signatures } = deps;
+  const { gateway } = deps;
 
   router.get('/v1/models', (_req, res) => {
     res.json({ object: 'list', data: deps.models.map(toOpenAIModel) });
@@ -81,43 +120,10 @@ export function openaiRoutes(deps: OpenAIRouteDeps): Router {
     res.json(toOpenAIModel(id));
   });
 
-  router.post('/v1/chat/completions', async (req, res) => {
-    const body = parse(openAIChatRequestSchema, req, '"model" and "messages"');
-    const media = await fetchMedia(deps, body);
-    const translated = translating(() =>
-      convertOpenAIChatRequestToGemini(body, {
-        resolveMedia: (url) => media.get(url),
-        lookupSignature: (callId) => signatures.get(callId),
-      }),
-    );
-    const model = normaliseModelId(translated.model);
-    const ctx = {
-      id: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
-      created: Math.floor(Date.now() / 1000),
-      model: body.model,
-      toolNames: translated.toolNames,
-    };
-    const signal = clientAbortSignal(res);
-    const remember = (out: Parameters<typeof extractThoughtSignatures>[0]) => {
-      for (const { callId, signature } of extractThoughtSignatures(out)) signatures.set(callId, signature);
-    };
-
-    if (!body.stream) {
-      const { response, model: served } = await gateway.generate(model, translated.request, signal);
-      res.setHeader('x-rotor-model', served);
-      const completion = convertGeminiResponseToOpenAIChat(response, ctx);
-      remember(completion);
-      res.json(completion);
-      return;
-    }
-    const { stream, model: served } = await gateway.stream(model, translated.request, signal);
-    res.setHeader('x-rotor-model', served);
-    const state = createOpenAIStreamState({ ...ctx, includeUsage: body.stream_options?.include_usage === true });
-    await pipeOpenAIStream(res, stream, state, remember);
-  });
+  router.post('/v1/chat/completions', (req, res) => handleChatCompletions(deps, req.body, res));
 
   router.post('/v1/embeddings', async (req, res) => {
-    const body = parse(openAIEmbeddingsRequestSchema, req, '"model" and "input"');
+    const body = parse(openAIEmbeddingsRequestSchema, req.body, '"model" and "input"');
     const translated = translating(() => convertOpenAIEmbeddingsRequestToGemini(body));
     const signal = clientAbortSignal(res);
     const responses = [];
