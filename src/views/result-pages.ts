@@ -1,14 +1,9 @@
 /** The pages a finished login lands on: success, or an error that says what to do next. */
 import { html, safeHref, type SafeHtml } from '../http/html.js';
 import { layout } from './layout.js';
+import type { LoginSuccess } from '../login/login-flow.js';
 
-export interface SuccessPageModel {
-  email: string;
-  projectId: string;
-  tierId: string;
-  requestedProject: string | undefined;
-  file: string;
-  replaced: string[];
+export interface SuccessPageModel extends LoginSuccess {
   storagePath: string;
 }
 

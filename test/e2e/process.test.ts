@@ -1,24 +1,13 @@
 /** The built `rotor` command as a user runs it: config errors, start-up, graceful SIGTERM. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { runRotor } from './spawn-rotor.js';
 
-const MAIN = join(import.meta.dirname, '../../dist/main.js');
 
-function run(env: Record<string, string>, args: string[] = []): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
-  child.stderr!.on('data', (d) => (out += String(d)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, out: () => out, exited };
-}
+const run = runRotor;
 
 async function waitFor(pred: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;

@@ -1,0 +1,23 @@
+/** Runs the built `rotor` command (dist/main.js) as a user would, collecting its output. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const MAIN = join(import.meta.dirname, '../../dist/main.js');
+
+export interface RotorProcess {
+  child: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+export function runRotor(env: Record<string, string>, args: string[] = []): RotorProcess {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += String(d)));
+  child.stderr!.on('data', (d) => (out += String(d)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, out: () => out, exited };
+}
