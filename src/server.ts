@@ -24,8 +24,13 @@ import { systemClock, type Clock } from './pool/types.js';
 import { createCodeAssistClient } from './upstream/code-assist/client.js';
 import { createGeminiApiClient } from './upstream/gemini-api/client.js';
 import type { Logger } from './util/log.js';
+import { openStateFile } from './store/state-file.js';
+import { join } from 'node:path';
 
 export const VERSION = '0.1.0';
+
+/** Cooldowns and disables, kept beside the credential files. */
+export const STATE_FILE = 'rotor-state.json';
 
 export interface StartOptions {
   config: Config;
@@ -35,6 +40,7 @@ export interface StartOptions {
   refreshIntervalMs?: number;
   onboardPollIntervalMs?: number;
   watchDebounceMs?: number;
+  stateIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -45,6 +51,8 @@ export interface RunningServer {
   credentials: () => OAuthCredential[];
   /** Re-reads the credential folder now (also happens on its own when files change). */
   rescanCredentials(): Promise<void>;
+  /** Writes the cooldown state file now, if anything changed (also happens every few seconds and on close). */
+  flushState(): Promise<void>;
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -79,6 +87,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const pool = new CredentialPool<Member>({ clock, transientMaxMs: config.defaultCooldownMs });
   for (const c of loaded.credentials) pool.upsert(new Member(c));
   for (const k of apiKeys.keys) pool.upsert(new Member(k));
+  const state = await openStateFile({ path: join(config.storagePath, STATE_FILE), pool, logger, intervalMs: options.stateIntervalMs });
 
   const upstream = createCodeAssistClient({
     endpoint: config.codeAssistEndpoint,
@@ -174,13 +183,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await done;
       clearInterval(sweeper);
       clearTimeout(timer);
+      await state.close(); // after the last in-flight request has had its say
       await upstream.close();
       await geminiApi.close();
       await media.close();
     })());
 
   const rescanCredentials = async () => watcher?.rescan();
-  return { url, port, server, gateway, credentials, rescanCredentials, close };
+  return { url, port, server, gateway, credentials, rescanCredentials, flushState: () => state.flush(), close };
 }
 
 function removeLoadError(errors: Array<{ source: string }>, source: string): void {

@@ -4,7 +4,7 @@
  */
 import type { UpstreamError } from '../upstream/errors.js';
 import { createRoundRobinSelector, type Selector } from './selector.js';
-import type { Clock, Cooldown, MemberStatus, PoolMember, PoolSummary } from './types.js';
+import type { Clock, Cooldown, MemberStatus, PoolMember, PoolState, PoolSummary } from './types.js';
 
 export type PickResult<M> =
   | { ok: true; member: M }
@@ -163,6 +163,41 @@ export class CredentialPool<M extends PoolMember> {
         this.credCooldowns.set(m.id, { until: now + (err.retryAfterMs ?? ms), reason: `upstream error: ${err.message}`.slice(0, 300) });
       }
     }
+  }
+
+  /** A counter that moves whenever health or cooldowns change (for snapshotting only when needed). */
+  get changes(): number {
+    return this.version;
+  }
+
+  /** The cooldowns and disables still in force, to save across restarts. */
+  exportState(): PoolState {
+    const now = this.options.clock.now();
+    const live = <T extends Cooldown>(entries: Iterable<[string, T]>) =>
+      Object.fromEntries([...entries].filter(([, c]) => c.until > now).map(([k, c]) => [k, { until: c.until, reason: c.reason }]));
+    const models: PoolState['modelCooldowns'] = {};
+    for (const [key, book] of this.modelCooldowns) {
+      const entries = live(book);
+      if (Object.keys(entries).length) models[key] = entries;
+    }
+    return { version: 1, credentialCooldowns: live(this.credCooldowns), modelCooldowns: models, disabled: Object.fromEntries(this.disabled) };
+  }
+
+  /** Restores saved state; entries for credentials no longer present are dropped, expired ones ignored. */
+  importState(state: PoolState): void {
+    const now = this.options.clock.now();
+    const keys = new Set(this.members.map((m) => m.quotaKey));
+    for (const [id, cd] of Object.entries(state.credentialCooldowns ?? {})) {
+      if (this.byId.has(id) && cd.until > now) this.credCooldowns.set(id, { until: cd.until, reason: cd.reason });
+    }
+    for (const [key, book] of Object.entries(state.modelCooldowns ?? {})) {
+      if (!keys.has(key)) continue;
+      const map = this.modelCooldowns.get(key) ?? new Map<string, Cooldown>();
+      for (const [model, cd] of Object.entries(book)) if (cd.until > now) map.set(model, { until: cd.until, reason: cd.reason });
+      if (map.size) this.modelCooldowns.set(key, map);
+    }
+    for (const [id, reason] of Object.entries(state.disabled ?? {})) if (this.byId.has(id)) this.disabled.set(id, reason);
+    this.version++;
   }
 
   status(): { credentials: MemberStatus[]; summary: PoolSummary } {

@@ -46,3 +46,11 @@ export interface PoolSummary {
   cooling_down: number;
   disabled: number;
 }
+
+/** What survives a restart: cooldowns still running and credentials disabled for good (JSON-safe). */
+export interface PoolState {
+  version: 1;
+  credentialCooldowns: Record<string, Cooldown>;
+  modelCooldowns: Record<string, Record<string, Cooldown>>;
+  disabled: Record<string, string>;
+}
