@@ -4,7 +4,7 @@
  * in the middle of a stream.
  */
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
-import { readSseData } from '../sse/read.js';
+import { createParser } from 'eventsource-parser';
 import { classifyHttpError, networkError, tokenError, UpstreamError } from './errors.js';
 import { ClientAbortError } from './types.js';
 
@@ -91,10 +91,22 @@ export async function readJsonBody<T>(res: Dispatcher.ResponseData, signal: Abor
   }
 }
 
-/** Parsed SSE events; an `{error}` event or a broken connection becomes an UpstreamError. */
-export async function* readJsonEvents<T>(res: Dispatcher.ResponseData, signal: AbortSignal, opts: HttpCallOptions): AsyncGenerator<T> {
-  try {
-    for await (const data of readSseData(res.body)) {
+/**
+ * Parsed SSE events, mapped by `map` (e.g. unwrapping an envelope); an `{error}` event or a broken connection
+ * becomes an UpstreamError. One generator does framing, parsing and mapping: each hop through another async
+ * generator costs promises on every event.
+ */
+export async function* readJsonEvents<T, U = T>(
+  body: AsyncIterable<Uint8Array | string>,
+  signal: AbortSignal,
+  opts: HttpCallOptions,
+  map: (value: T) => U = (v) => v as unknown as U,
+): AsyncGenerator<U> {
+  const pending: string[] = [];
+  const parser = createParser({ onEvent: (event) => pending.push(event.data) });
+  const decoder = new TextDecoder();
+  const drain = function* (): Generator<U> {
+    for (let data = pending.shift(); data !== undefined; data = pending.shift()) {
       let value: unknown;
       try {
         value = JSON.parse(data);
@@ -105,8 +117,17 @@ export async function* readJsonEvents<T>(res: Dispatcher.ResponseData, signal: A
       if (error) {
         throw classifyHttpError(Number(error.code) || 500, data, { now: opts.now(), defaultRateCooldownMs: opts.defaultRateCooldownMs });
       }
-      yield value as T;
+      yield map(value as T);
     }
+  };
+  try {
+    for await (const chunk of body) {
+      parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+      yield* drain();
+    }
+    // A last event without its blank line still counts (some servers close right after the data line).
+    parser.feed(decoder.decode() + '\n\n');
+    yield* drain();
   } catch (err) {
     if (err instanceof UpstreamError) throw err;
     if (signal.aborted) throw new ClientAbortError();

@@ -1,37 +1,45 @@
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readSseData } from '../../src/sse/read.js';
+import { readJsonEvents } from '../../src/upstream/http-call.js';
 import { openSse } from '../../src/sse/write.js';
 
 async function* bytes(...parts: string[]) {
   for (const p of parts) yield new TextEncoder().encode(p);
 }
 
-async function collect(it: AsyncIterable<string>): Promise<string[]> {
-  const out: string[] = [];
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
   for await (const x of it) out.push(x);
   return out;
 }
 
-describe('readSseData', () => {
+const http = { timeoutMs: 1000, defaultRateCooldownMs: 1000, now: () => 0 };
+const signal = new AbortController().signal;
+
+describe('readJsonEvents (SSE framing and parsing)', () => {
   it('handles CRLF framing split at awkward boundaries', async () => {
-    const events = await collect(readSseData(bytes('data: {"a"', ':1}\r', '\n\r\ndata: {"b":2}\r\n', '\r\n')));
-    expect(events).toEqual(['{"a":1}', '{"b":2}']);
+    const events = await collect(readJsonEvents(bytes('data: {"a"', ':1}\r', '\n\r\ndata: {"b":2}\r\n', '\r\n'), signal, http));
+    expect(events).toEqual([{ a: 1 }, { b: 2 }]);
   });
 
-  it('joins multi-line data, skips comments, and keeps a last event without its blank line', async () => {
-    const events = await collect(readSseData(bytes(': ping\n\ndata: line1\ndata: line2\n\nid: 3\ndata: tail')));
-    expect(events).toEqual(['line1\nline2', 'tail']);
+  it('joins multi-line data, skips comments and malformed chunks, and keeps a last event without its blank line', async () => {
+    const events = await collect(readJsonEvents(bytes(': ping\n\ndata: {"x":\ndata: 1}\n\ndata: not json\n\nid: 3\ndata: {"t":true}'), signal, http));
+    expect(events).toEqual([{ x: 1 }, { t: true }]);
   });
 
-  it('decodes a multi-byte character split across chunks', async () => {
-    const enc = new TextEncoder().encode('data: héllo\n\n');
+  it('decodes a multi-byte character split across chunks, and maps each event', async () => {
+    const enc = new TextEncoder().encode('data: {"s":"héllo"}\n\n');
     async function* split() {
-      yield enc.slice(0, 8);
-      yield enc.slice(8);
+      yield enc.slice(0, 14);
+      yield enc.slice(14);
     }
-    expect(await collect(readSseData(split()))).toEqual(['héllo']);
+    expect(await collect(readJsonEvents(split(), signal, http, (v: { s: string }) => v.s))).toEqual(['héllo']);
+  });
+
+  it('turns an error event into a classified UpstreamError', async () => {
+    const body = bytes('data: {"ok":1}\n\ndata: {"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED"}}\n\n');
+    await expect(collect(readJsonEvents(body, signal, http))).rejects.toMatchObject({ name: 'UpstreamError', status: 429, kind: 'rate' });
   });
 });
 

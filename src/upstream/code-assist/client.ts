@@ -52,7 +52,7 @@ export function createCodeAssistClient(options: CodeAssistOptions): UpstreamClie
 
     async stream(cred, call): Promise<OpenedStream> {
       const res = await post(cred, 'streamGenerateContent', envelope(cred, call), call, '?alt=sse');
-      return firstEvent(unwrapAll(readJsonEvents<CaEnvelope>(res, call.signal, http)), res);
+      return firstEvent(readJsonEvents<CaEnvelope, GeminiResponse>(res.body, call.signal, http, unwrap), res);
     },
 
     async countTokens(cred, call) {
@@ -78,9 +78,6 @@ function unwrap(env: CaEnvelope): GeminiResponse {
   return inner;
 }
 
-async function* unwrapAll(events: AsyncGenerator<CaEnvelope>): AsyncGenerator<GeminiResponse> {
-  for await (const env of events) yield unwrap(env);
-}
 
 /** Printable ASCII only (undici rejects control characters and non-Latin-1 in a header), bounded in length. */
 function headerSafe(text: string): string {

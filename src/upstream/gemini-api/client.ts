@@ -43,7 +43,7 @@ export function createGeminiApiClient(options: GeminiApiOptions): UpstreamClient
     },
     async stream(cred, call: UpstreamCall): Promise<OpenedStream> {
       const res = await post(cred, call.model, 'streamGenerateContent', call.request, call.signal, '?alt=sse');
-      return firstEvent(readJsonEvents<GeminiResponse>(res, call.signal, http), res);
+      return firstEvent(readJsonEvents<GeminiResponse>(res.body, call.signal, http), res);
     },
     async countTokens(cred, call: UpstreamCall) {
       const res = await post(cred, call.model, 'countTokens', { contents: call.request.contents }, call.signal);
