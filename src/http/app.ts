@@ -8,14 +8,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createFastPath } from './fast-path.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Logger } from '../util/log.js';
-import { ApiError, dialectOf, errorReply } from './errors.js';
+import { ApiError, dialectOf } from './errors.js';
+import { sendError, trackRequest } from './send.js';
 import { requireAuth } from './middleware/auth.js';
 import { limitJsonDepth, verifyUtf8 } from './middleware/json-body.js';
 import { adminRoutes } from './routes/admin.js';
 import { geminiRoutes } from './routes/gemini.js';
 import { openaiRoutes, type OpenAIRouteDeps } from './routes/openai.js';
 import type { SignatureCache } from '../gateway/signature-cache.js';
-import { ClientAbortError } from '../upstream/types.js';
 
 /** Request ids: the client's x-request-id, else a per-process prefix and a counter (unique, and free). */
 export function createRequestIds(): (req: IncomingMessage) => string {
@@ -59,15 +59,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const debug = deps.logger.enabled('debug');
   app.use((req, res, next) => {
-    const id = deps.requestId(req);
-    res.setHeader('x-request-id', id);
-    if (debug) {
-      const started = process.hrtime.bigint();
-      res.on('finish', () => {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        deps.logger.debug(`${req.method} ${req.path} ${res.statusCode} ${ms.toFixed(1)}ms`, { id });
-      });
-    }
+    trackRequest(req, res, deps.requestId(req), deps.logger, debug);
     next();
   });
 
@@ -84,19 +76,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof ClientAbortError) {
-      res.destroy();
-      return;
-    }
-    const reply = errorReply(err, dialectOf(req));
-    if (reply.status >= 500 && !(err as { name?: string })?.name?.match(/UpstreamError|NoCredentialError/)) {
-      deps.logger.error(`unhandled error on ${req.method} ${req.path}: ${(err as Error)?.stack ?? String(err)}`);
-    }
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    res.status(reply.status).set(reply.headers).json(reply.body);
+    sendError(res, err, dialectOf(req), deps.logger, `${req.method} ${req.path}`);
   });
 
   return app;

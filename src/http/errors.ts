@@ -129,7 +129,3 @@ export function errorReply(err: unknown, dialect: Dialect): ErrorReply {
 export function streamErrorPayload(err: unknown, dialect: Dialect): unknown {
   return errorReply(err, dialect).body;
 }
-
-export function isServerFault(err: unknown): boolean {
-  return normalise(err).status >= 500 && !(err instanceof NoCredentialError) && !(err instanceof UpstreamError);
-}

@@ -8,13 +8,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import type { Logger } from '../util/log.js';
-import { ClientAbortError } from '../upstream/types.js';
-import { ApiError, errorReply, type Dialect } from './errors.js';
+import { ApiError, type Dialect } from './errors.js';
 import { createAuthCheck } from './middleware/auth.js';
-import { depthError, maxNesting, MAX_JSON_DEPTH } from './middleware/json-body.js';
+import { depthError, maxNesting, MAX_JSON_DEPTH, NOT_UTF8_MESSAGE } from './middleware/json-body.js';
 import { handleChatCompletions, type OpenAIRouteDeps } from './routes/openai.js';
 import { handleModelCall, type GeminiRouteDeps } from './routes/gemini.js';
-import { sendJson } from './send.js';
+import { sendError, trackRequest } from './send.js';
 
 export interface FastPathDeps extends OpenAIRouteDeps, GeminiRouteDeps {
   password: string | undefined;
@@ -48,15 +47,7 @@ export function createFastPath(deps: FastPathDeps): (req: IncomingMessage, res: 
   const auth = createAuthCheck(deps.password);
   const debug = deps.logger.enabled('debug');
 
-  const fail = (res: ServerResponse, err: unknown, dialect: Dialect) => {
-    if (err instanceof ClientAbortError || res.destroyed) return void res.destroy();
-    if (res.headersSent) return void res.destroy();
-    const reply = errorReply(err, dialect);
-    if (reply.status >= 500 && !(err instanceof ApiError) && !/UpstreamError|NoCredentialError/.test((err as Error)?.name ?? '')) {
-      deps.logger.error(`unhandled error: ${(err as Error)?.stack ?? String(err)}`);
-    }
-    sendJson(res, reply.status, reply.body, reply.headers);
-  };
+  const fail = (res: ServerResponse, err: unknown, dialect: Dialect) => sendError(res, err, dialect, deps.logger, 'the fast path');
 
   return (req, res) => {
     let route: Route | undefined;
@@ -68,9 +59,7 @@ export function createFastPath(deps: FastPathDeps): (req: IncomingMessage, res: 
     if (!route) return false;
     const matched = route;
     const dialect = route.dialect;
-    res.setHeader('x-request-id', deps.requestId(req));
-    const started = debug ? process.hrtime.bigint() : 0n;
-    if (debug) res.on('finish', () => deps.logger.debug(`${req.method} ${req.url} ${res.statusCode} ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}ms (fast path)`));
+    trackRequest(req, res, deps.requestId(req), deps.logger, debug, ' (fast path)');
 
     const denied = auth(req.headers, route.dialect === 'google' ? route.key : undefined, dialect);
     if (denied) {
@@ -121,7 +110,7 @@ function tooLarge(limit: number): ApiError {
 /** The same checks as the express body parser: UTF-8, valid JSON (no body at all is {}), bounded nesting. */
 function parseJson(buf: Buffer): unknown {
   if (buf.length === 0) return {};
-  if (!isUtf8(buf)) throw new ApiError(400, 'request body is not valid UTF-8: JSON must be sent as UTF-8 text');
+  if (!isUtf8(buf)) throw new ApiError(400, NOT_UTF8_MESSAGE);
   let text = buf.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let body: unknown;

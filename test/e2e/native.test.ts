@@ -77,6 +77,10 @@ describe('native Gemini /v1beta through the real @google/genai SDK', () => {
     const r = await fetch(`${stack.rotor.url}/v1beta/models`);
     expect(r.status).toBe(401);
     expect(await r.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
+    // A key in the query never reaches the log, right or wrong, on either path.
+    await fetch(`${stack.rotor.url}/v1beta/models?key=not-the-password-7731`);
+    await fetch(`${stack.rotor.url}/v1beta/models/gemini-2.5-flash:generateContent?key=not-the-password-7731`, { method: 'POST', body: '{}' });
+    expect(stack.logs.join('\n')).not.toContain('not-the-password-7731');
   });
 
   it('rejects a body without contents with a 400 naming the field, and passes Google 400s through', async () => {
