@@ -21,6 +21,8 @@ export interface GatewayCredential {
   getAccessToken(): Promise<string>;
   cachedAccessToken?(): string | undefined;
   refresh(): Promise<string>;
+  /** The current token or key for display, e.g. `ya29…x9Q` (empty before the first token). */
+  maskedAccessToken(): string;
 }
 
 /** Adapts a credential to the pool and the upstream. */

@@ -33,6 +33,19 @@ async function underLoad(stack: FaultStack, concurrency: number, during: () => P
   return out;
 }
 
+/** Loader options for the folder and simulator of a stopped stack, with a 500 ms bound on every token and Code Assist call. */
+function quickTimeoutOptions(stack: { dir: string; sim: { tokenUrl: string; codeAssistEndpoint: string } }) {
+  return {
+    storagePath: stack.dir,
+    clientId: 'c',
+    clientSecret: 's',
+    tokenUrlOverride: stack.sim.tokenUrl,
+    codeAssistEndpoint: stack.sim.codeAssistEndpoint,
+    logger: silentLogger,
+    requestTimeoutMs: 500,
+  };
+}
+
 describe('credential faults', () => {
   let stack: FaultStack | undefined;
   let proc: ReturnType<typeof watchProcess>;
@@ -90,15 +103,7 @@ describe('credential faults', () => {
     await waitFor('the start-up refresh', () => stack!.sim.issuedTokens(email).length === 1);
     await stack.rotor.close(1000);
     stack.sim.injectFault({ fault: { type: 'stall', ms: 20_000 }, method: 'token', email });
-    const loaded = await loadCredentials({
-      storagePath: stack.dir,
-      clientId: 'c',
-      clientSecret: 's',
-      tokenUrlOverride: stack.sim.tokenUrl,
-      codeAssistEndpoint: stack.sim.codeAssistEndpoint,
-      logger: silentLogger,
-      requestTimeoutMs: 500,
-    });
+    const loaded = await loadCredentials(quickTimeoutOptions(stack));
     const cred = loaded.credentials[0]!;
     const started = Date.now();
     // google-auth-library retries a timed-out refresh a few times, each bounded by the timeout.
@@ -122,15 +127,7 @@ describe('credential faults', () => {
     const json = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
     delete json.project_id;
     await writeFile(path, JSON.stringify(json), { mode: 0o600 });
-    const options = {
-      storagePath: stack.dir,
-      clientId: 'c',
-      clientSecret: 's',
-      tokenUrlOverride: stack.sim.tokenUrl,
-      codeAssistEndpoint: stack.sim.codeAssistEndpoint,
-      logger: silentLogger,
-      requestTimeoutMs: 500,
-    };
+    const options = quickTimeoutOptions(stack);
     const cred = (await loadCredentials(options)).credentials[0]!;
     stack.sim.injectFault({ fault: { type: 'stall', ms: 20_000 }, method: 'loadCodeAssist', times: 1 });
     const started = Date.now();

@@ -12,6 +12,8 @@ import { ApiError } from '../errors.js';
 /** Google's proto parsers stop at 100 levels too. */
 export const MAX_JSON_DEPTH = 100;
 
+export const NOT_UTF8_MESSAGE = 'request body is not valid UTF-8: JSON must be sent as UTF-8 text';
+
 const TOO_DEEP = Symbol('rotor.jsonTooDeep');
 
 /**
@@ -21,7 +23,7 @@ const TOO_DEEP = Symbol('rotor.jsonTooDeep');
  */
 export function verifyUtf8(req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
   if (/^utf-?8$/i.test(encoding) && !isUtf8(buf)) {
-    throw Object.assign(new Error('request body is not valid UTF-8: JSON must be sent as UTF-8 text'), {
+    throw Object.assign(new Error(NOT_UTF8_MESSAGE), {
       status: 400,
       type: 'entity.invalid.utf8',
     });

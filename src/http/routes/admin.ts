@@ -25,12 +25,8 @@ export function adminRoutes(deps: { gateway: Gateway; password: string | undefin
   router.get('/v1/keys/status', requireAuth(deps.password), (_req, res) => {
     const status = deps.gateway.pool.status();
     const members = deps.gateway.pool.list();
-    const credentials = status.credentials.map((c, i) => ({
-      ...c,
-      access_token: members[i]?.credential && 'maskedAccessToken' in members[i]!.credential
-        ? (members[i]!.credential as { maskedAccessToken(): string }).maskedAccessToken()
-        : null,
-    }));
+    // status() lists the members in pool order.
+    const credentials = status.credentials.map((c, i) => ({ ...c, access_token: members[i]?.credential.maskedAccessToken() ?? null }));
     res.json({ credentials, summary: status.summary, load_errors: deps.loadErrors() });
   });
 

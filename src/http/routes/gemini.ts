@@ -7,13 +7,13 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Gateway } from '../../gateway/gateway.js';
 import { normaliseModelId, toGeminiModel } from '../../gateway/models.js';
-import { formatZodIssues } from '../../translate/zod-message.js';
 import type { GeminiRequest } from '../../types/gemini.js';
 import type { GeminiEmbedRequest } from '../../upstream/types.js';
 import { openSse } from '../../sse/write.js';
 import { ApiError, streamErrorPayload } from '../errors.js';
 import { clientAbortSignal } from '../middleware/abort.js';
 import { sendJson } from '../send.js';
+import { parseJsonObject } from '../parse-body.js';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../util/log.js';
 
@@ -44,14 +44,7 @@ const batchEmbedSchema = z.looseObject({ requests: z.array(embedRequestSchema).m
 const countSchema = z.looseObject({ contents: z.array(contentSchema).min(1, 'must contain at least one content') });
 const wrappedCountSchema = z.looseObject({ generateContentRequest: generateSchema });
 
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ApiError(400, 'request body must be a JSON object (a GenerateContentRequest)');
-  }
-  const r = schema.safeParse(body);
-  if (!r.success) throw new ApiError(400, `invalid request: ${formatZodIssues(r.error)}`);
-  return r.data;
-}
+const parseBody = <T>(schema: z.ZodType<T>, body: unknown): T => parseJsonObject(schema, body, '(a GenerateContentRequest)');
 
 /** The body minus what belongs in the URL; everything else is forwarded as Google defines it. */
 function toGeminiRequest(body: Record<string, unknown>): GeminiRequest {

@@ -20,32 +20,19 @@ import {
   convertOpenAIEmbeddingsRequestToGemini,
   openAIEmbeddingsRequestSchema,
 } from '../../translate/openai/embeddings.js';
-import { formatFieldPath, formatZodIssues } from '../../translate/zod-message.js';
 import { isTranslationError } from '../../translate/translation-error.js';
 import type { GeminiBlob } from '../../types/gemini.js';
-import type { z } from 'zod';
 import { ApiError } from '../errors.js';
 import { clientAbortSignal } from '../middleware/abort.js';
 import { pipeOpenAIStream } from './openai-stream.js';
 import { sendJson } from '../send.js';
+import { parseJsonObject } from '../parse-body.js';
 
 export interface OpenAIRouteDeps {
   gateway: Gateway;
   models: string[];
   signatures: SignatureCache;
   media: { fetchAll(urls: string[]): Promise<Map<string, GeminiBlob>> };
-}
-
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  if (body === undefined || typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ApiError(400, `request body must be a JSON object with ${what}`);
-  }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new ApiError(400, `invalid request: ${formatZodIssues(parsed.error)}`, first ? formatFieldPath(first.path) : undefined);
-  }
-  return parsed.data;
 }
 
 /** Runs a translator; its TranslationError is the client's fault, with the field it names. */
@@ -72,7 +59,7 @@ async function fetchMedia(deps: OpenAIRouteDeps, body: OpenAIChatRequest): Promi
 /** POST /v1/chat/completions, free of express so the lean fast path (fast-path.ts) and the express route share it. */
 export async function handleChatCompletions(deps: OpenAIRouteDeps, reqBody: unknown, res: ServerResponse): Promise<void> {
   const { gateway, signatures } = deps;
-  const body = parse(openAIChatRequestSchema, reqBody, '"model" and "messages"');
+  const body = parseJsonObject(openAIChatRequestSchema, reqBody, 'with "model" and "messages"');
   const media = await fetchMedia(deps, body);
   const translated = translating(() =>
     convertOpenAIChatRequestToGemini(body, {
@@ -123,7 +110,7 @@ export function openaiRoutes(deps: OpenAIRouteDeps): Router {
   router.post('/v1/chat/completions', (req, res) => handleChatCompletions(deps, req.body, res));
 
   router.post('/v1/embeddings', async (req, res) => {
-    const body = parse(openAIEmbeddingsRequestSchema, req.body, '"model" and "input"');
+    const body = parseJsonObject(openAIEmbeddingsRequestSchema, req.body, 'with "model" and "input"');
     const translated = translating(() => convertOpenAIEmbeddingsRequestToGemini(body));
     const signal = clientAbortSignal(res);
     const responses = [];
