@@ -76,7 +76,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const loaded = await loadCredentials(credOptions);
   const apiKeys = await loadApiKeys({
     envKeys: config.geminiApiKeys,
-    jsonListEntries: loaded.mode === 'env' ? jsonList(config.credentialsJsonList) : [],
+    jsonListEntries: loaded.apiKeyEntries,
     storagePath: loaded.mode === 'files' ? config.storagePath : undefined,
     logger,
   });
@@ -118,7 +118,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     loaded.mode === 'files'
       ? watchCredentialFolder(
           credOptions,
-          () => new Map(credentials().map((c) => [c.id, c])),
+          (id) => {
+            const m = pool.get(id);
+            return m?.route === 'code-assist' ? (m.credential as OAuthCredential) : undefined;
+          },
           {
             upsert(cred, isNew) {
               pool.upsert(new Member(cred));
@@ -196,13 +199,4 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 function removeLoadError(errors: Array<{ source: string }>, source: string): void {
   const i = errors.findIndex((e) => e.source === source);
   if (i >= 0) errors.splice(i, 1);
-}
-
-function jsonList(text: string | undefined): unknown[] {
-  try {
-    const v: unknown = JSON.parse(text ?? '[]');
-    return Array.isArray(v) ? v : [];
-  } catch {
-    return []; // already reported by the OAuth loader
-  }
 }

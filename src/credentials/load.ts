@@ -38,6 +38,8 @@ export interface LoadResult {
   credentials: OAuthCredential[];
   errors: Array<{ source: string; reason: string }>;
   mode: 'files' | 'env';
+  /** CREDENTIALS_JSON_LIST entries that are Gemini API keys, left for loadApiKeys. */
+  apiKeyEntries: unknown[];
 }
 
 export const CREDENTIAL_FILE_PATTERN = /^oauth_creds.*\.json$/;
@@ -92,7 +94,7 @@ export async function loadCredentials(options: CredentialsOptions): Promise<Load
   }
   for (const err of errors) options.logger.warn(`credential ${err.source} skipped: ${err.reason}`);
   options.logger.info(`loaded ${credentials.length} credential(s) from ${entries.mode === 'env' ? 'CREDENTIALS_JSON_LIST' : options.storagePath}`);
-  return { credentials, errors, mode: entries.mode };
+  return { credentials, errors, mode: entries.mode, apiKeyEntries: entries.apiKeyEntries ?? [] };
 }
 
 type Entry = {
@@ -101,7 +103,7 @@ type Entry = {
   source: OAuthCredential['source'];
   parsed: ParsedCredential;
 };
-type Entries = { parsed: Entry[]; errors: LoadResult['errors'] };
+type Entries = { parsed: Entry[]; errors: LoadResult['errors']; apiKeyEntries?: unknown[] };
 
 async function ensureStorageDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o700 });
@@ -140,7 +142,7 @@ function parseEnvList(text: string): Entries {
   }
   list.forEach((item: unknown, index) => {
     const label = `CREDENTIALS_JSON_LIST[${index}]`;
-    if (isApiKeyEntry(item)) return; // API keys are loaded by api-key.ts
+    if (isApiKeyEntry(item)) return void (out.apiKeyEntries ??= []).push(item); // loaded by api-key.ts
     try {
       const parsed = parseCredentialJson(item);
       out.parsed.push({ id: `env-${index}`, label, source: { kind: 'env', index }, parsed });

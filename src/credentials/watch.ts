@@ -34,7 +34,8 @@ interface Seen {
 
 export function watchCredentialFolder(
   options: CredentialsOptions,
-  current: () => ReadonlyMap<string, OAuthCredential>,
+  /** The served credential with this id (file name), if any. */
+  lookup: (id: string) => OAuthCredential | undefined,
   handlers: FolderWatchHandlers,
   timing: { debounceMs?: number; rescanMs?: number } = {},
 ): FolderWatch {
@@ -75,7 +76,7 @@ export function watchCredentialFolder(
       const identity = `${fingerprint(parsed.refreshToken)}|${parsed.projectId ?? ''}`;
       seen.set(name, { mtimeMs: s.mtimeMs, size: s.size, identity });
       if (seed || (prev?.identity === identity && !prev.failed)) continue;
-      const existing = current().get(name);
+      const existing = lookup(name);
       if (existing) {
         existing.replace(parsed);
         handlers.upsert(existing, false);
@@ -86,7 +87,7 @@ export function watchCredentialFolder(
     for (const name of [...seen.keys()]) {
       if (present.has(name)) continue;
       seen.delete(name);
-      if (current().has(name)) handlers.remove(name);
+      if (lookup(name)) handlers.remove(name);
     }
   };
 

@@ -74,7 +74,7 @@ describe('loadCredentials from a folder', () => {
   it('creates a missing storage folder with mode 0700', async () => {
     const nested = join(dir, 'a', 'b');
     const result = await loadCredentials(opts({ storagePath: nested }));
-    expect(result).toEqual({ credentials: [], errors: [], mode: 'files' });
+    expect(result).toEqual({ credentials: [], errors: [], mode: 'files', apiKeyEntries: [] });
     expect((await stat(nested)).mode & 0o777).toBe(0o700);
   });
 
@@ -111,6 +111,15 @@ describe('loadCredentials from CREDENTIALS_JSON_LIST', () => {
   it('rejects a non-array', async () => {
     const r = await loadCredentials(opts({ credentialsJsonList: '{"refresh_token":"1//x"}' }));
     expect(r.errors).toEqual([{ source: 'CREDENTIALS_JSON_LIST', reason: 'expected a JSON array of credential objects' }]);
+  });
+
+  it('hands API-key entries of the list over to the key loader, untouched and unreported', async () => {
+    const key = { api_key: 'AQ.list-key-1234567890', project_id: 'p1' };
+    const list = JSON.stringify([{ refresh_token: '1//env-only-refresh', email: 'e@x' }, key]);
+    const result = await loadCredentials(opts({ credentialsJsonList: list }));
+    expect(result.credentials.map((c) => c.id)).toEqual(['env-0']);
+    expect(result.errors).toEqual([]);
+    expect(result.apiKeyEntries).toEqual([key]);
   });
 
   it('loads good elements as env-<index> and names bad elements by index', async () => {
