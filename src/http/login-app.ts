@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isLoopbackHost } from '../config/config.js';
 import type { LoginFlow } from '../login/index.js';
 import type { Logger } from '../util/log.js';
-import { safeEqual } from '../util/secrets.js';
+import { secretMatcher } from '../util/secrets.js';
 import { renderErrorPage } from '../views/result-pages.js';
 import { renderPasswordPage } from '../views/password-page.js';
 import { loginRoutes } from './routes/login.js';
@@ -102,11 +102,11 @@ export function createLoginApp(deps: LoginAppDeps): express.Express {
   );
 
   if (deps.password !== undefined) {
-    const password = deps.password;
+    const matchesPassword = secretMatcher(deps.password);
     app.post('/password', async (req, res) => {
       const given = typeof req.body?.password === 'string' ? req.body.password : '';
       const next = localPath(req.body?.next);
-      if (!safeEqual(given, password)) {
+      if (!matchesPassword(given)) {
         await sleep(400); // slows guessing a little; the real defence is a long password
         deps.logger.warn(`login: wrong password from ${req.ip ?? 'unknown'}`);
         return res.status(401).type('html').send(renderPasswordPage({ wrong: true, next }).toString());

@@ -7,14 +7,10 @@ export function maskSecret(secret: string | undefined | null): string {
   return `${secret.slice(0, 4)}…${secret.slice(-3)}`;
 }
 
-/** Constant-time string comparison; hashing first makes the lengths equal so nothing leaks through them. */
-export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
-}
-
-/** A checker for one fixed secret: its hash is computed once, each check hashes only the candidate. */
+/**
+ * A constant-time checker for one fixed secret. Both sides are hashed, so their lengths are equal and
+ * nothing leaks through them; the secret's hash is computed once.
+ */
 export function secretMatcher(secret: string): (candidate: string) => boolean {
   const expected = createHash('sha256').update(secret).digest();
   return (candidate) => timingSafeEqual(createHash('sha256').update(candidate).digest(), expected);

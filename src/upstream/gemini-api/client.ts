@@ -5,8 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { GeminiCountTokensResponse, GeminiResponse } from '../../types/gemini.js';
-import { tokenError } from '../errors.js';
-import { createAgent, firstEvent, postJson, readJsonBody, readJsonEvents, type HttpCallOptions } from '../http-call.js';
+import { accessTokenWithin, createAgent, firstEvent, postJson, readJsonBody, readJsonEvents, type HttpCallOptions } from '../http-call.js';
 import type { EmbedCall, GeminiEmbedResponse, OpenedStream, UpstreamCall, UpstreamClient, UpstreamCredential } from '../types.js';
 
 export interface GeminiApiOptions {
@@ -25,12 +24,7 @@ export function createGeminiApiClient(options: GeminiApiOptions): UpstreamClient
   const http: HttpCallOptions = { timeoutMs: options.timeoutMs, defaultRateCooldownMs: options.defaultRateCooldownMs, now: options.now ?? Date.now };
 
   async function post(cred: UpstreamCredential, model: string, method: string, body: unknown, signal: AbortSignal, query = '') {
-    let key: string;
-    try {
-      key = await cred.getAccessToken();
-    } catch (err) {
-      throw tokenError(err);
-    }
+    const key = await accessTokenWithin(cred, options.timeoutMs, signal);
     // encodeURIComponent throws on a lone surrogate, which a client's JSON can carry ("\ud800").
     const url = `${options.baseUrl}/v1beta/models/${encodeURIComponent(model.replace(LONE_SURROGATE, '\ufffd'))}:${method}${query}`;
     return postJson(agent, url, { 'x-goog-api-key': key }, body, signal, http);
