@@ -10,6 +10,7 @@ import type { CredentialPool } from '../pool/pool.js';
 import { NoCredentialError, runWithFailover } from '../pool/failover.js';
 import type { PoolMember } from '../pool/types.js';
 import type { Logger } from '../util/log.js';
+import type { CallSignal } from '../util/call-signal.js';
 
 /** The credential surface the gateway needs (satisfied by credentials/OAuthCredential). */
 export interface GatewayCredential {
@@ -73,17 +74,17 @@ export interface GatewayOptions {
   timeoutMs: number;
   logger: Logger;
   /** Finds or onboards the Code Assist project of a credential that has none; throws on failure. */
-  ensureProject(credential: GatewayCredential, signal: AbortSignal): Promise<string>;
+  ensureProject(credential: GatewayCredential, signal: CallSignal): Promise<string>;
 }
 
 export interface Gateway {
   readonly pool: CredentialPool<Member>;
   /** `model` in the result is the one that served: the requested one, or a configured fallback. */
-  generate(model: string, request: GeminiRequest, signal: AbortSignal): Promise<{ response: GeminiResponse; member: Member; model: string }>;
-  stream(model: string, request: GeminiRequest, signal: AbortSignal): Promise<{ stream: OpenedStream; member: Member; model: string }>;
-  countTokens(model: string, request: GeminiRequest, signal: AbortSignal): Promise<GeminiCountTokensResponse>;
+  generate(model: string, request: GeminiRequest, signal: CallSignal): Promise<{ response: GeminiResponse; member: Member; model: string }>;
+  stream(model: string, request: GeminiRequest, signal: CallSignal): Promise<{ stream: OpenedStream; member: Member; model: string }>;
+  countTokens(model: string, request: GeminiRequest, signal: CallSignal): Promise<GeminiCountTokensResponse>;
   /** Embeddings: only routes that can embed (the Gemini API; Code Assist cannot). */
-  embed(model: string, request: GeminiEmbedRequest, signal: AbortSignal): Promise<GeminiEmbedResponse>;
+  embed(model: string, request: GeminiEmbedRequest, signal: CallSignal): Promise<GeminiEmbedResponse>;
 }
 
 const canEmbed = (m: Member) => m.route === 'gemini-api';
@@ -93,15 +94,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   const upstreamOf = (m: Member): UpstreamClient => options.upstreams[(m.route as Route)] ?? options.upstreams['code-assist'];
 
   const hooks = {
-    async prepare(member: Member, signal: AbortSignal) {
-      if (member.projectId || member.route !== 'code-assist') return;
-      try {
-        await options.ensureProject(member.credential, signal);
-      } catch (err) {
-        throw projectError(err);
-      }
+    prepare(member: Member, signal: CallSignal) {
+      if (member.projectId || member.route !== 'code-assist') return undefined;
+      return options.ensureProject(member.credential, signal).then(
+        () => undefined,
+        (err: unknown) => {
+          throw projectError(err);
+        },
+      );
     },
-    async refresh(member: Member, signal: AbortSignal) {
+    async refresh(member: Member, signal: CallSignal) {
       // Bounded like any upstream wait: a stalled token endpoint must not hold the request.
       await accessTokenWithin({ getAccessToken: () => member.credential.refresh() }, options.timeoutMs, signal);
     },
@@ -110,7 +112,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   };
 
-  const run = <T>(model: string, signal: AbortSignal, attempt: (m: Member) => Promise<T>, accept?: (m: Member) => boolean) =>
+  const run = <T>(model: string, signal: CallSignal, attempt: (m: Member) => Promise<T>, accept?: (m: Member) => boolean) =>
     runWithFailover(pool, { model, signal, maxAttempts: options.maxAttempts, hooks, accept }, attempt);
 
   /** Tries the model, then its configured fallbacks while every credential is out of quota for the previous one. */

@@ -30,8 +30,11 @@ function matchRoute(req: IncomingMessage): Route | undefined {
   if (req.method !== 'POST') return undefined;
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return undefined;
-  const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
-  if (charset !== undefined && !/^utf-?8$/i.test(charset)) return undefined;
+  const type = req.headers['content-type'];
+  if (type !== undefined && type !== 'application/json') {
+    const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) return undefined;
+  }
   const url = req.url ?? '';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);

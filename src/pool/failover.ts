@@ -7,6 +7,7 @@ import { UpstreamError } from '../upstream/errors.js';
 import { ClientAbortError } from '../upstream/types.js';
 import type { CredentialPool } from './pool.js';
 import type { PoolMember } from './types.js';
+import type { CallSignal } from '../util/call-signal.js';
 
 /** No credential can serve the request right now. */
 export class NoCredentialError extends Error {
@@ -24,17 +25,20 @@ export class NoCredentialError extends Error {
 }
 
 export interface FailoverHooks<M extends PoolMember> {
-  /** Runs before the first attempt on a member (e.g. project discovery); may throw UpstreamError. */
-  prepare?(member: M, signal: AbortSignal): Promise<void>;
+  /**
+   * Runs before the first attempt on a member (e.g. project discovery); may throw UpstreamError. Returns
+   * undefined when there is nothing to wait for, so the usual request awaits nothing.
+   */
+  prepare?(member: M, signal: CallSignal): Promise<void> | undefined;
   /** Forces a token refresh after a 401; may throw UpstreamError (e.g. a revoked token). */
-  refresh?(member: M, signal: AbortSignal): Promise<void>;
+  refresh?(member: M, signal: CallSignal): Promise<void>;
   /** Called for every failed attempt, for logs. */
   onFailure?(member: M, err: UpstreamError): void;
 }
 
 export interface FailoverOptions<M extends PoolMember> {
   model: string;
-  signal: AbortSignal;
+  signal: CallSignal;
   maxAttempts: number;
   hooks?: FailoverHooks<M>;
   /** Only members this accepts may serve (e.g. routes that can embed). */
@@ -68,7 +72,8 @@ export async function runWithFailover<M extends PoolMember, T>(
     const member = pick.member;
     tried.add(member.id);
     try {
-      await options.hooks?.prepare?.(member, options.signal);
+      const preparing = options.hooks?.prepare?.(member, options.signal);
+      if (preparing) await preparing;
       const value = await runWithOneRefresh(member, attempt, options.hooks, options.signal);
       pool.reportSuccess(member);
       return { value, member };
@@ -92,7 +97,7 @@ async function runWithOneRefresh<M extends PoolMember, T>(
   member: M,
   attempt: (member: M) => Promise<T>,
   hooks: FailoverHooks<M> | undefined,
-  signal: AbortSignal,
+  signal: CallSignal,
 ): Promise<T> {
   try {
     return await attempt(member);

@@ -3,10 +3,11 @@
  * failures into UpstreamErrors, and an SSE reader that yields parsed events and classifies a failure
  * in the middle of a stream.
  */
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { createParser } from 'eventsource-parser';
 import { classifyHttpError, networkError, tokenError, UpstreamError } from './errors.js';
 import { ClientAbortError } from './types.js';
+import type { CallSignal } from '../util/call-signal.js';
 
 export interface HttpCallOptions {
   timeoutMs: number;
@@ -22,11 +23,18 @@ export function createAgent(timeoutMs: number): Agent {
 /**
  * The credential's access token, waited for at most `timeoutMs`: a token endpoint that stalls must not hang
  * the request (the refresh goes on in the background; the request fails over). Failures are UpstreamErrors.
+ * A cached token comes back as a plain string: no promise on the hot path.
  */
-export async function accessTokenWithin(cred: { getAccessToken(): Promise<string>; cachedAccessToken?(): string | undefined }, timeoutMs: number, signal: AbortSignal): Promise<string> {
+export function accessTokenWithin(
+  cred: { getAccessToken(): Promise<string>; cachedAccessToken?(): string | undefined },
+  timeoutMs: number,
+  signal: CallSignal,
+): string | Promise<string> {
   if (signal.aborted) throw new ClientAbortError();
-  const cached = cred.cachedAccessToken?.();
-  if (cached !== undefined) return cached;
+  return cred.cachedAccessToken?.() ?? fetchTokenWithin(cred, timeoutMs, signal);
+}
+
+async function fetchTokenWithin(cred: { getAccessToken(): Promise<string> }, timeoutMs: number, signal: CallSignal): Promise<string> {
   let cleanup = () => {};
   const guard = new Promise<never>((_, reject) => {
     const timer = setTimeout(() => reject(tokenError(new Error(`no access token within ${timeoutMs} ms (token endpoint slow or unreachable)`))), timeoutMs);
@@ -47,12 +55,25 @@ export async function accessTokenWithin(cred: { getAccessToken(): Promise<string
   }
 }
 
+/** Where an upstream lives, split once into undici's origin and a path prefix, so no request parses a URL. */
+export interface UpstreamBase {
+  origin: string;
+  /** The base URL's path without a trailing slash ('' for a bare host). */
+  prefix: string;
+}
+
+export function upstreamBase(url: string): UpstreamBase {
+  const parsed = new URL(url);
+  return { origin: parsed.origin, prefix: parsed.pathname.replace(/\/+$/, '') };
+}
+
 export async function postJson(
   dispatcher: Dispatcher,
-  url: string,
+  base: UpstreamBase,
+  path: string,
   headers: Record<string, string>,
   body: unknown,
-  signal: AbortSignal,
+  signal: CallSignal,
   opts: HttpCallOptions,
 ): Promise<Dispatcher.ResponseData> {
   if (signal.aborted) throw new ClientAbortError();
@@ -60,10 +81,12 @@ export async function postJson(
   const payload = JSON.stringify(body);
   let res: Dispatcher.ResponseData;
   try {
-    res = await undiciRequest(url, {
+    res = await dispatcher.request({
+      origin: base.origin,
+      path: base.prefix + path,
       method: 'POST',
-      dispatcher,
-      signal,
+      // undici takes any object with abort listeners (it checks for addEventListener), not only AbortSignal.
+      signal: signal as AbortSignal,
       headers: { 'content-type': 'application/json', ...headers },
       body: payload,
       headersTimeout: opts.timeoutMs,
@@ -82,7 +105,7 @@ export async function postJson(
   return res;
 }
 
-export async function readJsonBody<T>(res: Dispatcher.ResponseData, signal: AbortSignal): Promise<T> {
+export async function readJsonBody<T>(res: Dispatcher.ResponseData, signal: CallSignal): Promise<T> {
   try {
     return (await res.body.json()) as T;
   } catch (err) {
@@ -98,7 +121,7 @@ export async function readJsonBody<T>(res: Dispatcher.ResponseData, signal: Abor
  */
 export async function* readJsonEvents<T, U = T>(
   body: AsyncIterable<Uint8Array | string>,
-  signal: AbortSignal,
+  signal: CallSignal,
   opts: HttpCallOptions,
   map: (value: T) => U = (v) => v as unknown as U,
 ): AsyncGenerator<U> {

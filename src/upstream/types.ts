@@ -6,6 +6,7 @@ import type {
   GeminiRequest,
   GeminiResponse,
 } from '../types/gemini.js';
+import type { CallSignal } from '../util/call-signal.js';
 
 /** What an upstream needs from a credential: a token and, for Code Assist, the project. */
 export interface UpstreamCredential {
@@ -19,7 +20,7 @@ export interface UpstreamCredential {
 export interface UpstreamCall {
   model: string;
   request: GeminiRequest;
-  signal: AbortSignal;
+  signal: CallSignal;
 }
 
 /** A stream whose first event has already arrived (so failover before the first byte is the caller's). */
@@ -37,7 +38,7 @@ export type GeminiEmbedResponse = GeminiBatchEmbedContentsResponse;
 export interface EmbedCall {
   model: string;
   request: GeminiEmbedRequest;
-  signal: AbortSignal;
+  signal: CallSignal;
 }
 
 export interface UpstreamClient {

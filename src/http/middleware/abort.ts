@@ -1,10 +1,11 @@
 import type { ServerResponse } from 'node:http';
+import { ClientSignal } from '../../util/call-signal.js';
 
-/** An AbortSignal that fires when the client goes away before the response is finished. */
-export function clientAbortSignal(res: ServerResponse): AbortSignal {
-  const controller = new AbortController();
+/** A signal that fires when the client goes away before the response is finished. */
+export function clientAbortSignal(res: ServerResponse): ClientSignal {
+  const signal = new ClientSignal();
   res.on('close', () => {
-    if (!res.writableFinished) controller.abort();
+    if (!res.writableFinished) signal.abort();
   });
-  return controller.signal;
+  return signal;
 }

@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import { randomUUID } from 'node:crypto';
 import type { GeminiCountTokensResponse, GeminiResponse } from '../../types/gemini.js';
 import { UpstreamError } from '../errors.js';
-import { accessTokenWithin, createAgent, firstEvent, postJson, readJsonBody, readJsonEvents, type HttpCallOptions } from '../http-call.js';
+import { accessTokenWithin, createAgent, firstEvent, postJson, readJsonBody, readJsonEvents, upstreamBase, type HttpCallOptions } from '../http-call.js';
 import type { OpenedStream, UpstreamCall, UpstreamClient, UpstreamCredential } from '../types.js';
 
 export interface CodeAssistOptions {
@@ -27,15 +27,26 @@ interface CaEnvelope {
 export function createCodeAssistClient(options: CodeAssistOptions): UpstreamClient & { close(): Promise<void> } {
   const own = options.dispatcher ? undefined : createAgent(options.timeoutMs);
   const agent = options.dispatcher ?? own!;
-  const base = `${options.endpoint}/v1internal`;
+  const base = upstreamBase(options.endpoint);
   const http: HttpCallOptions = { timeoutMs: options.timeoutMs, defaultRateCooldownMs: options.defaultRateCooldownMs, now: options.now ?? Date.now };
 
   async function post(cred: UpstreamCredential, method: string, body: unknown, call: UpstreamCall, query = '') {
     const token = await accessTokenWithin(cred, options.timeoutMs, call.signal);
     // The model comes from the client; a header must not carry its control or non-ASCII characters.
-    const headers = { authorization: `Bearer ${token}`, 'user-agent': `${options.userAgent}/${headerSafe(call.model)}` };
-    return postJson(agent, `${base}:${method}${query}`, headers, body, call.signal, http);
+    const headers = { authorization: `Bearer ${token}`, 'user-agent': userAgent(call.model) };
+    return postJson(agent, base, `/v1internal:${method}${query}`, headers, body, call.signal, http);
   }
+
+  // Requests nearly always name the model of the one before: remember the last header built.
+  let lastModel: string | undefined;
+  let lastAgent = '';
+  const userAgent = (model: string) => {
+    if (model !== lastModel) {
+      lastModel = model;
+      lastAgent = `${options.userAgent}/${headerSafe(model)}`;
+    }
+    return lastAgent;
+  };
 
   const envelope = (cred: UpstreamCredential, call: UpstreamCall) => ({
     model: call.model,

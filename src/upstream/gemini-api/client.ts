@@ -5,8 +5,9 @@
  */
 import type { Dispatcher } from 'undici';
 import type { GeminiCountTokensResponse, GeminiResponse } from '../../types/gemini.js';
-import { accessTokenWithin, createAgent, firstEvent, postJson, readJsonBody, readJsonEvents, type HttpCallOptions } from '../http-call.js';
+import { accessTokenWithin, createAgent, firstEvent, postJson, readJsonBody, readJsonEvents, upstreamBase, type HttpCallOptions } from '../http-call.js';
 import type { EmbedCall, GeminiEmbedResponse, OpenedStream, UpstreamCall, UpstreamClient, UpstreamCredential } from '../types.js';
+import type { CallSignal } from '../../util/call-signal.js';
 
 export interface GeminiApiOptions {
   baseUrl: string;
@@ -22,12 +23,13 @@ export function createGeminiApiClient(options: GeminiApiOptions): UpstreamClient
   const own = options.dispatcher ? undefined : createAgent(options.timeoutMs);
   const agent = options.dispatcher ?? own!;
   const http: HttpCallOptions = { timeoutMs: options.timeoutMs, defaultRateCooldownMs: options.defaultRateCooldownMs, now: options.now ?? Date.now };
+  const base = upstreamBase(options.baseUrl);
 
-  async function post(cred: UpstreamCredential, model: string, method: string, body: unknown, signal: AbortSignal, query = '') {
+  async function post(cred: UpstreamCredential, model: string, method: string, body: unknown, signal: CallSignal, query = '') {
     const key = await accessTokenWithin(cred, options.timeoutMs, signal);
     // encodeURIComponent throws on a lone surrogate, which a client's JSON can carry ("\ud800").
-    const url = `${options.baseUrl}/v1beta/models/${encodeURIComponent(model.replace(LONE_SURROGATE, '\ufffd'))}:${method}${query}`;
-    return postJson(agent, url, { 'x-goog-api-key': key }, body, signal, http);
+    const path = `/v1beta/models/${encodeURIComponent(model.replace(LONE_SURROGATE, '\ufffd'))}:${method}${query}`;
+    return postJson(agent, base, path, { 'x-goog-api-key': key }, body, signal, http);
   }
 
   return {
