@@ -4,6 +4,7 @@
  * in the middle of a stream.
  */
 import { Agent, type Dispatcher } from 'undici';
+import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
 import { classifyHttpError, networkError, tokenError, UpstreamError } from './errors.js';
 import { ClientAbortError } from './types.js';
@@ -127,35 +128,41 @@ export async function* readJsonEvents<T, U = T>(
 ): AsyncGenerator<U> {
   const pending: string[] = [];
   const parser = createParser({ onEvent: (event) => pending.push(event.data) });
-  const decoder = new TextDecoder();
-  const drain = function* (): Generator<U> {
-    for (let data = pending.shift(); data !== undefined; data = pending.shift()) {
-      let value: unknown;
-      try {
-        value = JSON.parse(data);
-      } catch {
-        continue; // a malformed chunk is skipped, as gemini-cli does
-      }
-      const error = (value as { error?: { code?: number } } | null)?.error;
-      if (error) {
-        throw classifyHttpError(Number(error.code) || 500, data, { now: opts.now(), defaultRateCooldownMs: opts.defaultRateCooldownMs });
-      }
-      yield map(value as T);
-    }
-  };
+  const decoder = new StringDecoder('utf8');
   try {
     for await (const chunk of body) {
-      parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
-      yield* drain();
+      parser.feed(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      for (let data = pending.shift(); data !== undefined; data = pending.shift()) {
+        const value = parseEvent(data, opts);
+        if (value !== SKIP) yield map(value as T);
+      }
     }
     // A last event without its blank line still counts (some servers close right after the data line).
-    parser.feed(decoder.decode() + '\n\n');
-    yield* drain();
+    parser.feed(decoder.end() + '\n\n');
+    for (let data = pending.shift(); data !== undefined; data = pending.shift()) {
+      const value = parseEvent(data, opts);
+      if (value !== SKIP) yield map(value as T);
+    }
   } catch (err) {
     if (err instanceof UpstreamError) throw err;
     if (signal.aborted) throw new ClientAbortError();
     throw networkError(err, isTimeout(err));
   }
+}
+
+const SKIP = Symbol('skip');
+
+/** One event's JSON; a malformed chunk is skipped (as gemini-cli does); an `{error}` event throws. */
+function parseEvent(data: string, opts: HttpCallOptions): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return SKIP;
+  }
+  const error = (value as { error?: { code?: number } } | null)?.error;
+  if (error) throw classifyHttpError(Number(error.code) || 500, data, { now: opts.now(), defaultRateCooldownMs: opts.defaultRateCooldownMs });
+  return value;
 }
 
 /** Opens a stream: waits for the first event so that a failure before it can still fail over. */

@@ -177,8 +177,13 @@ function buildChunk(
   finishReason: OpenAIFinishReason | null,
   logprobs: OpenAIChoiceLogprobs | null = null,
 ): OpenAIChatCompletionChunk {
+  const { id, created, model } = state.ctx;
+  // Built field by field (not spread from header()): this runs for every streamed event.
   const chunk: OpenAIChatCompletionChunk = {
-    ...header(state),
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
     choices: [{ index, delta, finish_reason: finishReason, logprobs }],
   };
   // OpenAI sends `usage: null` on every chunk but the last when include_usage is on.
