@@ -10,6 +10,26 @@ export type PickResult<M> =
   | { ok: true; member: M }
   | { ok: false; reason: 'empty' | 'disabled' | 'cooling' | 'tried'; retryAfterMs?: number };
 
+interface FreeView {
+  version: number;
+  validUntil: number;
+  free: number[];
+}
+
+const MAX_CACHED_MODELS = 64;
+
+/** The first position in the ascending `sorted` whose value is ≥ `value` (sorted.length when none). */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export interface PoolOptions {
   clock: Clock;
   selector?: Selector;
@@ -31,7 +51,9 @@ export class CredentialPool<M extends PoolMember> {
   /** Bumped on every change that can make a member usable or not; validates `noneFree`. */
   private version = 0;
   /** model → when the first member frees, remembered after a full scan found none (O(1) while quota is out). */
-  private readonly noneFree = new Map<string, { until: number; version: number }>();
+  private readonly noneFree = new Map<string, { until: number; version: number; first: M }>();
+  /** model → the members free for it (see freeFor), so a pick with most members cooling skips them all at once. */
+  private readonly freeViews = new Map<string, FreeView>();
 
   constructor(private readonly options: PoolOptions) {
     this.selector = options.selector ?? createRoundRobinSelector();
@@ -91,12 +113,28 @@ export class CredentialPool<M extends PoolMember> {
     const now = this.options.clock.now();
     const plain = (exclude === undefined || exclude.size === 0) && accept === undefined;
     const known = plain ? this.noneFree.get(model) : undefined;
-    if (known && known.version === this.version && known.until > now) {
+    // `first`, the member whose cooldown ends first, must still be enabled: a credential can disable itself
+    // (a token revoked during a background refresh) without telling the pool.
+    if (known && known.version === this.version && known.until > now && known.first.disabledReason === undefined) {
       return { ok: false, reason: 'cooling', retryAfterMs: known.until - now };
     }
-    let earliest = Infinity;
-    let anyNotDisabled = false;
     const start = this.selector.start(n);
+    if (accept === undefined) {
+      // The members free for this model, in pool order: the first usable one at or after `start` (cyclically)
+      // is the one the scan below would find, without walking past every member that is cooling down.
+      const free = this.freeFor(model, now);
+      for (let k = 0, at = lowerBound(free, start); k < free.length; k++, at++) {
+        const idx = free[at % free.length]!;
+        const m = this.members[idx]!;
+        if (m.disabledReason !== undefined || exclude?.has(m.id)) continue;
+        this.selector.chosen(idx, n);
+        return { ok: true, member: m };
+      }
+    }
+    // None free (or a filtered pick): the full scan, which also says why nothing can serve.
+    let earliest = Infinity;
+    let first: M | undefined;
+    let anyNotDisabled = false;
     let anyCooling = false;
     for (let i = 0; i < n; i++) {
       const idx = (start + i) % n;
@@ -105,12 +143,13 @@ export class CredentialPool<M extends PoolMember> {
       if (this.disabledReason(m) !== undefined) continue;
       anyNotDisabled = true;
       // Cooldowns are read before the exclusion so the earliest free time covers every member.
-      const cd = this.credCooldowns.get(m.id);
-      const mcd = this.modelCooldowns.get(m.quotaKey)?.get(model);
-      const until = Math.max(cd && cd.until > now ? cd.until : 0, mcd && mcd.until > now ? mcd.until : 0);
+      const until = this.coolingUntil(m, model, now);
       if (until > 0) {
         anyCooling = true;
-        earliest = Math.min(earliest, until);
+        if (until < earliest) {
+          earliest = until;
+          first = m;
+        }
         continue;
       }
       if (exclude?.has(m.id)) continue;
@@ -119,10 +158,38 @@ export class CredentialPool<M extends PoolMember> {
     }
     if (!anyNotDisabled) return { ok: false, reason: accept && !this.members.some(accept) ? 'empty' : 'disabled' };
     if (!anyCooling) return { ok: false, reason: 'tried' };
-    // Valid until the earliest cooldown ends or the pool changes; a credential that disables itself
-    // (revoked token) only makes fewer members usable, so the answer stays true.
-    if (plain && Number.isFinite(earliest)) this.noneFree.set(model, { until: earliest, version: this.version });
+    // Valid until the earliest cooldown ends, the pool changes or that member disables itself.
+    if (plain && first !== undefined) this.noneFree.set(model, { until: earliest, version: this.version, first });
     return { ok: false, reason: 'cooling', retryAfterMs: Number.isFinite(earliest) ? Math.max(0, earliest - now) : undefined };
+  }
+
+  /**
+   * Indexes of the members that are neither disabled by the pool nor cooling down for `model`, ascending.
+   * Exact until the pool changes (every change bumps `version`) or the earliest of the skipped cooldowns ends;
+   * a credential that disables itself is left in and skipped by pick.
+   */
+  private freeFor(model: string, now: number): number[] {
+    const view = this.freeViews.get(model);
+    if (view && view.version === this.version && now < view.validUntil) return view.free;
+    const free: number[] = [];
+    let validUntil = Infinity;
+    this.members.forEach((m, idx) => {
+      if (this.disabled.has(m.id)) return;
+      const until = this.coolingUntil(m, model, now);
+      if (until > 0) validUntil = Math.min(validUntil, until);
+      else free.push(idx);
+    });
+    // Models come from clients: keep the cache bounded.
+    if (!view && this.freeViews.size >= MAX_CACHED_MODELS) this.freeViews.clear();
+    this.freeViews.set(model, { version: this.version, validUntil, free });
+    return free;
+  }
+
+  /** When the member's cooldown for the model ends, or 0 when it has none running. */
+  private coolingUntil(m: M, model: string, now: number): number {
+    const cd = this.credCooldowns.get(m.id);
+    const mcd = this.modelCooldowns.get(m.quotaKey)?.get(model);
+    return Math.max(cd && cd.until > now ? cd.until : 0, mcd && mcd.until > now ? mcd.until : 0);
   }
 
   reportSuccess(m: M): void {

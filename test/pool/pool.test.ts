@@ -143,3 +143,70 @@ describe('runWithFailover', () => {
     expect([value, refreshed, attempts]).toEqual(['fresh', 1, 2]);
   });
 });
+
+describe('CredentialPool.pick with most members cooling', () => {
+  it('finds the one free member among many cooling ones, in round-robin order', () => {
+    const clock = fixedClock();
+    const pool = new CredentialPool({ clock });
+    const members = Array.from({ length: 1000 }, (_, i) => member(`m${i}`));
+    members.forEach((m) => pool.upsert(m));
+    members.forEach((m, i) => i !== 500 && i !== 900 && pool.reportFailure(m, 'flash', rate(60_000)));
+    const picks = Array.from({ length: 4 }, () => (pool.pick('flash') as { member: PoolMember }).member.id);
+    expect(picks).toEqual(['m500', 'm900', 'm500', 'm900']);
+    expect((pool.pick('flash', new Set(['m500'])) as { member: PoolMember }).member.id).toBe('m900');
+    expect(pool.pick('flash', new Set(['m500', 'm900']))).toEqual({ ok: false, reason: 'cooling', retryAfterMs: 60_000 });
+    clock.t += 60_000; // the cooldowns end: everyone is free again, and the round goes on after m900
+    expect((pool.pick('flash') as { member: PoolMember }).member.id).toBe('m901');
+  });
+
+  // A differential check: the cached free list (plain picks) must choose exactly what the full scan
+  // (forced by an accept filter) chooses, through random joins, leaves, failures, self-disables and time.
+  it('chooses what the full scan chooses, over random histories', () => {
+    type Mutable = { -readonly [K in keyof PoolMember]: PoolMember[K] };
+    for (let seed = 1; seed <= 40; seed++) {
+      let x = seed * 2654435761;
+      const rnd = (n: number) => {
+        x = (x ^ (x << 13)) >>> 0;
+        x = (x ^ (x >>> 17)) >>> 0;
+        x = (x ^ (x << 5)) >>> 0;
+        return x % n;
+      };
+      const clock = fixedClock();
+      const fast = new CredentialPool<Mutable>({ clock });
+      const scan = new CredentialPool<Mutable>({ clock });
+      const live: Mutable[] = [];
+      let next = 0;
+      const models = ['flash', 'pro', 'lite'];
+      for (let step = 0; step < 400; step++) {
+        const op = rnd(10);
+        if (op === 0 || live.length === 0) {
+          const m: Mutable = { ...member(`c${next++}`), quotaKey: `bucket${rnd(6)}` };
+          live.push(m);
+          fast.upsert(m);
+          scan.upsert(m);
+        } else if (op === 1 && live.length > 1) {
+          const [m] = live.splice(rnd(live.length), 1);
+          fast.remove(m!.id);
+          scan.remove(m!.id);
+        } else if (op === 2) {
+          const m = live[rnd(live.length)]!;
+          const model = models[rnd(3)]!;
+          const err = [rate(1000 + rnd(20_000)), transient(), new UpstreamError('no', 401, 'credential', 'auth', undefined, undefined)][rnd(3)]!;
+          fast.reportFailure(m, model, err);
+          scan.reportFailure(m, model, err);
+        } else if (op === 3 && rnd(4) === 0) {
+          live[rnd(live.length)]!.disabledReason = 'revoked'; // the credential disables itself: no pool event
+        } else if (op === 4) {
+          clock.t += rnd(8000);
+        } else {
+          const model = models[rnd(3)]!;
+          const exclude = new Set(live.filter(() => rnd(5) === 0).map((m) => m.id));
+          const a = fast.pick(model, exclude);
+          const b = scan.pick(model, exclude, () => true);
+          const show = (r: typeof a) => (r.ok ? `member ${r.member.id}` : `${r.reason} ${r.retryAfterMs ?? ''}`);
+          expect(show(a), `seed ${seed}, step ${step}`).toBe(show(b));
+        }
+      }
+    }
+  });
+});
