@@ -23,7 +23,7 @@ const USAGE = `usage: npm run bench -- [options]   (or node bench/run.js after n
   --quick                    short run (about two minutes)
   --only=SECTIONS            throughput, memory, scale, pick (comma-separated; default all)
   --targets=IDS              a simulator, b pass-through, c translator, d1 Rotor OpenAI, d2 Rotor Gemini, e Portkey
-  --concurrency=1,16,64,256  --rounds=2  --window-ms=1200   (throughput matrix)
+  --concurrency=1,16,64,256  --rounds=3  --window-ms=1200   (throughput matrix; 3× the window at concurrency 1)
   --requests=100000          requests for the memory growth check
   --streams=1000             concurrent open streams for the memory check
   --pool-sizes=10,1000,10000 credential counts for the scale section
@@ -56,7 +56,7 @@ function options() {
     sections: values.only ? list(values.only) : SECTIONS,
     targets: values.targets ? list(values.targets) : ['a', 'b', 'c', 'd1', 'd2', 'e'],
     concurrency: values.concurrency ? nums(values.concurrency) : quick ? [1, 16, 64] : [1, 16, 64, 256],
-    rounds: Number(values.rounds ?? (quick ? 1 : 2)),
+    rounds: Number(values.rounds ?? (quick ? 1 : 3)),
     windowMs: Number(values['window-ms'] ?? (quick ? 600 : 1200)),
     cellWarmupMs: quick ? 200 : 300,
     warmupMs: quick ? 600 : 1500,

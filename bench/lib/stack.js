@@ -75,7 +75,8 @@ export async function writeCredentialFolder(accounts) {
   return { dir, creds, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export async function startRotor(name, sim, folder, { nodeArgs = [] } = {}) {
+/** Rotor from the checkout's dist/, or from another build's folder (`dist`: e.g. a copy of an older dist/). */
+export async function startRotor(name, sim, folder, { nodeArgs = [], dist = join(ROOT, 'dist') } = {}) {
   const env = baseEnv({
     HOST: '127.0.0.1',
     PORT: '0',
@@ -92,7 +93,7 @@ export async function startRotor(name, sim, folder, { nodeArgs = [] } = {}) {
     return m ? { url: m[1] } : undefined;
   };
   // cwd is the temp folder so that no .env of the checkout is read.
-  return start(name, [join(ROOT, 'dist/main.js')], { env, cwd: folder.dir, ready, timeoutMs: 120_000, nodeArgs });
+  return start(name, [join(dist, 'main.js')], { env, cwd: folder.dir, ready, timeoutMs: 120_000, nodeArgs });
 }
 
 export function startPassthrough(upstreamUrl) {

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import * as stack from '../lib/stack.js';
 import { memory } from '../lib/proc-stats.js';
 import { fmt, median, percentile, ratio, table } from '../lib/stats.js';
+import { rotate, windowFor } from './throughput.js';
 
 export async function measureScale(opts, driver, log) {
   const sizes = opts.poolSizes;
@@ -29,10 +30,10 @@ export async function measureScale(opts, driver, log) {
     const request = stack.requestFor('openai', false, {});
     // Warm-up, so the JIT and the connection pools are ready on all of them.
     for (const r of rotors) await driver.run({ type: 'load', origin: r.proc.info.url, requests: [request], concurrency: 16, warmupMs: 0, durationMs: opts.warmupMs });
-    for (let round = 0; round < Math.max(2, opts.rounds); round++) {
+    for (let round = 0; round < Math.max(3, opts.rounds); round++) {
       for (const c of [1, 64]) {
-        for (const r of round % 2 ? [...rotors].reverse() : rotors) {
-          const res = await driver.run({ type: 'load', origin: r.proc.info.url, requests: [request], concurrency: c, warmupMs: opts.cellWarmupMs, durationMs: opts.windowMs, pids: { target: r.proc.pid } });
+        for (const r of rotate(rotors, round)) {
+          const res = await driver.run({ type: 'load', origin: r.proc.info.url, requests: [request], concurrency: c, warmupMs: opts.cellWarmupMs, durationMs: windowFor(c, opts), pids: { target: r.proc.pid } });
           const a = (acc[`${r.n}|${c}`] ??= { latencies: [], seconds: 0, cpu: 0, errors: 0, errorSample: undefined });
           a.latencies.push(...res.latencies);
           a.seconds += res.seconds;
