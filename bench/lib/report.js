@@ -62,7 +62,7 @@ export function renderReport(res) {
     `- Machine: ${m.cpus} CPUs (${m.cpuModel}), ${fmt(m.memoryGb, 1)} GiB RAM, Linux ${m.kernel}, Node ${m.node}`,
     `- Checkout: ${m.commit}`,
     `- Command: \`${res.command}\` (${fmt(res.seconds, 0)} s); machine busy before the start: ${fmt(res.busyBeforePct, 0)}% (other processes)`,
-    `- Upstream: simulator, 20 ms before headers; streams of 20 events 5 ms apart. Portkey: ${opts.portkeyAvailable ? (res.portkeySkip ?? "the simulator's Gemini API for JSON replies; for streams bench/targets/gemini-api-fake.js with the same timing (Portkey cannot parse the last element of the simulator's compact JSON-array stream)") : opts.portkeyWhy}`,
+    `- Upstream: simulator, 20 ms before headers; streams of 20 events 5 ms apart. Portkey: ${opts.portkeyAvailable ? (res.portkeySkip ?? "its google provider on the simulator's Gemini API (an API key)") : opts.portkeyWhy}`,
     '',
   ];
   if (res.throughput) {

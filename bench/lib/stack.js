@@ -106,11 +106,6 @@ export function startTranslator(sim, account) {
   return start('translator', args, { env: baseEnv(), ready: jsonLine });
 }
 
-export function startGeminiFake({ latencyMs = 20, streamEvents = 20, streamIntervalMs = 5 } = {}) {
-  const args = [join(BENCH, 'targets/gemini-api-fake.js'), '--latency-ms', String(latencyMs)];
-  args.push('--stream-events', String(streamEvents), '--stream-interval-ms', String(streamIntervalMs));
-  return start('gemini-api-fake', args, { env: baseEnv(), ready: jsonLine });
-}
 
 export function portkeyInstalled() {
   return existsSync(PORTKEY_ENTRY);
@@ -130,7 +125,7 @@ const json = { 'content-type': 'application/json' };
 
 /**
  * The request a target expects, for `stream` or not. `ctx`: {token, project} of a simulator account for
- * code-assist; {portkeyJson, portkeyStream}: {url, key} of Portkey's upstream for each mode.
+ * code-assist; {portkey}: {url, key} of Portkey's upstream (the simulator's Gemini API).
  */
 export function requestFor(kind, stream, ctx) {
   switch (kind) {
@@ -146,8 +141,7 @@ export function requestFor(kind, stream, ctx) {
       return { path, headers: { ...json, 'x-goog-api-key': PASSWORD }, body: geminiBody, stream };
     }
     case 'portkey': {
-      // Streams go to the fake (see bench/targets/gemini-api-fake.js for why); JSON replies to the simulator.
-      const up = stream ? ctx.portkeyStream : ctx.portkeyJson;
+      const up = ctx.portkey;
       const headers = { ...json, authorization: `Bearer ${up.key}`, 'x-portkey-provider': 'google', 'x-portkey-custom-host': up.url };
       return { path: '/v1/chat/completions', headers, body: openaiBody(stream), stream };
     }

@@ -19,16 +19,16 @@ async function settle(proc, ms = 1500) {
 /** Holds `count` streams open through each target; returns rows per target. */
 export async function measureOpenStreams(opts, driver, log) {
   const slow = { latencyMs: 20, streamEvents: 60, streamIntervalMs: 1000 };
-  const sim = await stack.startSimulator('simulator-slow', { accounts: 3, ...slow });
+  const sim = await stack.startSimulator('simulator-slow', { accounts: 3, apiKeys: 1, ...slow });
   const accounts = await stack.issueTokens(sim, sim.info.accounts);
   const folder = await stack.writeCredentialFolder(accounts);
-  const ctx = { token: accounts[0].accessToken, project: accounts[0].projectId };
+  const ctx = { token: accounts[0].accessToken, project: accounts[0].projectId, portkey: { url: sim.info.url, key: sim.info.apiKeys?.[0]?.key } };
   const rows = [];
   const plans = [
     { id: 'b', name: '(b) undici pass-through', kind: 'code-assist', start: () => stack.startPassthrough(sim.info.url) },
     { id: 'c', name: '(c) minimal translator', kind: 'openai', start: () => stack.startTranslator(sim, accounts[0]) },
     { id: 'd1', name: '(d) Rotor /v1/chat/completions', kind: 'openai', start: () => stack.startRotor('rotor', sim, folder) },
-    { id: 'e', name: '(e) Portkey gateway', kind: 'portkey', start: startPortkeyWithFake(opts, slow, ctx) },
+    { id: 'e', name: '(e) Portkey gateway', kind: 'portkey', start: () => stack.startPortkey() },
   ].filter((p) => opts.targets.includes(p.id) && (p.id !== 'e' || opts.portkeyAvailable));
   try {
     for (const plan of plans) {
@@ -47,8 +47,6 @@ export async function measureOpenStreams(opts, driver, log) {
         log(`  ${plan.name}: ${err.message.split('\n')[0]}`);
       } finally {
         await proc?.stop();
-        await ctx.fake?.stop();
-        ctx.fake = undefined;
       }
     }
   } finally {
@@ -58,13 +56,6 @@ export async function measureOpenStreams(opts, driver, log) {
   return rows;
 }
 
-function startPortkeyWithFake(opts, timing, ctx) {
-  return async () => {
-    ctx.fake = await stack.startGeminiFake(timing);
-    ctx.portkeyStream = { url: ctx.fake.info.url, key: 'fake-gemini-key' };
-    return stack.startPortkey();
-  };
-}
 
 /** Rotor under `opts.requests` requests; RSS sampled every tenth. */
 export async function measureLeak(opts, driver, log) {

@@ -35,7 +35,6 @@ export async function startTargets(opts, log) {
   if (wants('e')) {
     if (!opts.portkeyAvailable) portkeySkip = opts.portkeyWhy;
     else {
-      jobs.push(stack.startGeminiFake(timing).then((p) => (started.fake = p)));
       jobs.push(stack.startPortkey().then((p) => (started.e = p)).catch((err) => (portkeySkip = `Portkey did not start: ${err.message.split('\n')[0]}`)));
     }
   }
@@ -44,15 +43,14 @@ export async function startTargets(opts, log) {
   const ctx = {
     token: accounts[0].accessToken,
     project: accounts[0].projectId,
-    portkeyJson: { url: sim.info.url, key: sim.info.apiKeys?.[0]?.key },
-    portkeyStream: { url: started.fake?.info.url, key: 'fake-gemini-key' },
+    portkey: { url: sim.info.url, key: sim.info.apiKeys?.[0]?.key },
   };
   const procOf = { a: sim, b: started.b, c: started.c, d1: started.d, d2: started.d, e: started.e };
-  const upstreamOf = { a: undefined, b: sim, c: sim, d1: sim, d2: sim };
+  const upstreamOf = { a: undefined, b: sim, c: sim, d1: sim, d2: sim, e: sim };
   const targets = TARGETS.filter((t) => want.has(t.id) && procOf[t.id]).map((t) => ({
     ...t,
     proc: procOf[t.id],
-    upstream: (stream) => (t.id === 'e' ? (stream ? started.fake : sim) : upstreamOf[t.id]),
+    upstream: () => upstreamOf[t.id],
     request: (stream) => stack.requestFor(t.kind, stream, ctx),
   }));
   if (portkeySkip) log(`Portkey skipped: ${portkeySkip}`);

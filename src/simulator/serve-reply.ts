@@ -29,7 +29,8 @@ export async function serveReply(
   const events = renderStream(reply, meta, ctx.streamEvents);
   const framing = opts.sse
     ? { contentType: 'text/event-stream', open: '', event: (e: ProtoObject) => `data: ${JSON.stringify(e)}\r\n\r\n`, between: '', close: '' }
-    : { contentType: 'application/json; charset=UTF-8', open: '[', event: (e: ProtoObject) => JSON.stringify(e), between: ',\r\n', close: ']' };
+    : // Google's layout without alt=sse: "[{…}\n,\r\n{…}\n]" (clients such as Portkey split on \r\n and trim "\n]").
+      { contentType: 'application/json; charset=UTF-8', open: '[', event: (e: ProtoObject) => JSON.stringify(e), between: '\n,\r\n', close: '\n]' };
   await writeEvents(res, events, framing, ctx.streamIntervalMs, headers, opts.cutAfterEvents);
 }
 

@@ -46,9 +46,15 @@ describe('native Gemini /v1beta through the real @google/genai SDK', () => {
       body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'array please' }] }] }),
     });
     expect(r.status).toBe(200);
-    const arr = (await r.json()) as Array<{ candidates: Array<{ content: { parts: Array<{ text: string }> } }> }>;
+    const body = await r.text();
+    const arr = JSON.parse(body) as Array<{ candidates: Array<{ content: { parts: Array<{ text: string }> } }> }>;
     expect(arr).toHaveLength(3);
     expect(arr.map((e) => e.candidates[0]!.content.parts[0]!.text).join('')).toBe('Echo from gemini-2.5-flash: array please');
+    // Google's byte layout, which clients that split on \r\n (Portkey's google provider) depend on.
+    expect(body.startsWith('[{')).toBe(true);
+    expect(body.endsWith('}\n]')).toBe(true);
+    const elements = body.slice(1, -2).split('\n,\r\n');
+    expect(elements.map((e) => JSON.parse(e) as unknown)).toEqual(arr);
   });
 
   it('counts tokens', async () => {

@@ -115,9 +115,13 @@ describe('streamGenerateContent', () => {
   it('without alt=sse: one JSON array of the same responses', async () => {
     const res = await apiRaw(sim, 'gemini-2.5-flash', 'streamGenerateContent', KEY, userText('array'));
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    const events = (await res.json()) as Array<{ candidates: Array<{ content: { parts: Array<{ text: string }> } }> }>;
+    const body = await res.text();
+    const events = JSON.parse(body) as Array<{ candidates: Array<{ content: { parts: Array<{ text: string }> } }> }>;
     expect(events).toHaveLength(3);
     expect(events.map((e) => e.candidates[0]!.content.parts[0]!.text).join('')).toBe('Echo from gemini-2.5-flash: array');
+    // Google's layout: elements separated by "\n,\r\n", the array closed by "\n]".
+    expect(body.startsWith('[{') && body.endsWith('}\n]')).toBe(true);
+    expect(body.slice(1, -2).split('\n,\r\n')).toHaveLength(3);
   });
 });
 

@@ -147,6 +147,10 @@ async function pipeSse(res: ServerResponse, stream: Opened): Promise<void> {
   }
 }
 
+/**
+ * Without alt=sse: one JSON array written element by element, in Google's layout `[{…}\n,\r\n{…}\n]`, which
+ * some clients (Portkey's google provider among them) parse by splitting on \r\n rather than as JSON.
+ */
 async function pipeJsonArray(res: ServerResponse, stream: Opened): Promise<void> {
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
@@ -154,12 +158,14 @@ async function pipeJsonArray(res: ServerResponse, stream: Opened): Promise<void>
   try {
     for (let r = await stream.rest.next(); !r.done; r = await stream.rest.next()) {
       if (res.destroyed) break;
-      res.write(',\r\n' + JSON.stringify(r.value));
+      res.write(ARRAY_SEPARATOR + JSON.stringify(r.value));
     }
   } catch (err) {
-    if (!res.destroyed) res.write(',\r\n' + JSON.stringify(streamErrorPayload(err, 'google')));
+    if (!res.destroyed) res.write(ARRAY_SEPARATOR + JSON.stringify(streamErrorPayload(err, 'google')));
   } finally {
     stream.close();
-    if (!res.writableEnded) res.end(']');
+    if (!res.writableEnded) res.end('\n]');
   }
 }
+
+const ARRAY_SEPARATOR = '\n,\r\n';
