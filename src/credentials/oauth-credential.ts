@@ -72,7 +72,8 @@ export function createOAuthCredential(
 class OAuthUserCredential implements OAuthCredential {
   readonly route = 'code-assist' as const;
   #data: ParsedCredential;
-  #client: OAuth2Client;
+  /** Made on the first refresh: a pool of thousands of credentials with valid tokens needs none at start-up. */
+  #client: OAuth2Client | undefined;
   #inflight: Promise<string> | undefined;
   #writeChain: Promise<void> = Promise.resolve();
   #disabledReason: string | undefined;
@@ -92,7 +93,6 @@ class OAuthUserCredential implements OAuthCredential {
     this.#threshold = deps.refreshThresholdMs ?? DEFAULT_REFRESH_THRESHOLD_MS;
     this.#data = parsed;
     this.#diskRefreshToken = parsed.refreshToken;
-    this.#client = this.#createClient(parsed);
     this.#registerSecrets(parsed);
   }
 
@@ -145,11 +145,12 @@ class OAuthUserCredential implements OAuthCredential {
   }
 
   replace(parsed: ParsedCredential): void {
+    this.#registerSecrets(parsed);
+    this.#forgetSecrets(this.#data);
     this.#data = parsed;
     this.#diskRefreshToken = parsed.refreshToken;
-    this.#client = this.#createClient(parsed);
+    this.#client = undefined; // the next refresh makes one with the new client id and token endpoint
     this.#disabledReason = undefined;
-    this.#registerSecrets(parsed);
   }
 
   /** A safe summary for logs and admin views: no tokens. */
@@ -195,9 +196,16 @@ class OAuthUserCredential implements OAuthCredential {
     log.addSecret(p.idToken);
   }
 
+  #forgetSecrets(p: ParsedCredential): void {
+    const log = this.#deps.logger;
+    log.dropSecret(p.refreshToken);
+    log.dropSecret(p.accessToken);
+    log.dropSecret(p.idToken);
+  }
+
   async #doRefresh(): Promise<string> {
     const used = this.#data;
-    const client = this.#client;
+    const client = (this.#client ??= this.#createClient(used));
     client.setCredentials({ refresh_token: used.refreshToken });
     // refreshAccessToken() keeps the old refresh token in its result; the 'tokens' event shows a rotated one.
     let issued: Credentials | undefined;
@@ -217,11 +225,12 @@ class OAuthUserCredential implements OAuthCredential {
     if (!accessToken) {
       throw new CredentialError('transient', this.id, `credential ${this.id}: token endpoint answered without an access_token`);
     }
-    this.#deps.logger.addSecret(accessToken);
-    this.#deps.logger.addSecret(creds.id_token ?? undefined);
-    this.#deps.logger.addSecret(issued?.refresh_token ?? undefined);
     // The file was replaced while we refreshed with the old refresh token: keep the new data.
-    if (this.#data.refreshToken !== used.refreshToken) return accessToken;
+    if (this.#data.refreshToken !== used.refreshToken) {
+      this.#deps.logger.addSecret(accessToken); // handed out once; rare enough not to track
+      return accessToken;
+    }
+    const previous = this.#data;
     this.#data = {
       ...this.#data,
       accessToken,
@@ -231,6 +240,10 @@ class OAuthUserCredential implements OAuthCredential {
       tokenType: creds.token_type ?? this.#data.tokenType,
       idToken: creds.id_token ?? this.#data.idToken,
     };
+    // The logger masks this credential's live secrets by value; replaced ones are dropped, so a long-running
+    // pool does not accumulate every token it ever held.
+    this.#registerSecrets(this.#data);
+    this.#forgetSecrets(previous);
     this.#deps.logger.debug(`credential ${this.id}: access token refreshed`, {
       token: maskSecret(accessToken),
       expiresAt: this.#data.expiresAt,

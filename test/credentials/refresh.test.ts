@@ -207,6 +207,23 @@ describe('token refresh', () => {
     expect(server.calls[1]!.form.refresh_token).toBe('1//0gRotatedRefreshTokenValue');
   });
 
+  it("keeps only its live tokens in the logger's secret list, however often it refreshes", async () => {
+    let n = 0;
+    reply = (i) => tokenReply(i, { id_token: `eyJhbGciOiJub25lIn0.eyJpZCI6${i}ZmFrZSJ9.sig-${i}`, ...(i === 3 ? { refresh_token: '1//0gRotatedRefreshTokenValue' } : {}) });
+    const live = new Map<string, number>();
+    const base = createLogger({ level: 'debug', sink: (l) => logLines.push(l) });
+    const count = (v: string | undefined, by: number) => {
+      if (!v) return;
+      n = (live.get(v) ?? 0) + by;
+      if (n > 0) live.set(v, n);
+      else live.delete(v);
+    };
+    const logger = { ...base, addSecret: (v?: string) => (count(v, 1), base.addSecret(v)), dropSecret: (v?: string) => (count(v, -1), base.dropSecret(v)) };
+    const cred = await loadOne('oauth_creds.json', expired, { logger });
+    for (let i = 0; i < 6; i++) await cred.refresh();
+    expect([...live.keys()].sort()).toEqual(['1//0gRotatedRefreshTokenValue', 'eyJhbGciOiJub25lIn0.eyJpZCI65ZmFrZSJ9.sig-5', 'ya29.fresh-token-5'].sort());
+  });
+
   it('env credentials are never written anywhere', async () => {
     const r = await loadCredentials(opts({ credentialsJsonList: JSON.stringify([expired]) }));
     const cred = r.credentials[0]!;

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/util/log.js';
+
+function collect() {
+  const lines: string[] = [];
+  return { lines, logger: createLogger({ level: 'debug', sink: (l) => lines.push(l) }) };
+}
+
+describe('logger redaction', () => {
+  it('masks known secrets by value, wherever they appear in the line', () => {
+    const { lines, logger } = collect();
+    logger.addSecret('sim-access-token-0001');
+    logger.addSecret('hunter2-password');
+    logger.info('token=sim-access-token-0001;pw:"hunter2-password" and sim-access-token-0001 again', { token: 'sim-access-token-0001' });
+    expect(lines[0]).not.toMatch(/sim-access-token-0001|hunter2-password/);
+    expect(lines[0]).toContain('sim-…001');
+    expect(lines[0]).toContain('hunt…ord');
+  });
+
+  it('masks the longest secret when two share a beginning', () => {
+    const { lines, logger } = collect();
+    logger.addSecret('shared-prefix');
+    logger.addSecret('shared-prefix-and-more-secret');
+    logger.warn('x shared-prefix-and-more-secret y shared-prefix z');
+    expect(lines[0]).toBe(lines[0]!.replace(/shared-prefix/g, '')); // neither appears in the clear
+    expect(lines[0]).toContain('x shar…ret y shar…fix z');
+  });
+
+  it('masks Google-shaped tokens and JWTs it was never told about; leaves short values and ordinary text alone', () => {
+    const { lines, logger } = collect();
+    logger.addSecret('short');
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJlbWFpbCI6ImFAYi5jb20ifQ.c2lnbmF0dXJl';
+    logger.error(`ya29.a0AfH6SMBxyz key AIzaSyA1234567890abcdefghij jwt ${jwt} short words`);
+    expect(lines[0]).not.toMatch(/ya29\.a0AfH6SMBxyz|AIzaSyA1234567890abcdefghij|eyJlbWFpbCI6/);
+    expect(lines[0]).toContain('short words');
+  });
+
+  it('forgets a dropped secret (once per add), with tens of thousands of secrets known', () => {
+    const { lines, logger } = collect();
+    for (let i = 0; i < 30_000; i++) logger.addSecret(`credential-secret-${i}-xyz`);
+    logger.addSecret('credential-secret-7-xyz'); // added twice
+    logger.dropSecret('credential-secret-7-xyz');
+    logger.dropSecret('credential-secret-9-xyz');
+    logger.info('a credential-secret-7-xyz b credential-secret-9-xyz c credential-secret-29999-xyz');
+    expect(lines[0]).toContain('a cred…xyz b credential-secret-9-xyz c cred…xyz');
+    for (let i = 0; i < 2000; i++) logger.debug(`request ${i} for credential-secret-${i}-xyz failed: upstream said no`);
+    expect(lines.at(-1)).toContain('request 1999 for cred…xyz failed');
+  });
+});
