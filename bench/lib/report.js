@@ -4,6 +4,9 @@ import { leakGrowth, renderMemory } from '../sections/memory.js';
 import { renderScale } from '../sections/scale.js';
 import { fmt, table, verdict } from './stats.js';
 
+/** A difference with its sign: +0.25, -0.11. */
+const signed = (x) => `${x >= 0 ? '+' : ''}${fmt(x)}`;
+
 function summarize(res, opts) {
   const cell = (id, mode, c) => res.throughput?.[`${id}|${mode}|${c}`];
   const rows = [];
@@ -15,7 +18,7 @@ function summarize(res, opts) {
       add(`CPU per request, ${route}, ${mode} (c ≥ 16 pooled)`, Number.isFinite(r) ? `${fmt(r)}× (c)` : '–', '≤ 1.5× (c)', Number.isFinite(r) ? r <= 1.5 : undefined);
     }
     const d = cell(id, 'json', 1), c = cell('c', 'json', 1);
-    add(`p50 at concurrency 1, ${route}`, d && c ? `${fmt(d.p50)} ms vs ${fmt(c.p50)} ms (+${fmt(d.p50 - c.p50)})` : '–', '≤ (c) + 0.5 ms', d && c ? d.p50 - c.p50 <= 0.5 : undefined);
+    add(`p50 at concurrency 1, ${route}`, d && c ? `${fmt(d.p50)} ms vs ${fmt(c.p50)} ms (${signed(d.p50 - c.p50)})` : '–', '≤ (c) + 0.5 ms', d && c ? d.p50 - c.p50 <= 0.5 : undefined);
   }
   for (const mode of ['json', 'stream']) {
     const d = cell('d1', mode, 64), e = cell('e', mode, 64);
@@ -36,7 +39,7 @@ function summarize(res, opts) {
     if (d && e) rows.push([`  context: throughput at concurrency 256 (CPU-bound), ${id === 'd1' ? '/v1/chat/completions' : '/v1beta'}, json`, `${fmt(d.rps, 0)} vs Portkey ${fmt(e.rps, 0)} req/s = ${fmt(d.rps / e.rps)}×`, '≥ 5× Portkey', verdict(d.rps >= 5 * e.rps)]);
   }
   const d = cell('d1', 'stream', 16), c = cell('c', 'stream', 16);
-  add('stream TTFB at concurrency 16, /v1/chat/completions', d && c ? `${fmt(d.ttfbP50)} ms vs ${fmt(c.ttfbP50)} ms (+${fmt(d.ttfbP50 - c.ttfbP50)})` : '–', '≤ (c) + 5 ms', d && c ? d.ttfbP50 - c.ttfbP50 <= 5 : undefined);
+  add('stream TTFB at concurrency 16, /v1/chat/completions', d && c ? `${fmt(d.ttfbP50)} ms vs ${fmt(c.ttfbP50)} ms (${signed(d.ttfbP50 - c.ttfbP50)})` : '–', '≤ (c) + 5 ms', d && c ? d.ttfbP50 - c.ttfbP50 <= 5 : undefined);
   const spread = d ? d.p50 - d.ttfbP50 : NaN;
   add('events forwarded as they come (stream p50 − TTFB p50)', d ? `${fmt(spread, 1)} ms over ${fmt(d.chunksP50, 0)} chunks` : '–', '≈ 95 ms (19 × 5 ms), not ≈ 0', d ? spread >= 70 && d.chunksP50 >= 10 : undefined);
   const open = res.openStreams?.find((r) => r.id === 'd1' && !r.error);
