@@ -111,19 +111,32 @@ async function ensureStorageDir(path: string): Promise<void> {
   if (!s.isDirectory()) throw new Error(`PERSISTENT_STORAGE_PATH ${path} is not a directory`);
 }
 
+/** Files read at once: each read waits on the disk (stat, open, read, close), so a large folder reads in parallel. */
+const READ_CONCURRENCY = 32;
+
 async function readFolder(dir: string): Promise<Entries> {
   const names = (await readdir(dir)).filter((n) => CREDENTIAL_FILE_PATTERN.test(n)).sort();
-  const out: Entries = { parsed: [], errors: [] };
-  for (const name of names) {
-    const path = join(dir, name);
-    try {
-      if (!(await stat(path)).isFile()) throw new Error('not a regular file');
-      const parsed = await readCredentialFile(path);
-      out.parsed.push({ id: basename(path), label: name, source: { kind: 'file', path }, parsed });
-    } catch (err) {
-      out.errors.push({ source: name, reason: err instanceof Error ? err.message : String(err) });
+  const results = new Array<ParsedCredential | Error>(names.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < names.length; i = next++) {
+      const path = join(dir, names[i]!);
+      try {
+        if (!(await stat(path)).isFile()) throw new Error('not a regular file');
+        results[i] = await readCredentialFile(path);
+      } catch (err) {
+        results[i] = err instanceof Error ? err : new Error(String(err));
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, names.length) }, worker));
+  // In name order, whatever order the reads finished in: later duplicates are the ones skipped.
+  const out: Entries = { parsed: [], errors: [] };
+  names.forEach((name, i) => {
+    const r = results[i]!;
+    if (r instanceof Error) out.errors.push({ source: name, reason: r.message });
+    else out.parsed.push({ id: basename(name), label: name, source: { kind: 'file', path: join(dir, name) }, parsed: r });
+  });
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { createHash, hash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /** Masks a secret for display: keeps a short prefix and suffix, e.g. `AIza…x9Q`, `ya29…x9Q`. */
 export function maskSecret(secret: string | undefined | null): string {
@@ -19,5 +19,5 @@ export function secretMatcher(secret: string): (candidate: string) => boolean {
 
 /** A short stable fingerprint for a secret (for logs and state keys), never reversible. */
 export function fingerprint(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex').slice(0, 12);
+  return hash('sha256', secret, 'hex').slice(0, 12);
 }
