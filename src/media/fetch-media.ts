@@ -8,6 +8,8 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
+import type { CallSignal } from '../util/call-signal.js';
+import { ClientAbortError } from '../upstream/types.js';
 
 export interface MediaFetchOptions {
   maxBytes: number;
@@ -57,7 +59,7 @@ export function createMediaFetcher(options: MediaFetchOptions) {
   };
   const agent = new Agent({ connect: { lookup: guardedLookup, timeout: options.timeoutMs }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
 
-  async function fetchOne(url: string): Promise<FetchedMedia> {
+  async function fetchOne(url: string, client: CallSignal | undefined): Promise<FetchedMedia> {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -69,7 +71,23 @@ export function createMediaFetcher(options: MediaFetchOptions) {
     if (isIP(host) && !isPublicAddress(host) && !options.allowPrivateNetworks) {
       throw new MediaFetchError(`refusing to fetch from a non-public address (${host})`);
     }
-    const signal = AbortSignal.timeout(options.timeoutMs);
+    // Ends at the deadline, or as soon as the client that asked for it goes away.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`no complete answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    const onGone = () => controller.abort(new ClientAbortError());
+    client?.addEventListener('abort', onGone);
+    try {
+      return await download(parsed, controller.signal);
+    } catch (err) {
+      if (client?.aborted) throw new ClientAbortError();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      client?.removeEventListener('abort', onGone);
+    }
+  }
+
+  async function download(parsed: URL, signal: AbortSignal): Promise<FetchedMedia> {
     let res;
     try {
       res = await request(parsed, { dispatcher: agent, signal, headers: { accept: 'image/*,audio/*,video/*,application/pdf,text/*' } });
@@ -110,9 +128,9 @@ export function createMediaFetcher(options: MediaFetchOptions) {
 
   return {
     /** Fetches every URL (in parallel, each deduplicated); the first failure rejects. */
-    async fetchAll(urls: string[]): Promise<Map<string, FetchedMedia>> {
+    async fetchAll(urls: string[], signal?: CallSignal): Promise<Map<string, FetchedMedia>> {
       const unique = [...new Set(urls)];
-      const results = await Promise.all(unique.map(fetchOne));
+      const results = await Promise.all(unique.map((url) => fetchOne(url, signal)));
       return new Map(unique.map((u, i) => [u, results[i]!]));
     },
     close: () => agent.close(),

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './harness.js';
 
@@ -48,5 +50,42 @@ describe('client abort', () => {
     await expect(p).rejects.toThrow();
     await waitFor(() => stack.sim.aborted() === before + 1);
     expect(stack.sim.aborted()).toBe(before + 1);
+  });
+});
+
+describe('client abort while remote media downloads', () => {
+  let stack: Stack;
+  let media: Server;
+  let mediaUrl: string;
+  let mediaRequests = 0;
+  let mediaClosed = 0;
+  beforeAll(async () => {
+    // Answers nothing until its socket closes: only an aborted fetch ends these requests.
+    media = createServer((req, res) => {
+      mediaRequests++;
+      res.on('close', () => mediaClosed++);
+    });
+    await new Promise<void>((r) => media.listen(0, '127.0.0.1', r));
+    mediaUrl = `http://127.0.0.1:${(media.address() as AddressInfo).port}`;
+    stack = await startStack({ accounts: [{ email: 'media@example.com' }], env: { MEDIA_FETCH_ALLOW_PRIVATE: 'true', MEDIA_FETCH_TIMEOUT_MS: '20000' } });
+  });
+  afterAll(async () => {
+    await stack.close();
+    media.close();
+  });
+
+  it('stops the download and never starts a generation', async () => {
+    const controller = new AbortController();
+    const p = stack.openai.chat.completions.create(
+      { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: `${mediaUrl}/slow.png` } }] }] },
+      { signal: controller.signal, maxRetries: 0 },
+    );
+    await waitFor(() => mediaRequests === 1);
+    controller.abort();
+    await expect(p).rejects.toThrow();
+    await waitFor(() => mediaClosed === 1);
+    expect(mediaClosed).toBe(1);
+    await new Promise((r) => setTimeout(r, 200)); // time for a wrongly started generation to reach the simulator
+    expect(stack.sim.calls({ method: 'generateContent' })).toHaveLength(0);
   });
 });

@@ -27,12 +27,13 @@ import { clientAbortSignal } from '../middleware/abort.js';
 import { pipeOpenAIStream } from './openai-stream.js';
 import { sendJson } from '../send.js';
 import { parseJsonObject } from '../parse-body.js';
+import type { CallSignal } from '../../util/call-signal.js';
 
 export interface OpenAIRouteDeps {
   gateway: Gateway;
   models: string[];
   signatures: SignatureCache;
-  media: { fetchAll(urls: string[]): Promise<Map<string, GeminiBlob>> };
+  media: { fetchAll(urls: string[], signal?: CallSignal): Promise<Map<string, GeminiBlob>> };
 }
 
 /** Runs a translator; its TranslationError is the client's fault, with the field it names. */
@@ -45,11 +46,11 @@ function translating<T>(fn: () => T): T {
   }
 }
 
-async function fetchMedia(deps: OpenAIRouteDeps, body: OpenAIChatRequest): Promise<Map<string, GeminiBlob>> {
+async function fetchMedia(deps: OpenAIRouteDeps, body: OpenAIChatRequest, signal: CallSignal): Promise<Map<string, GeminiBlob>> {
   const urls = collectRemoteMediaUrls(body);
   if (urls.length === 0) return new Map();
   try {
-    return await deps.media.fetchAll(urls);
+    return await deps.media.fetchAll(urls, signal);
   } catch (err) {
     if (err instanceof MediaFetchError) throw new ApiError(400, err.message, 'messages');
     throw err;
@@ -60,7 +61,9 @@ async function fetchMedia(deps: OpenAIRouteDeps, body: OpenAIChatRequest): Promi
 export async function handleChatCompletions(deps: OpenAIRouteDeps, reqBody: unknown, res: ServerResponse): Promise<void> {
   const { gateway, signatures } = deps;
   const body = parseJsonObject(openAIChatRequestSchema, reqBody, 'with "model" and "messages"');
-  const media = await fetchMedia(deps, body);
+  // Before the media fetch: a client that leaves while its images download must not start a generation.
+  const signal = clientAbortSignal(res);
+  const media = await fetchMedia(deps, body, signal);
   const translated = translating(() =>
     convertOpenAIChatRequestToGemini(body, {
       resolveMedia: (url) => media.get(url),
@@ -74,7 +77,6 @@ export async function handleChatCompletions(deps: OpenAIRouteDeps, reqBody: unkn
     model: body.model,
     toolNames: translated.toolNames,
   };
-  const signal = clientAbortSignal(res);
   const remember = (out: Parameters<typeof extractThoughtSignatures>[0]) => {
     for (const { callId, signature } of extractThoughtSignatures(out)) signatures.set(callId, signature);
   };
