@@ -18,6 +18,16 @@ interface FreeView {
 
 const MAX_CACHED_MODELS = 64;
 
+/**
+ * Sets a cooldown, or lengthens the one running: reports arrive out of order (two requests in flight on one
+ * quota), and a short "retry in 5s" must not cut a daily quota's cooldown to five seconds.
+ */
+function extend(book: Map<string, Cooldown>, key: string, until: number, reason: string): void {
+  const running = book.get(key);
+  if (running && running.until >= until) return;
+  book.set(key, { until, reason: reason.slice(0, 300) });
+}
+
 /** The first position in the ascending `sorted` whose value is ≥ `value` (sorted.length when none). */
 function lowerBound(sorted: readonly number[], value: number): number {
   let lo = 0;
@@ -159,7 +169,11 @@ export class CredentialPool<M extends PoolMember> {
     if (!anyNotDisabled) return { ok: false, reason: accept && !this.members.some(accept) ? 'empty' : 'disabled' };
     if (!anyCooling) return { ok: false, reason: 'tried' };
     // Valid until the earliest cooldown ends, the pool changes or that member disables itself.
-    if (plain && first !== undefined) this.noneFree.set(model, { until: earliest, version: this.version, first });
+    if (plain && first !== undefined) {
+      // Models come from clients: keep the cache bounded.
+      if (!this.noneFree.has(model) && this.noneFree.size >= MAX_CACHED_MODELS) this.noneFree.clear();
+      this.noneFree.set(model, { until: earliest, version: this.version, first });
+    }
     return { ok: false, reason: 'cooling', retryAfterMs: Number.isFinite(earliest) ? Math.max(0, earliest - now) : undefined };
   }
 
@@ -212,22 +226,27 @@ export class CredentialPool<M extends PoolMember> {
         let book = this.modelCooldowns.get(m.quotaKey);
         if (!book) this.modelCooldowns.set(m.quotaKey, (book = new Map()));
         const label = err.kind === 'rate' ? 'rate limited' : err.kind === 'quota' ? 'quota exhausted' : 'no capacity';
-        book.set(model, { until: now + ms, reason: `${label}: ${err.message}`.slice(0, 300) });
+        extend(book, model, now + ms, `${label}: ${err.message}`);
         return;
       }
       case 'auth':
       case 'permission':
-        this.credCooldowns.set(m.id, {
-          until: now + (this.options.authCooldownMs ?? 5 * 60_000),
-          reason: `${err.kind === 'auth' ? 'authentication failed' : 'permission denied'}: ${err.message}`.slice(0, 300),
-        });
+        extend(
+          this.credCooldowns,
+          m.id,
+          now + (this.options.authCooldownMs ?? 5 * 60_000),
+          `${err.kind === 'auth' ? 'authentication failed' : 'permission denied'}: ${err.message}`,
+        );
         return;
       default: {
-        const count = (this.failures.get(m.id) ?? 0) + 1;
+        // Requests that were in flight together fail together: one outage counts once, not once per request.
+        const running = this.credCooldowns.get(m.id);
+        const count = running && running.until > now ? (this.failures.get(m.id) ?? 1) : (this.failures.get(m.id) ?? 0) + 1;
         this.failures.set(m.id, count);
         const base = this.options.transientBaseMs ?? 1000;
-        const ms = Math.min(base * 2 ** (count - 1), this.options.transientMaxMs ?? 60_000);
-        this.credCooldowns.set(m.id, { until: now + (err.retryAfterMs ?? ms), reason: `upstream error: ${err.message}`.slice(0, 300) });
+        const max = this.options.transientMaxMs ?? 60_000;
+        const ms = err.retryAfterMs ?? Math.min(base * 2 ** (count - 1), max);
+        extend(this.credCooldowns, m.id, now + ms, `upstream error: ${err.message}`);
       }
     }
   }

@@ -87,7 +87,8 @@ function readRetryHints(rpc: GoogleRpcStatus | undefined, now: number): RetryHin
     parseGoogleDuration(meta.quotaResetDelay);
   const message = rpc?.message ?? '';
   if (retryAfterMs === undefined) {
-    const m = /(?:retry in|reset after)\s+([\d.]+(?:ms|s|m|h)+)/i.exec(message);
+    // "Please retry in 56.2s", "Your quota will reset after 13h19m1s": every unit, not only the first.
+    const m = /(?:retry in|reset after)\s+((?:[\d.]+(?:ms|h|m|s))+)/i.exec(message);
     if (m) retryAfterMs = parseGoogleDuration(m[1]);
   }
   const stamp = meta.quotaResetTimeStamp ? Date.parse(meta.quotaResetTimeStamp) : NaN;
@@ -100,6 +101,28 @@ function readRetryHints(rpc: GoogleRpcStatus | undefined, now: number): RetryHin
     perDay,
     limitZero: /limit:\s*0\b/.test(message),
   };
+}
+
+/**
+ * How long an exhausted quota stays out: `limit: 0` (no quota for the model at all) a day; else until the reset
+ * time Google names; a per-day quota without one until midnight Pacific time, when the Gemini API resets daily
+ * quotas (a short RetryInfo on a per-day 429 does not bring the quota back); else Google's delay, or an hour.
+ */
+function quotaCooldownMs(hints: RetryHints, now: number): number {
+  if (hints.limitZero) return 86_400_000;
+  if (hints.resetAtMs) return hints.resetAtMs - now;
+  if (hints.perDay) return Math.max(hints.retryAfterMs ?? 0, msUntilPacificMidnight(now));
+  return hints.retryAfterMs ?? 3_600_000;
+}
+
+const pacificClock = new Intl.DateTimeFormat('en-US', { timeZone: 'America/Los_Angeles', hourCycle: 'h23', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+
+/** Milliseconds until the next midnight in America/Los_Angeles (on the two DST days, up to an hour off). */
+export function msUntilPacificMidnight(now: number): number {
+  const parts = pacificClock.formatToParts(new Date(now));
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const elapsed = ((part('hour') * 60 + part('minute')) * 60 + part('second')) * 1000 + (now % 1000);
+  return 86_400_000 - elapsed;
 }
 
 export interface ClassifyOptions {
@@ -134,9 +157,7 @@ export function classifyHttpError(status: number, bodyText: string, opts: Classi
     }
     if (status === 429) {
       if (hints.reason === 'QUOTA_EXHAUSTED' || hints.perDay || hints.limitZero) {
-        const until = hints.resetAtMs ? hints.resetAtMs - opts.now : hints.retryAfterMs;
-        // limit: 0 means the model has no quota at all on this credential: keep it out for a day.
-        return make('model', 'quota', hints.limitZero ? 86_400_000 : (until ?? 3_600_000));
+        return make('model', 'quota', quotaCooldownMs(hints, opts.now));
       }
       return make('model', 'rate', hints.retryAfterMs ?? opts.defaultRateCooldownMs);
     }

@@ -61,6 +61,42 @@ describe('CredentialPool', () => {
     expect(pool.pick('m')).toMatchObject({ ok: false, retryAfterMs: 100 });
   });
 
+  it('counts failures of requests that were in flight together once', () => {
+    const clock = fixedClock();
+    const pool = new CredentialPool({ clock, transientBaseMs: 100, transientMaxMs: 10_000 });
+    const a = member('a');
+    pool.upsert(a);
+    for (let i = 0; i < 6; i++) {
+      pool.reportFailure(a, 'm', transient()); // six concurrent requests fail in one outage
+      clock.t += 10;
+    }
+    expect(pool.pick('m')).toMatchObject({ ok: false, retryAfterMs: 90 }); // 100 ms from the last report, not 3.2 s
+    clock.t += 100;
+    pool.reportFailure(a, 'm', transient()); // a new failure after the cooldown: the backoff doubles
+    expect(pool.pick('m')).toMatchObject({ ok: false, retryAfterMs: 200 });
+  });
+
+  it('never shortens a cooldown that is running: a later, shorter 429 does not cut a daily quota', () => {
+    const clock = fixedClock();
+    const pool = new CredentialPool({ clock });
+    const k1 = member('k1', { quotaKey: 'project:p' });
+    const k2 = member('k2', { quotaKey: 'project:p' });
+    [k1, k2].forEach((m) => pool.upsert(m));
+    const daily = new UpstreamError('quota', 429, 'model', 'quota', 10 * 3_600_000, undefined);
+    pool.reportFailure(k1, 'flash', daily);
+    pool.reportFailure(k2, 'flash', rate(5000)); // answered later, from a request sent before the first 429
+    clock.t += 60_000;
+    expect(pool.pick('flash')).toMatchObject({ ok: false, reason: 'cooling' });
+    expect(pool.status().credentials[0]!.models.flash!.reason).toMatch(/quota exhausted/);
+    // And a credential cooling for an auth failure keeps it through a short transient backoff.
+    const c = member('c');
+    pool.upsert(c);
+    pool.reportFailure(c, 'flash', new UpstreamError('no', 401, 'credential', 'auth', undefined, undefined));
+    pool.reportFailure(c, 'flash', transient());
+    clock.t += 2000;
+    expect(pool.pick('pro', new Set(['k1', 'k2']))).toMatchObject({ ok: false, reason: 'cooling' });
+  });
+
   it('answers "all cooling" from memory until the first frees or the pool changes', () => {
     const clock = fixedClock();
     const pool = new CredentialPool({ clock });

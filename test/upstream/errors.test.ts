@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyHttpError, parseGoogleDuration } from '../../src/upstream/errors.js';
+import { classifyHttpError, msUntilPacificMidnight, parseGoogleDuration } from '../../src/upstream/errors.js';
 
 const opts = { now: Date.parse('2025-10-20T19:00:00Z'), defaultRateCooldownMs: 60_000 };
 
@@ -59,6 +59,21 @@ describe('classifyHttpError', () => {
       },
     };
     expect(classifyHttpError(429, JSON.stringify(perDay), opts)).toMatchObject({ kind: 'quota', retryAfterMs: 65_205_000 });
+  });
+
+  it('reads every unit of a duration in the message ("13h19m1s", "1m30.5s")', () => {
+    const msg = (message: string) => JSON.stringify({ error: { code: 429, status: 'RESOURCE_EXHAUSTED', message } });
+    expect(classifyHttpError(429, msg('Quota exceeded. Please retry in 1m30.5s.'), opts).retryAfterMs).toBe(90_500);
+    const reset = { error: { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'Your quota will reset after 13h19m1s.', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'QUOTA_EXHAUSTED' }] } };
+    expect(classifyHttpError(429, JSON.stringify(reset), opts).retryAfterMs).toBe((13 * 3600 + 19 * 60 + 1) * 1000);
+  });
+
+  it('keeps a per-day quota out until midnight Pacific when Google names no reset, whatever a short RetryInfo says', () => {
+    // opts.now is 2025-10-20 12:00 PDT: midnight is 12 hours away.
+    const perDay = (details: unknown[]) => JSON.stringify({ error: { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'x', details: [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' }] }, ...details] } });
+    expect(classifyHttpError(429, perDay([]), opts)).toMatchObject({ kind: 'quota', retryAfterMs: 12 * 3_600_000 });
+    expect(classifyHttpError(429, perDay([{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '20s' }]), opts).retryAfterMs).toBe(12 * 3_600_000);
+    expect(msUntilPacificMidnight(Date.parse('2025-12-01T20:00:00.250Z'))).toBe(12 * 3_600_000 - 250); // 12:00:00.25 PST
   });
 
   it('treats limit: 0 as a day-long exclusion and capacity as model-scoped', () => {
