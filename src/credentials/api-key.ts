@@ -68,19 +68,24 @@ export async function loadApiKeys(input: {
 }): Promise<ApiKeyLoadResult> {
   const out: ApiKeyLoadResult = { keys: [], errors: [] };
   const seen = new Set<string>();
-  const add = (key: string, project: string | undefined, label: string | undefined) => {
+  const add = (key: string, project: string | undefined, label: string | undefined, source: string) => {
+    // Not a check of the key's shape (Google's formats change): a key that cannot travel in a header never works.
+    if (!/^[\x21-\x7e]+$/.test(key.trim())) {
+      out.errors.push({ source, reason: 'the key holds characters an HTTP header cannot carry (a pasted quote, space or line break?)' });
+      return;
+    }
     const cred = createApiKeyCredential(key, project, label);
     if (seen.has(cred.id)) return;
     seen.add(cred.id);
     input.logger.addSecret(key.trim());
     out.keys.push(cred);
   };
-  for (const raw of (input.envKeys ?? '').split(',')) if (raw.trim()) add(raw, undefined, undefined);
+  (input.envKeys ?? '').split(',').forEach((raw, i) => raw.trim() && add(raw, undefined, undefined, `GEMINI_API_KEYS[${i}]`));
 
   const addEntry = (value: unknown, source: string) => {
     const r = entrySchema.safeParse(value);
     if (!r.success) out.errors.push({ source, reason: 'expected {"api_key": "...", "project_id"?: "..."}' });
-    else add(r.data.api_key, r.data.project_id ?? undefined, r.data.label ?? undefined);
+    else add(r.data.api_key, r.data.project_id ?? undefined, r.data.label ?? undefined, source);
   };
   (input.jsonListEntries ?? []).forEach((v, i) => addEntry(v, `CREDENTIALS_JSON_LIST[${i}]`));
 

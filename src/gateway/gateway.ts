@@ -21,7 +21,8 @@ export interface GatewayCredential {
   readonly disabledReason: string | undefined;
   getAccessToken(): Promise<string>;
   cachedAccessToken?(): string | undefined;
-  refresh(): Promise<string>;
+  /** A new token; given the token a server rejected, a newer one already in hand is returned instead. */
+  refresh(rejected?: string): Promise<string>;
   /** The current token or key for display, e.g. `ya29…x9Q` (empty before the first token). */
   maskedAccessToken(): string;
 }
@@ -103,10 +104,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         },
       );
     },
-    async refresh(member: Member, signal: CallSignal) {
+    async refresh(member: Member, signal: CallSignal, rejected: string | undefined) {
       // Bounded like any upstream wait: a stalled token endpoint must not hold the request.
-      await accessTokenWithin({ getAccessToken: () => member.credential.refresh() }, options.timeoutMs, signal);
+      await accessTokenWithin({ getAccessToken: () => member.credential.refresh(rejected) }, options.timeoutMs, signal);
     },
+    tokenOf: (member: Member) => member.credential.cachedAccessToken?.(),
     onFailure(member: Member, err: UpstreamError) {
       logger.warn(`credential ${member.id} failed: ${err.kind} (HTTP ${err.status}): ${err.message}`);
     },

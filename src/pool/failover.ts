@@ -30,8 +30,13 @@ export interface FailoverHooks<M extends PoolMember> {
    * undefined when there is nothing to wait for, so the usual request awaits nothing.
    */
   prepare?(member: M, signal: CallSignal): Promise<void> | undefined;
-  /** Forces a token refresh after a 401; may throw UpstreamError (e.g. a revoked token). */
-  refresh?(member: M, signal: CallSignal): Promise<void>;
+  /**
+   * Renews the token after a 401; may throw UpstreamError (e.g. a revoked token). `rejected` is the token the
+   * attempt started with (from `tokenOf`), so that many requests rejected together share one refresh.
+   */
+  refresh?(member: M, signal: CallSignal, rejected: string | undefined): Promise<void>;
+  /** The token an attempt on this member will use, when it is already known. */
+  tokenOf?(member: M): string | undefined;
   /** Called for every failed attempt, for logs. */
   onFailure?(member: M, err: UpstreamError): void;
 }
@@ -99,11 +104,12 @@ async function runWithOneRefresh<M extends PoolMember, T>(
   hooks: FailoverHooks<M> | undefined,
   signal: CallSignal,
 ): Promise<T> {
+  const used = hooks?.tokenOf?.(member);
   try {
     return await attempt(member);
   } catch (err) {
     if (!(err instanceof UpstreamError) || err.kind !== 'auth' || err.fatal || !hooks?.refresh) throw err;
-    await hooks.refresh(member, signal);
+    await hooks.refresh(member, signal, used);
     return attempt(member);
   }
 }

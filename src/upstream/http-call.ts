@@ -56,6 +56,9 @@ async function fetchTokenWithin(cred: { getAccessToken(): Promise<string> }, tim
   }
 }
 
+/** What undici accepts in a header value: no control characters but tab, nothing above U+00FF. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 /** Where an upstream lives, split once into undici's origin and a path prefix, so no request parses a URL. */
 export interface UpstreamBase {
   origin: string;
@@ -95,8 +98,15 @@ export async function postJson(
     });
   } catch (err) {
     if (signal.aborted) throw new ClientAbortError();
-    // A request undici refuses to send (bad header value…) never reached Google: no credential is to blame.
-    if ((err as { code?: string } | undefined)?.code === 'UND_ERR_INVALID_ARG') throw err;
+    if ((err as { code?: string } | undefined)?.code === 'UND_ERR_INVALID_ARG') {
+      // undici refused to send it. The headers passed here carry the credential (the model in the user
+      // agent is made header-safe by the caller): a key pasted with a curly quote can never be sent, so that
+      // credential is out for good and the request moves on to the next one.
+      if (Object.values(headers).some((v) => !HEADER_VALUE.test(v))) {
+        throw new UpstreamError('the credential holds characters an HTTP header cannot carry (a pasted quote or space?)', 0, 'credential', 'auth', undefined, undefined, true);
+      }
+      throw err;
+    }
     throw networkError(err, isTimeout(err));
   }
   if (res.statusCode !== 200) {

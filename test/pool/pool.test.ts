@@ -178,6 +178,26 @@ describe('runWithFailover', () => {
     );
     expect([value, refreshed, attempts]).toEqual(['fresh', 1, 2]);
   });
+
+  it('tells the refresh which token was rejected: the one the attempt started with', async () => {
+    const pool = new CredentialPool({ clock: fixedClock() });
+    pool.upsert(member('a'));
+    let current = 'token-1';
+    const rejected: Array<string | undefined> = [];
+    const hooks = {
+      tokenOf: () => current,
+      refresh: async (_m: PoolMember, _s: unknown, token: string | undefined) => {
+        rejected.push(token);
+        current = 'token-2'; // meanwhile another request already renewed it
+      },
+    };
+    let attempts = 0;
+    await runWithFailover(pool, { model: 'm', signal, maxAttempts: 5, hooks }, async () => {
+      if (++attempts === 1) throw new UpstreamError('expired', 401, 'credential', 'auth', undefined, undefined);
+      return 'ok';
+    });
+    expect(rejected).toEqual(['token-1']);
+  });
 });
 
 describe('CredentialPool.pick with most members cooling', () => {

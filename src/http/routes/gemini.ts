@@ -16,6 +16,7 @@ import { sendJson } from '../send.js';
 import { parseJsonObject } from '../parse-body.js';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../util/log.js';
+import { headerSafe } from '../../util/header-safe.js';
 
 const partSchema = z.looseObject({});
 const contentSchema = z.looseObject({
@@ -99,14 +100,14 @@ export async function handleModelCall(
   if (method === 'generateContent') {
     const body = parseBody(generateSchema, reqBody);
     const { response, model: served } = await gateway.generate(model, toGeminiRequest(body), signal);
-    res.setHeader('x-rotor-model', served);
+    res.setHeader('x-rotor-model', headerSafe(served));
     sendJson(res, 200, response);
     return;
   }
   if (method === 'streamGenerateContent') {
     const body = parseBody(generateSchema, reqBody);
     const { stream, model: served } = await gateway.stream(model, toGeminiRequest(body), signal);
-    res.setHeader('x-rotor-model', served);
+    res.setHeader('x-rotor-model', headerSafe(served));
     await (alt === 'sse' ? pipeSse(res, stream) : pipeJsonArray(res, stream));
     return;
   }

@@ -28,6 +28,7 @@ import { pipeOpenAIStream } from './openai-stream.js';
 import { sendJson } from '../send.js';
 import { parseJsonObject } from '../parse-body.js';
 import type { CallSignal } from '../../util/call-signal.js';
+import { headerSafe } from '../../util/header-safe.js';
 
 export interface OpenAIRouteDeps {
   gateway: Gateway;
@@ -83,14 +84,14 @@ export async function handleChatCompletions(deps: OpenAIRouteDeps, reqBody: unkn
 
   if (!body.stream) {
     const { response, model: served } = await gateway.generate(model, translated.request, signal);
-    res.setHeader('x-rotor-model', served);
+    res.setHeader('x-rotor-model', headerSafe(served));
     const completion = convertGeminiResponseToOpenAIChat(response, ctx);
     remember(completion);
     sendJson(res, 200, completion);
     return;
   }
   const { stream, model: served } = await gateway.stream(model, translated.request, signal);
-  res.setHeader('x-rotor-model', served);
+  res.setHeader('x-rotor-model', headerSafe(served));
   const state = createOpenAIStreamState({ ...ctx, includeUsage: body.stream_options?.include_usage === true });
   await pipeOpenAIStream(res, stream, state, remember);
 }

@@ -9,6 +9,7 @@ import type { GeminiCountTokensResponse, GeminiResponse } from '../../types/gemi
 import { UpstreamError } from '../errors.js';
 import { accessTokenWithin, createAgent, firstEvent, postJson, readJsonBody, readJsonEvents, upstreamBase, type HttpCallOptions } from '../http-call.js';
 import type { OpenedStream, UpstreamCall, UpstreamClient, UpstreamCredential } from '../types.js';
+import { headerSafe } from '../../util/header-safe.js';
 
 export interface CodeAssistOptions {
   endpoint: string;
@@ -87,10 +88,4 @@ function unwrap(env: CaEnvelope): GeminiResponse {
   const inner = env.response ?? {};
   if (!inner.responseId && env.traceId) return { ...inner, responseId: env.traceId };
   return inner;
-}
-
-
-/** Printable ASCII only (undici rejects control characters and non-Latin-1 in a header), bounded in length. */
-function headerSafe(text: string): string {
-  return text.slice(0, 128).replace(/[^\x20-\x7e]/g, '_');
 }
