@@ -154,7 +154,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     maxBodyBytes: config.maxBodyBytes,
     loadErrors: () => loadErrors,
   });
-  const server = createServer(app);
+  // Once shutting down, every answer says Connection: close, so a keep-alive client that keeps sending gets
+  // its current answer and then a closed connection, instead of being served until the grace period cuts it.
+  let draining = false;
+  const server = createServer((req, res) => {
+    if (draining) res.setHeader('Connection', 'close');
+    app(req, res);
+  });
   // requestTimeout bounds receiving the request (not streaming the answer): a client trickling its body
   // must not hold a connection for ever.
   server.requestTimeout = 120_000;
@@ -175,6 +181,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let closing: Promise<void> | undefined;
   const close = (graceMs = 30_000) =>
     (closing ??= (async () => {
+      draining = true;
       refresher.stop();
       watcher?.close();
       const done = new Promise<void>((resolve) => server.close(() => resolve()));

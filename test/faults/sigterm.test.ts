@@ -4,6 +4,7 @@
  * then the process exits 0 with no unhandled rejection in its output, and every token is on disk.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Pool } from 'undici';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -102,6 +103,68 @@ describe('SIGTERM under load', () => {
       const stackLike = { sim, fileOf: (email: string) => join(dir, `oauth_creds_${email}.json`) } as unknown as FaultStack;
       for (const email of ACCOUNTS) expect(await credentialFileProblem(stackLike, email)).toBeUndefined();
     } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it('closes keep-alive connections after their current answer, even while clients keep sending', async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        PERSISTENT_STORAGE_PATH: dir,
+        GEMINI_AUTH_PASSWORD: PASSWORD,
+        CODE_ASSIST_ENDPOINT: sim.codeAssistEndpoint,
+        GOOGLE_OAUTH_TOKEN_URL: sim.tokenUrl,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += String(d)));
+    child.stderr!.on('data', (d) => (out += String(d)));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const pool = new Pool(await (async () => {
+      await waitFor('rotor to listen', () => /listening on (http:\/\/\S+?)\s/.test(out), 10_000);
+      return /listening on (http:\/\/\S+?)\s/.exec(out)![1]!;
+    })(), { connections: 4 });
+    try {
+      let stop = false;
+      let signalled = 0;
+      const afterSignal: string[] = [];
+      const errors: string[] = [];
+      const body = JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'again' }] });
+      // Four keep-alive connections, each sending its next request the moment the last answer ends.
+      const loop = async () => {
+        while (!stop) {
+          try {
+            const r = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${PASSWORD}` }, body });
+            await r.body.text();
+            if (signalled) afterSignal.push(`${r.statusCode} ${String(r.headers.connection)}`);
+          } catch (err) {
+            errors.push((err as { code?: string }).code ?? String(err));
+            return; // the server is gone or going: stop this client
+          }
+        }
+      };
+      const loops = Array.from({ length: 4 }, loop);
+      await waitFor('requests to flow', () => sim.calls().length > 20, 10_000);
+      signalled = Date.now();
+      child.kill('SIGTERM');
+      expect(await exited).toEqual({ code: 0, signal: null });
+      const exitedAfter = Date.now() - signalled;
+      stop = true;
+      await Promise.all(loops);
+      // Each connection got at most its in-flight answer and one more, that one with Connection: close.
+      expect(afterSignal.length).toBeLessThanOrEqual(8);
+      expect(afterSignal.filter((a) => a.endsWith('close')).length).toBeGreaterThan(0);
+      expect(afterSignal.every((a) => a.startsWith('200 '))).toBe(true);
+      // Nothing was cut mid-answer: the only failures are refused new connections.
+      expect(errors.every((e) => e === 'ECONNREFUSED'), errors.join(', ')).toBe(true);
+      expect(exitedAfter, 'exited before the 30 s grace period').toBeLessThan(10_000);
+    } finally {
+      await pool.destroy();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   }, 30_000);
