@@ -11,7 +11,7 @@ import type { Logger } from '../util/log.js';
 import { ApiError, dialectOf } from './errors.js';
 import { sendError, trackRequest } from './send.js';
 import { requireAuth } from './middleware/auth.js';
-import { limitJsonDepth, verifyUtf8 } from './middleware/json-body.js';
+import { limitJsonDepth, rejectDeclaredOversize, verifyUtf8 } from './middleware/json-body.js';
 import { adminRoutes } from './routes/admin.js';
 import { geminiRoutes } from './routes/gemini.js';
 import { openaiRoutes, type OpenAIRouteDeps } from './routes/openai.js';
@@ -66,6 +66,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(adminRoutes({ gateway: deps.gateway, password: deps.password, loadErrors: deps.loadErrors }));
   app.use(['/v1', '/v1beta'], requireAuth(deps.password));
   // Any content type is read as JSON: clients that forget the header (curl -d) still work; bad JSON is a 400.
+  app.use(rejectDeclaredOversize(deps.maxBodyBytes));
   app.use(express.json({ limit: deps.maxBodyBytes, type: () => true, strict: false, verify: verifyUtf8 }));
   app.use(limitJsonDepth());
   app.use(openaiRoutes({ gateway: deps.gateway, models: deps.models, signatures: deps.signatures, media: deps.media }));

@@ -10,7 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Logger } from '../util/log.js';
 import { ApiError, type Dialect } from './errors.js';
 import { createAuthCheck } from './middleware/auth.js';
-import { depthError, maxNesting, MAX_JSON_DEPTH, NOT_UTF8_MESSAGE } from './middleware/json-body.js';
+import { bodyTooLarge, depthError, maxNesting, MAX_JSON_DEPTH, NOT_UTF8_MESSAGE } from './middleware/json-body.js';
 import { handleChatCompletions, type OpenAIRouteDeps } from './routes/openai.js';
 import { handleModelCall, type GeminiRouteDeps } from './routes/gemini.js';
 import { sendError, trackRequest } from './send.js';
@@ -73,7 +73,7 @@ export function createFastPath(deps: FastPathDeps): (req: IncomingMessage, res: 
     const declared = Number(req.headers['content-length']);
     if (declared > deps.maxBodyBytes) {
       res.setHeader('Connection', 'close');
-      fail(res, tooLarge(deps.maxBodyBytes), dialect);
+      fail(res, bodyTooLarge(deps.maxBodyBytes), dialect);
       req.resume();
       return true;
     }
@@ -86,7 +86,7 @@ export function createFastPath(deps: FastPathDeps): (req: IncomingMessage, res: 
       if (size > deps.maxBodyBytes) {
         over = true;
         res.setHeader('Connection', 'close');
-        fail(res, tooLarge(deps.maxBodyBytes), dialect);
+        fail(res, bodyTooLarge(deps.maxBodyBytes), dialect);
         return;
       }
       chunks.push(chunk);
@@ -106,9 +106,6 @@ export function createFastPath(deps: FastPathDeps): (req: IncomingMessage, res: 
   };
 }
 
-function tooLarge(limit: number): ApiError {
-  return new ApiError(413, `request body is larger than the limit of ${limit} bytes (MAX_BODY_BYTES)`);
-}
 
 /** The same checks as the express body parser: UTF-8, valid JSON (no body at all is {}), bounded nesting. */
 function parseJson(buf: Buffer): unknown {

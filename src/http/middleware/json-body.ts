@@ -93,3 +93,24 @@ export function limitJsonDepth(max = MAX_JSON_DEPTH) {
     next(depthError(req.body, max));
   };
 }
+
+/** The 413 both paths answer for a body over MAX_BODY_BYTES. */
+export function bodyTooLarge(limit: number): ApiError {
+  return new ApiError(413, `request body is larger than the limit of ${limit} bytes (MAX_BODY_BYTES)`);
+}
+
+/**
+ * Refuses a body whose declared length is over the limit before a byte of it is read (body-parser would read
+ * it all first, so a 1 GB upload, or a client that declares one and sends nothing, would hold the answer).
+ * The connection is closed after the 413: the rest of the body is never read.
+ */
+export function rejectDeclaredOversize(maxBytes: number) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (Number(req.headers['content-length']) > maxBytes) {
+      res.setHeader('Connection', 'close');
+      next(bodyTooLarge(maxBytes));
+      return;
+    }
+    next();
+  };
+}
