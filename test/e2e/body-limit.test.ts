@@ -36,7 +36,7 @@ describe('a body declared over the limit', () => {
     ['/v1beta/models/gemini-2.5-flash:generateContent', 'google'],
     ['/v1beta/models/gemini-2.5-flash:countTokens', 'google'],
   ])('%s answers 413 before reading it', async (path, dialect) => {
-    const auth = dialect === 'google' ? { 'x-goog-api-key': stack.password! } : { authorization: `Bearer ${stack.password!}` };
+    const auth: Record<string, string> = dialect === 'google' ? { 'x-goog-api-key': stack.password! } : { authorization: `Bearer ${stack.password!}` };
     const r = await declareHuge(stack.rotor.url, path, auth);
     expect(r.status).toBe(413);
     expect(r.connection).toBe('close');
