@@ -10,6 +10,14 @@ export function isJsonObject(value: unknown): value is JsonObject {
 }
 
 /**
+ * `target[key] = value` as an own data property, so a key named `__proto__` is kept as a key (plain
+ * assignment would set the prototype and lose it) and the object still serialises as a normal one.
+ */
+export function setOwn(target: JsonObject, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
  * Resolves a local JSON pointer (`#/$defs/Address`, `#/definitions/x`, `#/properties/a/items`) against the
  * root schema; `undefined` for remote references and dangling pointers.
  */
@@ -18,12 +26,21 @@ export function resolveLocalRef(root: JsonObject, ref: string): unknown {
   if (!ref.startsWith('#/')) return undefined;
   let node: unknown = root;
   for (const raw of ref.slice(2).split('/')) {
-    const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    const key = decodeSegment(raw).replace(/~1/g, '/').replace(/~0/g, '~');
     if (Array.isArray(node) && /^\d+$/.test(key)) node = node[Number(key)];
     else if (isJsonObject(node) && Object.hasOwn(node, key)) node = node[key];
     else return undefined;
   }
   return node;
+}
+
+/** Percent-decoding of a pointer segment; a `%` that is not an escape (`50%_off`) is taken literally. */
+function decodeSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 /**
@@ -40,13 +57,13 @@ export function mergeAllOf(node: JsonObject, deref: (branch: unknown) => JsonObj
 function mergeTwo(a: JsonObject, b: JsonObject): JsonObject {
   const out: JsonObject = { ...a };
   for (const [key, value] of Object.entries(b)) {
-    if (!(key in out)) {
-      out[key] = value;
+    if (!Object.hasOwn(out, key)) {
+      setOwn(out, key, value);
     } else if (key === 'properties' && isJsonObject(out[key]) && isJsonObject(value)) {
       const merged: JsonObject = { ...(out[key] as JsonObject) };
       for (const [name, schema] of Object.entries(value)) {
-        const existing = merged[name];
-        merged[name] = isJsonObject(existing) && isJsonObject(schema) ? mergeTwo(existing, schema) : schema;
+        const existing = Object.hasOwn(merged, name) ? merged[name] : undefined;
+        setOwn(merged, name, isJsonObject(existing) && isJsonObject(schema) ? mergeTwo(existing, schema) : schema);
       }
       out[key] = merged;
     } else if (key === 'required' && Array.isArray(out[key]) && Array.isArray(value)) {
@@ -96,9 +113,9 @@ export function repairMcpQuirks(node: JsonObject): JsonObject {
     if (isJsonObject(schema) && typeof schema['required'] === 'boolean') {
       const { required, ...rest } = schema;
       if (required === true) promoted.push(name);
-      fixed[name] = rest;
+      setOwn(fixed, name, rest);
     } else {
-      fixed[name] = schema;
+      setOwn(fixed, name, schema);
     }
   }
   if (promoted.length === 0 && out === node) return node;

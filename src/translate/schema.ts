@@ -1,4 +1,4 @@
-import { isJsonObject, mergeAllOf, repairMcpQuirks, resolveLocalRef, type JsonObject } from './schema-refs.js';
+import { isJsonObject, mergeAllOf, repairMcpQuirks, resolveLocalRef, setOwn, type JsonObject } from './schema-refs.js';
 
 /** A schema in the OpenAPI subset Gemini's `Schema` message accepts (function `parameters`, `responseSchema`). */
 export type GeminiSchema = Record<string, unknown>;
@@ -11,9 +11,9 @@ export type GeminiSchema = Record<string, unknown>;
  * - kept: `type`, `description`, `nullable`, `enum` (strings), `properties`, `required` (pruned to known
  *   properties), `items`, `anyOf`, `minItems`/`maxItems`, `minimum`/`maximum`, and `format` only where
  *   Gemini defines it (string: enum, date-time; number: float, double; integer: int32, int64);
- * - `$ref` to local `$defs`/`definitions`/any JSON pointer is inlined (a cycle, depth > 24 or more than
- *   2000 inlined refs becomes an untyped stub naming the reference); `allOf` is merged; `const` becomes a
- *   one-value `enum`;
+ * - `$ref` to local `$defs`/`definitions`/any JSON pointer is inlined, also inside `anyOf`/`oneOf`/`allOf`
+ *   (a cycle, depth > 24 or more than 2000 inlined refs becomes an untyped stub naming the reference);
+ *   `allOf` is merged; `const` becomes a one-value `enum`;
  * - `anyOf`/`oneOf`/type arrays: null branches become `nullable`; one remaining branch is inlined; string
  *   literals collapse into one `enum`; other unions stay `anyOf` (Gemini's Schema has it);
  * - an object with no properties has no valid OBJECT form: at the root it stays `{type: object}` (callers
@@ -55,7 +55,11 @@ function convert(input: unknown, walk: Walk, isRoot = false): GeminiSchema {
   const node = repairMcpQuirks(input);
 
   if (typeof node['$ref'] === 'string') return convertRef(node, node['$ref'], walk, isRoot);
-  if (Array.isArray(node['allOf'])) return convert(mergeAllOf(node, (b) => deref(b, walk)), walk, isRoot);
+  if (Array.isArray(node['allOf'])) {
+    const followed: string[] = [];
+    const merged = mergeAllOf(node, (b) => deref(b, walk, followed));
+    return convert(merged, along(walk, followed), isRoot);
+  }
 
   const hints: string[] = [];
   let nullable = node['nullable'] === true;
@@ -115,23 +119,30 @@ function convert(input: unknown, walk: Walk, isRoot = false): GeminiSchema {
 
 function convertUnion(node: JsonObject, union: unknown[], walk: Walk, isRoot: boolean, nullable: boolean): GeminiSchema {
   const { anyOf: _a, oneOf: _o, ...rest } = node;
-  let branches = union.map((b) => deref(b, walk));
-  const nonNull = branches.filter((b) => !isNullSchema(b));
+  // Each branch is converted on its own path, with the ref it was resolved through (the cycle guard).
+  const branches = union.map((b) => {
+    const followed: string[] = [];
+    return { schema: deref(b, walk, followed), walk: along(walk, followed) };
+  });
+  const nonNull = branches.filter((b) => !isNullSchema(b.schema));
   const isNullable = nullable || nonNull.length < branches.length;
-  if (!nonNull.some(isStructural)) {
+  if (!nonNull.some((b) => isStructural(b.schema))) {
     // Constraint-only branches (`anyOf: [{required: [a]}, {required: [b]}]`) refine the parent: keep it, hint them.
     const base = strOf(rest['description']);
-    const hints = nonNull.length > 0 ? [`one of: ${nonNull.map((b) => JSON.stringify(b)).join(' | ')}`] : [];
+    const hints = nonNull.length > 0 ? [`one of: ${nonNull.map((b) => JSON.stringify(b.schema)).join(' | ')}`] : [];
     const text = join(base, hintText(base, hints));
     return finish(convert(text === undefined ? rest : { ...rest, description: text }, walk, isRoot), isNullable);
   }
-  const literals = collapseStringLiterals(nonNull);
+  const literals = collapseStringLiterals(nonNull.map((b) => b.schema));
   if (literals) return finish(convert({ ...rest, type: 'string', enum: literals }, walk, isRoot), isNullable);
-  if (nonNull.length === 1) return finish(convert({ ...nonNull[0], ...rest }, walk, isRoot), isNullable);
+  const [only] = nonNull;
+  if (only && nonNull.length === 1) return finish(convert({ ...only.schema, ...rest }, only.walk, isRoot), isNullable);
   // Properties shared by every branch (`{properties: common, oneOf: [A, B]}`) are distributed into each one.
   const shared = omit(rest, ANNOTATIONS);
-  branches = isJsonObject(shared['properties']) ? nonNull.map((b) => mergeAllOf({ allOf: [shared, b] }, (x) => deref(x, walk))) : nonNull;
-  const out: GeminiSchema = { anyOf: branches.map((b) => convert(b, walk)) };
+  const distribute = isJsonObject(shared['properties']);
+  const out: GeminiSchema = {
+    anyOf: nonNull.map((b) => convert(distribute ? mergeAllOf({ allOf: [shared, b.schema] }, asObject) : b.schema, b.walk)),
+  };
   return finish(describe(out, rest, []), isNullable);
 }
 
@@ -143,7 +154,7 @@ function convertRef(node: JsonObject, ref: string, walk: Walk, isRoot: boolean):
     const base = strOf(siblings['description']);
     return convert({ ...siblings, description: join(base, hintText(base, [`see ${ref}`])) }, walk, isRoot);
   }
-  if (walk.refs.includes(ref) || walk.refs.length >= MAX_REF_DEPTH || walk.budget.inlined >= MAX_REFS_INLINED) {
+  if (!mayInline(ref, walk)) {
     // A recursive type cannot be inlined; tell the model what goes here instead.
     const base = strOf(siblings['description']) ?? strOf(target['description']);
     return { description: join(base, hintText(base, [`recursive: same shape as ${name}`])) ?? '' };
@@ -156,7 +167,7 @@ function convertRef(node: JsonObject, ref: string, walk: Walk, isRoot: boolean):
 function convertObject(node: JsonObject, out: GeminiSchema, walk: Walk, isRoot: boolean, hints: string[]): void {
   const props = isJsonObject(node['properties']) ? node['properties'] : {};
   const properties: GeminiSchema = {};
-  for (const [name, schema] of Object.entries(props)) properties[name] = convert(schema, walk);
+  for (const [name, schema] of Object.entries(props)) setOwn(properties, name, convert(schema, walk));
   if (Object.keys(properties).length === 0) {
     // Gemini rejects an OBJECT without properties (a proto map cannot tell absent from empty).
     if (!isRoot) {
@@ -168,7 +179,7 @@ function convertObject(node: JsonObject, out: GeminiSchema, walk: Walk, isRoot: 
   out['properties'] = properties;
   const extra = node['additionalProperties'];
   if (extra === true || isJsonObject(extra)) hints.push('additional properties are allowed');
-  const required = asArray(node['required']).filter((n): n is string => typeof n === 'string' && n in properties);
+  const required = asArray(node['required']).filter((n): n is string => typeof n === 'string' && Object.hasOwn(properties, n));
   if (required.length > 0) out['required'] = [...new Set(required)];
 }
 
@@ -176,8 +187,7 @@ function convertArray(node: JsonObject, out: GeminiSchema, walk: Walk, hints: st
   const tuple = Array.isArray(node['prefixItems']) ? node['prefixItems'] : Array.isArray(node['items']) ? node['items'] : undefined;
   if (tuple) {
     hints.push('items in order: a tuple');
-    const branches = tuple.map((b) => deref(b, walk));
-    out['items'] = branches.length === 1 ? convert(branches[0], walk) : convert({ anyOf: branches }, walk);
+    out['items'] = tuple.length === 1 ? convert(tuple[0], walk) : convert({ anyOf: tuple }, walk);
   } else if (isJsonObject(node['items'])) {
     out['items'] = convert(node['items'], walk);
   } else {
@@ -204,13 +214,36 @@ function finish(out: GeminiSchema, nullable: boolean): GeminiSchema {
   return out;
 }
 
-/** A branch's own `$ref` resolved (one level), for union and allOf inspection; cycles stay as `$ref`. */
-function deref(branch: unknown, walk: Walk): JsonObject {
-  if (!isJsonObject(branch) || typeof branch['$ref'] !== 'string') return isJsonObject(branch) ? branch : {};
-  const target = resolveLocalRef(walk.root, branch['$ref']);
-  if (!isJsonObject(target) || walk.refs.includes(branch['$ref'])) return branch;
+/** Whether `ref` may be inlined here: not a cycle, not too deep, and within the whole schema's budget. */
+function mayInline(ref: string, walk: Walk): boolean {
+  return !walk.refs.includes(ref) && walk.refs.length < MAX_REF_DEPTH && walk.budget.inlined < MAX_REFS_INLINED;
+}
+
+/**
+ * A branch's own `$ref` resolved (one level), for union and allOf inspection. An inlined ref counts
+ * against the budget and is appended to `followed`, which the caller puts on the path of whatever it
+ * converts from the result, exactly as convertRef does. A ref that may not be inlined (cycle, depth,
+ * budget) or does not resolve stays a `$ref`, for convertRef to turn into a stub or a hint.
+ */
+function deref(branch: unknown, walk: Walk, followed: string[]): JsonObject {
+  if (!isJsonObject(branch)) return {};
+  const ref = branch['$ref'];
+  if (typeof ref !== 'string') return branch;
+  const target = resolveLocalRef(walk.root, ref);
+  if (!isJsonObject(target) || !mayInline(ref, walk)) return branch;
+  walk.budget.inlined++;
+  followed.push(ref);
   const { $ref: _r, ...siblings } = branch;
   return { ...target, ...siblings };
+}
+
+/** The walk with `refs` added to the path. */
+function along(walk: Walk, refs: readonly string[]): Walk {
+  return refs.length === 0 ? walk : { ...walk, refs: [...walk.refs, ...refs] };
+}
+
+function asObject(value: unknown): JsonObject {
+  return isJsonObject(value) ? value : {};
 }
 
 const STRUCTURAL = ['type', 'properties', 'items', 'enum', 'const', '$ref', 'anyOf', 'oneOf', 'allOf'];

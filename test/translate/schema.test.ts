@@ -242,3 +242,100 @@ describe('sanitizeSchemaForGemini limits', () => {
     expect(out).toContain('same shape as D');
   });
 });
+
+describe('sanitizeSchemaForGemini references followed through anyOf, oneOf, allOf and tuples', () => {
+  // pydantic: class Node(BaseModel): value: int; next: Optional['Node'] = None
+  const pydanticNode = {
+    $defs: {
+      Node: {
+        properties: { value: { type: 'integer' }, next: { anyOf: [{ $ref: '#/$defs/Node' }, { type: 'null' }], default: null } },
+        required: ['value'],
+        title: 'Node',
+        type: 'object',
+      },
+    },
+    properties: { head: { anyOf: [{ $ref: '#/$defs/Node' }, { type: 'null' }], default: null } },
+    type: 'object',
+  };
+
+  it('stops an Optional recursive type (anyOf with a $ref to itself) with the recursive stub', () => {
+    const stub = { description: 'recursive: same shape as Node', nullable: true };
+    const node = (next: unknown) => ({ type: 'object', properties: { value: { type: 'integer' }, next }, required: ['value'], description: 'Node (default: null)' });
+    expect(sanitizeSchemaForGemini(pydanticNode)).toStrictEqual({
+      type: 'object',
+      properties: { head: { ...node(stub), nullable: true } },
+    });
+  });
+
+  it('stops recursion reached through oneOf, allOf and tuple items', () => {
+    const $defs = {
+      A: obj({ x: { oneOf: [{ $ref: '#/$defs/A' }, obj({ leaf: { type: 'string' } })] } }),
+      B: obj({ y: { allOf: [{ $ref: '#/$defs/B' }], description: 'again' } }),
+      C: { type: 'array', prefixItems: [{ $ref: '#/$defs/C' }, { type: 'string' }] },
+    };
+    const out = sanitizeSchemaForGemini(obj({ a: { $ref: '#/$defs/A' }, b: { allOf: [{ $ref: '#/$defs/B' }] }, c: { $ref: '#/$defs/C' } }, { $defs }));
+    expect(out['properties']).toStrictEqual({
+      a: {
+        type: 'object',
+        properties: {
+          x: { anyOf: [{ description: 'recursive: same shape as A' }, { type: 'object', properties: { leaf: { type: 'string' } } }] },
+        },
+      },
+      b: { type: 'object', properties: { y: { description: 'again (recursive: same shape as B)' } } },
+      c: {
+        type: 'array',
+        items: { anyOf: [{ description: 'recursive: same shape as C' }, { type: 'string' }] },
+        description: 'items in order: a tuple',
+      },
+    });
+  });
+
+  it('bounds a chain of unions that each reference the next twice by the inlining budget', () => {
+    const $defs: Record<string, unknown> = { D16: obj({ v: { type: 'string' } }) };
+    for (let i = 0; i < 16; i++) $defs[`D${i}`] = { anyOf: [{ $ref: `#/$defs/D${i + 1}`, description: 'a' }, { $ref: `#/$defs/D${i + 1}`, description: 'b' }] };
+    const started = Date.now();
+    const out = JSON.stringify(sanitizeSchemaForGemini(obj({ r: { anyOf: [{ $ref: '#/$defs/D0' }, { type: 'null' }] } }, { $defs })));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(out.length).toBeLessThan(1_000_000);
+    expect(out).toContain('same shape as D');
+  });
+});
+
+describe('sanitizeSchemaForGemini property names', () => {
+  it('prunes required names inherited from Object.prototype, which are not properties', () => {
+    expect(sanitizeSchemaForGemini(obj({ q: { type: 'string' } }, { required: ['q', 'constructor', 'toString'] }))).toStrictEqual({
+      type: 'object',
+      properties: { q: { type: 'string' } },
+      required: ['q'],
+    });
+  });
+
+  it('keeps properties named __proto__ and constructor, as own keys of a plain object', () => {
+    const schema = JSON.parse(
+      '{"type":"object","properties":{"__proto__":{"type":"string","required":true},"constructor":{"type":"number"}},"required":["__proto__","constructor","toString"]}',
+    ) as unknown;
+    const out = sanitizeSchemaForGemini(schema);
+    // Compared as JSON: deep equality is unreliable for an own `__proto__` key.
+    expect(JSON.stringify(out)).toBe(
+      '{"type":"object","properties":{"__proto__":{"type":"string"},"constructor":{"type":"number"}},"required":["__proto__","constructor"]}',
+    );
+    expect(Object.getPrototypeOf(out['properties'])).toBe(Object.prototype);
+  });
+
+  it('merges allOf branches with __proto__ and constructor keys as ordinary keys', () => {
+    const schema = JSON.parse(
+      '{"allOf":[{"type":"object","properties":{"constructor":{"type":"string"}}},{"properties":{"__proto__":{"type":"integer"}},"required":["__proto__"]}]}',
+    ) as unknown;
+    expect(JSON.stringify(sanitizeSchemaForGemini(schema))).toBe(
+      '{"type":"object","properties":{"constructor":{"type":"string"},"__proto__":{"type":"integer"}},"required":["__proto__"]}',
+    );
+  });
+
+  it('resolves a $ref whose pointer has a % not followed by hex, and leaves undecodable dangling ones as hints', () => {
+    const schema = obj({ d: { $ref: '#/$defs/50%_off' }, e: { $ref: '#/$defs/%E0%A4%A' } }, { $defs: { '50%_off': { type: 'string' } } });
+    expect(sanitizeSchemaForGemini(schema)['properties']).toStrictEqual({
+      d: { type: 'string' },
+      e: { description: 'see #/$defs/%E0%A4%A' },
+    });
+  });
+});

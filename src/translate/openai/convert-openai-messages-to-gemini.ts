@@ -26,7 +26,8 @@ type MessageContent = string | null | undefined | OpenAIContentPart[];
  * OpenAI `messages` → Gemini `contents` + `systemInstruction` (upstream-protocols §3.1–3.4, §3.12).
  * - system and developer messages, wherever they stand, become `systemInstruction` parts in order;
  * - user → `user` (text, images, audio, files), assistant → `model`, tool/function results → `user` with
- *   `functionResponse` parts;
+ *   `functionResponse` parts; the deprecated assistant `function_call` is a call like a `tool_calls` entry
+ *   (its `function` result is matched by name);
  * - messages with nothing to send (empty text) are skipped, then neighbours of the same role are merged,
  *   because Gemini wants alternating roles and all results of one call turn in one content;
  * - the first function call of every assistant message carries a thought signature: the one embedded in
@@ -59,6 +60,13 @@ export function convertOpenAIMessagesToGemini(
         const calls = message.tool_calls ?? [];
         calls.forEach((call) => callNames.set(call.id, geminiName(call.function.name)));
         parts.push(...toolCallParts(calls, at, geminiName, options.lookupSignature));
+        if (message.function_call) {
+          const { name, arguments: args } = message.function_call;
+          const part: GeminiPart = { functionCall: { name: geminiName(name), args: parseArguments(args, `${at}.function_call.arguments`) } };
+          // It has no id to carry a signature; as the message's first call it takes the bypass value (§3.12).
+          if (calls.length === 0) part.thoughtSignature = BYPASS_THOUGHT_SIGNATURE;
+          parts.push(part);
+        }
         push(contents, 'model', parts);
         return;
       }

@@ -81,9 +81,10 @@ export function convertGenerationConfig(req: OpenAIChatRequest, options: Generat
   const stop = stopSequences(req.stop);
   if (stop.length > 0) config.stopSequences = stop;
   if (req.n != null && req.n > 1) config.candidateCount = req.n;
-  if (req.seed != null) config.seed = req.seed;
-  if (req.presence_penalty != null) config.presencePenalty = req.presence_penalty;
-  if (req.frequency_penalty != null) config.frequencyPenalty = req.frequency_penalty;
+  if (req.seed != null) config.seed = int32Seed(req.seed);
+  // A penalty of 0 is OpenAI's default and a no-op; Gemini 2.5/3 refuse any penalty ("Penalty is not enabled").
+  if (req.presence_penalty != null && req.presence_penalty !== 0) config.presencePenalty = req.presence_penalty;
+  if (req.frequency_penalty != null && req.frequency_penalty !== 0) config.frequencyPenalty = req.frequency_penalty;
   if (req.logprobs === true) {
     config.responseLogprobs = true;
     // Gemini takes 0–20 top candidates per step, the same range as OpenAI's top_logprobs.
@@ -100,6 +101,11 @@ export function convertGenerationConfig(req: OpenAIChatRequest, options: Generat
   });
   if (thinkingConfig) config.thinkingConfig = thinkingConfig;
   return Object.keys(config).length > 0 ? config : undefined;
+}
+
+/** OpenAI seeds are 64-bit, Gemini's int32: fold deterministically (two's complement), in-range values unchanged. */
+function int32Seed(seed: number): number {
+  return Number(BigInt.asIntN(32, BigInt(seed)));
 }
 
 function stopSequences(stop: OpenAIChatRequest['stop']): string[] {

@@ -60,6 +60,8 @@ const messageSchema = z.discriminatedUnion('role', [
     name,
     refusal: z.string().nullish(),
     tool_calls: z.array(openAIToolCallSchema).nullish(),
+    // Deprecated form of one tool call, answered by a `function` message naming it.
+    function_call: z.object({ name: z.string(), arguments: z.string() }).nullish(),
   }),
   z.object({ role: z.literal('tool'), content, tool_call_id: z.string() }),
   // Deprecated function-calling role: the result of a call, identified by the function's name.
@@ -138,7 +140,8 @@ export const openAIChatRequestSchema = z.object({
     .union([z.string(), z.array(z.string()).max(5)], { error: unionTypeError('string or array of strings') })
     .nullish(),
   n: z.number().int().min(1).max(128).nullish(),
-  seed: z.number().int().nullish(),
+  // OpenAI takes 64-bit seeds, beyond the safe-integer range `.int()` enforces; the converter folds them.
+  seed: z.number().refine(Number.isInteger, { message: 'must be an integer' }).nullish(),
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
   user: z.string().nullish(),

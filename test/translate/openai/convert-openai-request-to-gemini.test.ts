@@ -4,6 +4,7 @@ import {
   TranslationError,
   type OpenAIToGeminiOptions,
 } from '../../../src/translate/openai/convert-openai-request-to-gemini.js';
+import { BYPASS_THOUGHT_SIGNATURE } from '../../../src/translate/openai/convert-openai-messages-to-gemini.js';
 import { openAIChatRequestSchema } from '../../../src/translate/openai/request-schema.js';
 import type { GeminiBlob } from '../../../src/types/gemini.js';
 import { listFixtures, readJsonFixture } from './fixtures.js';
@@ -86,6 +87,48 @@ describe('convertOpenAIChatRequestToGemini', () => {
       role: 'user',
       parts: [{ functionResponse: { name: 'f', response: { output: '42' } } }],
     });
+  });
+
+  it('translates a deprecated function_call in the history into the functionCall its function result answers', () => {
+    const result = translate({
+      model: 'm',
+      messages: [
+        user,
+        { role: 'assistant', content: null, function_call: { name: 'get weather', arguments: '{"city":"Paris"}' } },
+        { role: 'function', name: 'get weather', content: '{"temp":20}' },
+      ],
+      tools: [{ type: 'function', function: { name: 'get weather' } }],
+    });
+    expect(result.request.contents.slice(1)).toStrictEqual([
+      {
+        role: 'model',
+        parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: BYPASS_THOUGHT_SIGNATURE }],
+      },
+      { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { temp: 20 } } }] },
+    ]);
+  });
+
+  it('omits penalties of 0 (a no-op many UIs send by default) and forwards other values', () => {
+    expect(translate({ model: 'm', messages: [user], presence_penalty: 0, frequency_penalty: 0 }).request.generationConfig).toBeUndefined();
+    expect(translate({ model: 'm', messages: [user], presence_penalty: -0, frequency_penalty: 0.1 }).request.generationConfig).toStrictEqual({
+      frequencyPenalty: 0.1,
+    });
+  });
+
+  it.each<[number, number]>([
+    [42, 42],
+    [-7, -7],
+    [2 ** 31 - 1, 2 ** 31 - 1],
+    [-(2 ** 31), -(2 ** 31)],
+    [2 ** 31, -(2 ** 31)],
+    [2 ** 40 + 5, 5],
+    [-(2 ** 40) - 1, -1],
+    [Number.MAX_SAFE_INTEGER, -1],
+    // 64-bit seeds beyond the safe-integer range, which OpenAI accepts.
+    [2 ** 60 + 2 ** 20 + 768, 2 ** 20 + 768],
+    [-(2 ** 63), 0],
+  ])('folds seed %d into Gemini\'s int32 seed as %d', (seed, expected) => {
+    expect(translate({ model: 'm', messages: [user], seed }).request.generationConfig).toStrictEqual({ seed: expected });
   });
 
   it('throws TranslationError, an Error with a name', () => {
@@ -198,6 +241,12 @@ describe('convertOpenAIChatRequestToGemini', () => {
         messages: [user, { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{oops' } }] }],
       },
       'messages[1].tool_calls[0].function.arguments',
+      'must be a JSON object encoded as a string',
+    ],
+    [
+      'deprecated function_call arguments that are not JSON',
+      { model: 'm', messages: [user, { role: 'assistant', function_call: { name: 'f', arguments: '{oops' } }] },
+      'messages[1].function_call.arguments',
       'must be a JSON object encoded as a string',
     ],
     [

@@ -139,6 +139,7 @@ describe('openAIChatRequestSchema', () => {
       'top_p: must be <= 1; max_tokens: must be > 0; max_completion_tokens: must be an integer; n: must be >= 1; ' +
         'presence_penalty: must be >= -2',
     ],
+    ['a fractional seed', { model: 'm', messages: [user], seed: 1.5 }, 'seed: must be an integer'],
     [
       'too many stop sequences',
       { model: 'm', messages: [user], stop: ['1', '2', '3', '4', '5', '6'] },
