@@ -4,6 +4,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { randomBytes } from 'node:crypto';
+import { parse as parseQuery } from 'node:querystring';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createFastPath } from './fast-path.js';
 import type { Gateway } from '../gateway/gateway.js';
@@ -51,11 +52,25 @@ export interface AppDeps {
   media: OpenAIRouteDeps['media'];
 }
 
+/** The lean path reads "charset=utf8" as UTF-8; so does express, so one request gets one answer on both. */
+function utf8AliasAsUtf8(req: Request, _res: Response, next: NextFunction): void {
+  const type = req.headers['content-type'];
+  if (type !== undefined && /charset\s*=\s*"?utf8\b/i.test(type)) req.headers['content-type'] = type.replace(/(charset\s*=\s*"?)utf8/i, '$1utf-8');
+  next();
+}
+
+/** Query strings parsed as on the lean path: the first of repeated parameters (?key=a&key=b) counts. */
+function firstValues(query: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [k, v] of Object.entries(parseQuery(query))) out[k] = Array.isArray(v) ? v[0]! : v!;
+  return out;
+}
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('query parser', 'simple');
+  app.set('query parser', firstValues);
 
   const debug = deps.logger.enabled('debug');
   app.use((req, res, next) => {
@@ -67,7 +82,12 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(['/v1', '/v1beta'], requireAuth(deps.password));
   // Any content type is read as JSON: clients that forget the header (curl -d) still work; bad JSON is a 400.
   app.use(rejectDeclaredOversize(deps.maxBodyBytes));
+  app.use(utf8AliasAsUtf8);
   app.use(express.json({ limit: deps.maxBodyBytes, type: () => true, strict: false, verify: verifyUtf8 }));
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    if (req.body === undefined) req.body = {}; // no body at all reads as {}, as on the lean path (a JSON null stays)
+    next();
+  });
   app.use(limitJsonDepth());
   app.use(openaiRoutes({ gateway: deps.gateway, models: deps.models, signatures: deps.signatures, media: deps.media }));
   app.use(geminiRoutes({ gateway: deps.gateway, models: deps.models, logger: deps.logger }));
