@@ -4,7 +4,7 @@
  */
 import type { GeminiCountTokensResponse, GeminiRequest, GeminiResponse } from '../types/gemini.js';
 import type { GeminiEmbedRequest, GeminiEmbedResponse, OpenedStream, UpstreamClient } from '../upstream/types.js';
-import { tokenError, UpstreamError } from '../upstream/errors.js';
+import { NEEDS_ACTION_RECHECK_MS, tokenError, UpstreamError } from '../upstream/errors.js';
 import { accessTokenWithin } from '../upstream/http-call.js';
 import type { CredentialPool } from '../pool/pool.js';
 import { NoCredentialError, runWithFailover } from '../pool/failover.js';
@@ -188,5 +188,6 @@ function projectError(err: unknown): UpstreamError {
   const message = `project discovery failed: ${e?.message ?? String(err)}`;
   const passing = e?.code === 'HTTP' || e?.code === 'ONBOARD_TIMEOUT' || e?.code === undefined;
   if (passing && e?.status !== 403) return new UpstreamError(message, 502, 'credential', 'transient', undefined, undefined);
-  return new UpstreamError(message, 403, 'credential', 'permission', undefined, undefined, true);
+  // Verification, a licence, a project to set: the owner can fix these; re-checked after a while.
+  return new UpstreamError(message, 403, 'credential', 'permission', NEEDS_ACTION_RECHECK_MS, undefined, true);
 }

@@ -53,7 +53,8 @@ export interface PoolOptions {
 export class CredentialPool<M extends PoolMember> {
   private members: M[] = [];
   private readonly byId = new Map<string, M>();
-  private readonly disabled = new Map<string, string>();
+  /** Disabled by the pool: for good (`until` undefined) or until a re-check (a condition the user can fix). */
+  private readonly disabled = new Map<string, { reason: string; until: number | undefined }>();
   private readonly credCooldowns = new Map<string, Cooldown>();
   private readonly modelCooldowns = new Map<string, Map<string, Cooldown>>();
   private readonly failures = new Map<string, number>();
@@ -61,7 +62,7 @@ export class CredentialPool<M extends PoolMember> {
   /** Bumped on every change that can make a member usable or not; validates `noneFree`. */
   private version = 0;
   /** model → when the first member frees, remembered after a full scan found none (O(1) while quota is out). */
-  private readonly noneFree = new Map<string, { until: number; version: number; first: M }>();
+  private readonly noneFree = new Map<string, { until: number; retryAt: number; version: number; first: M }>();
   /** model → the members free for it (see freeFor), so a pick with most members cooling skips them all at once. */
   private readonly freeViews = new Map<string, FreeView>();
 
@@ -107,13 +108,16 @@ export class CredentialPool<M extends PoolMember> {
     this.failures.delete(id);
   }
 
-  disable(id: string, reason: string): void {
+  /** Takes a member out: for good, or until `until` (then one request tries it again). */
+  disable(id: string, reason: string, until?: number): void {
     this.version++;
-    if (this.byId.has(id)) this.disabled.set(id, reason);
+    if (this.byId.has(id)) this.disabled.set(id, { reason, until });
   }
 
-  disabledReason(m: M): string | undefined {
-    return m.disabledReason ?? this.disabled.get(m.id);
+  disabledReason(m: M, now = this.options.clock.now()): string | undefined {
+    if (m.disabledReason !== undefined) return m.disabledReason;
+    const d = this.disabled.get(m.id);
+    return d && (d.until === undefined || d.until > now) ? d.reason : undefined;
   }
 
   /** The next usable member for the model, skipping those in `exclude`. */
@@ -126,7 +130,7 @@ export class CredentialPool<M extends PoolMember> {
     // `first`, the member whose cooldown ends first, must still be enabled: a credential can disable itself
     // (a token revoked during a background refresh) without telling the pool.
     if (known && known.version === this.version && known.until > now && known.first.disabledReason === undefined) {
-      return { ok: false, reason: 'cooling', retryAfterMs: known.until - now };
+      return { ok: false, reason: 'cooling', retryAfterMs: known.retryAt - now };
     }
     const start = this.selector.start(n);
     if (accept === undefined) {
@@ -146,11 +150,16 @@ export class CredentialPool<M extends PoolMember> {
     let first: M | undefined;
     let anyNotDisabled = false;
     let anyCooling = false;
+    let recheck = Infinity;
     for (let i = 0; i < n; i++) {
       const idx = (start + i) % n;
       const m = this.members[idx]!;
       if (accept && !accept(m)) continue;
-      if (this.disabledReason(m) !== undefined) continue;
+      if (this.disabledReason(m, now) !== undefined) {
+        const until = m.disabledReason === undefined ? this.disabled.get(m.id)?.until : undefined;
+        if (until !== undefined) recheck = Math.min(recheck, until);
+        continue;
+      }
       anyNotDisabled = true;
       // Cooldowns are read before the exclusion so the earliest free time covers every member.
       const until = this.coolingUntil(m, model, now);
@@ -172,7 +181,8 @@ export class CredentialPool<M extends PoolMember> {
     if (plain && first !== undefined) {
       // Models come from clients: keep the cache bounded.
       if (!this.noneFree.has(model) && this.noneFree.size >= MAX_CACHED_MODELS) this.noneFree.clear();
-      this.noneFree.set(model, { until: earliest, version: this.version, first });
+      // A member whose disable is re-checked sooner ends the answer then too.
+      this.noneFree.set(model, { until: Math.min(earliest, recheck), retryAt: earliest, version: this.version, first });
     }
     return { ok: false, reason: 'cooling', retryAfterMs: Number.isFinite(earliest) ? Math.max(0, earliest - now) : undefined };
   }
@@ -188,7 +198,11 @@ export class CredentialPool<M extends PoolMember> {
     const free: number[] = [];
     let validUntil = Infinity;
     this.members.forEach((m, idx) => {
-      if (this.disabled.has(m.id)) return;
+      const d = this.disabled.get(m.id);
+      if (d && (d.until === undefined || d.until > now)) {
+        if (d.until !== undefined) validUntil = Math.min(validUntil, d.until); // the re-check frees it
+        return;
+      }
       const until = this.coolingUntil(m, model, now);
       if (until > 0) validUntil = Math.min(validUntil, until);
       else free.push(idx);
@@ -215,7 +229,8 @@ export class CredentialPool<M extends PoolMember> {
     this.version++;
     const now = this.options.clock.now();
     if (err.fatal) {
-      this.disable(m.id, err.message);
+      // A fatal error with a delay is one the user can fix (verify the account, enable the API): re-checked then.
+      this.disable(m.id, err.message, err.retryAfterMs === undefined ? undefined : now + err.retryAfterMs);
       return;
     }
     switch (err.kind) {
@@ -266,7 +281,11 @@ export class CredentialPool<M extends PoolMember> {
       const entries = live(book);
       if (Object.keys(entries).length) models[key] = entries;
     }
-    return { version: 1, credentialCooldowns: live(this.credCooldowns), modelCooldowns: models, disabled: Object.fromEntries(this.disabled) };
+    // Only disables with a re-check time are kept: one for good (a revoked token, an invalid key) is found again
+    // by the first attempt after a restart, and a file replaced meanwhile (a new login) must not inherit it.
+    const disabled: PoolState['disabled'] = {};
+    for (const [id, d] of this.disabled) if (d.until !== undefined && d.until > now) disabled[id] = { until: d.until, reason: d.reason };
+    return { version: 1, credentialCooldowns: live(this.credCooldowns), modelCooldowns: models, disabled };
   }
 
   /** Restores saved state; entries for credentials no longer present are dropped, expired ones ignored. */
@@ -282,7 +301,10 @@ export class CredentialPool<M extends PoolMember> {
       for (const [model, cd] of Object.entries(book)) if (cd.until > now) map.set(model, { until: cd.until, reason: cd.reason });
       if (map.size) this.modelCooldowns.set(key, map);
     }
-    for (const [id, reason] of Object.entries(state.disabled ?? {})) if (this.byId.has(id)) this.disabled.set(id, reason);
+    for (const [id, d] of Object.entries(state.disabled ?? {})) {
+      // An older file kept disables as bare reasons, for good: those are learned again instead.
+      if (typeof d === 'object' && this.byId.has(id) && d.until > now) this.disabled.set(id, { reason: d.reason, until: d.until });
+    }
     this.version++;
   }
 
@@ -296,10 +318,11 @@ export class CredentialPool<M extends PoolMember> {
         if (cd.until > now) models[model] = { state: 'cooling_down', until: iso(cd.until), reason: cd.reason };
       }
       const base = { id: m.id, email: m.email ?? null, project: m.projectId ?? null, route: m.route, models };
-      const dis = this.disabledReason(m);
+      const dis = this.disabledReason(m, now);
       if (dis !== undefined) {
         summary.disabled++;
-        return { ...base, state: 'disabled', reason: dis, until: null };
+        const recheck = m.disabledReason === undefined ? this.disabled.get(m.id)?.until : undefined;
+        return { ...base, state: 'disabled', reason: dis, until: recheck === undefined ? null : iso(recheck) };
       }
       const cd = this.credCooldowns.get(m.id);
       if (cd && cd.until > now) {

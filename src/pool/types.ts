@@ -47,10 +47,11 @@ export interface PoolSummary {
   disabled: number;
 }
 
-/** What survives a restart: cooldowns still running and credentials disabled for good (JSON-safe). */
+/** What survives a restart: cooldowns still running and disables awaiting a re-check (JSON-safe). */
 export interface PoolState {
   version: 1;
   credentialCooldowns: Record<string, Cooldown>;
   modelCooldowns: Record<string, Record<string, Cooldown>>;
-  disabled: Record<string, string>;
+  /** Older files held bare reasons (disabled for good); those are read and dropped. */
+  disabled: Record<string, Cooldown | string>;
 }

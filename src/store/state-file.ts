@@ -16,7 +16,7 @@ const stateSchema = z.object({
   version: z.literal(1),
   credentialCooldowns: z.record(z.string(), cooldown),
   modelCooldowns: z.record(z.string(), z.record(z.string(), cooldown)),
-  disabled: z.record(z.string(), z.string()),
+  disabled: z.record(z.string(), z.union([cooldown, z.string()])),
 });
 
 export interface StateFile {

@@ -125,6 +125,9 @@ export function msUntilPacificMidnight(now: number): number {
   return 86_400_000 - elapsed;
 }
 
+/** How long a credential that needs its owner's action (verification, an API to enable) waits for a re-check. */
+export const NEEDS_ACTION_RECHECK_MS = 30 * 60_000;
+
 export interface ClassifyOptions {
   now: number;
   /** Cooldown when Google gives no delay for a per-minute 429. */
@@ -145,10 +148,11 @@ export function classifyHttpError(status: number, bodyText: string, opts: Classi
   }
   if (status === 401) return make('credential', 'auth');
   if (status === 403) {
-    const fatal =
-      hints.reason === 'VALIDATION_REQUIRED' ||
-      /violation of Terms of Service|has been disabled|valid license/i.test(message);
-    return make('credential', 'permission', undefined, fatal);
+    // A suspended account is out for good; the rest the user can fix (verify the account, enable the API,
+    // get a licence), so the credential is out until a re-check, when one request tries it again.
+    if (/violation of Terms of Service/i.test(message)) return make('credential', 'permission', undefined, true);
+    const needsAction = hints.reason === 'VALIDATION_REQUIRED' || /has been disabled|valid license/i.test(message);
+    return make('credential', 'permission', needsAction ? NEEDS_ACTION_RECHECK_MS : undefined, needsAction);
   }
   if (status === 404) return make('request', 'not-found');
   if (status === 429 || status === 503 || status === 499) {

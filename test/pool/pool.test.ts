@@ -113,6 +113,29 @@ describe('CredentialPool', () => {
     expect((pool.pick('flash') as { member: PoolMember }).member.id).toBe('a');
   });
 
+  it('re-checks a member disabled for something the user can fix, and saves only such disables', () => {
+    const clock = fixedClock();
+    const pool = new CredentialPool({ clock });
+    const a = member('a');
+    const b = member('b');
+    [a, b].forEach((m) => pool.upsert(m));
+    pool.reportFailure(a, 'flash', new UpstreamError('verify at https://x', 403, 'credential', 'permission', 60_000, undefined, true));
+    pool.reportFailure(b, 'flash', new UpstreamError('revoked', 401, 'credential', 'auth', undefined, undefined, true));
+    expect(pool.pick('flash')).toEqual({ ok: false, reason: 'disabled' });
+    const st = pool.status().credentials;
+    expect(st[0]).toMatchObject({ state: 'disabled', reason: 'verify at https://x', until: new Date(clock.t + 60_000).toISOString() });
+    expect(st[1]).toMatchObject({ state: 'disabled', reason: 'revoked', until: null });
+    // Saved: the re-checked one only; an old file's bare reasons are read and dropped.
+    const saved = pool.exportState();
+    expect(saved.disabled).toEqual({ a: { until: clock.t + 60_000, reason: 'verify at https://x' } });
+    const restarted = new CredentialPool({ clock });
+    [a, b].forEach((m) => restarted.upsert(m));
+    restarted.importState({ ...saved, disabled: { ...saved.disabled, b: 'revoked' } });
+    expect(restarted.status().summary).toMatchObject({ disabled: 1, available: 1 });
+    clock.t += 60_000; // the user verified meanwhile: the next request tries it again
+    expect((pool.pick('flash') as { member: PoolMember }).member.id).toBe('a');
+  });
+
   it('reports disabled members and a summary', () => {
     const pool = new CredentialPool({ clock: fixedClock() });
     pool.upsert(member('a', { disabledReason: 'revoked' }));
@@ -247,7 +270,12 @@ describe('CredentialPool.pick with most members cooling', () => {
         } else if (op === 2) {
           const m = live[rnd(live.length)]!;
           const model = models[rnd(3)]!;
-          const err = [rate(1000 + rnd(20_000)), transient(), new UpstreamError('no', 401, 'credential', 'auth', undefined, undefined)][rnd(3)]!;
+          const err = [
+            rate(1000 + rnd(20_000)),
+            transient(),
+            new UpstreamError('no', 401, 'credential', 'auth', undefined, undefined),
+            new UpstreamError('verify your account', 403, 'credential', 'permission', 5000 + rnd(20_000), undefined, true),
+          ][rnd(4)]!;
           fast.reportFailure(m, model, err);
           scan.reportFailure(m, model, err);
         } else if (op === 3 && rnd(4) === 0) {
