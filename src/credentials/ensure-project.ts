@@ -7,13 +7,12 @@ import type { CredentialsOptions } from './load.js';
 import type { OAuthCredential } from './oauth-credential.js';
 import { discoverProject } from './project-discovery.js';
 
+type Options = Pick<CredentialsOptions, 'codeAssistEndpoint' | 'logger' | 'onboardPollIntervalMs' | 'onboardTimeoutMs' | 'requestTimeoutMs'>;
+
 const pending = new WeakMap<OAuthCredential, Promise<string>>();
 
 /** Resolves the credential's project id, discovering (and onboarding) it first when it has none. */
-export function ensureProject(
-  cred: OAuthCredential,
-  options: Pick<CredentialsOptions, 'codeAssistEndpoint' | 'logger' | 'onboardPollIntervalMs' | 'onboardTimeoutMs' | 'requestTimeoutMs'>,
-): Promise<string> {
+export function ensureProject(cred: OAuthCredential, options: Options): Promise<string> {
   if (cred.projectId) return Promise.resolve(cred.projectId);
   let p = pending.get(cred);
   if (!p) {
@@ -23,10 +22,26 @@ export function ensureProject(
   return p;
 }
 
-async function discover(
-  cred: OAuthCredential,
-  options: Pick<CredentialsOptions, 'codeAssistEndpoint' | 'logger' | 'onboardPollIntervalMs' | 'onboardTimeoutMs' | 'requestTimeoutMs'>,
-): Promise<string> {
+/** Discoveries redone because the credential's file was replaced (another account) while one ran. */
+const MAX_REPLACED = 2;
+
+async function discover(cred: OAuthCredential, options: Options): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    // The project found belongs to the account the discovery started with; a replace() meanwhile makes it stale.
+    const generation = cred.generation;
+    const result = await discoverOnce(cred, options);
+    if (await cred.setProjectId(result.projectId, generation)) {
+      options.logger.info(`credential ${cred.id}: Code Assist project ${result.projectId} (tier ${result.tierId})`);
+      return result.projectId;
+    }
+    if (cred.projectId) return cred.projectId; // the new file names its own project
+    if (attempt >= MAX_REPLACED) {
+      throw new ProjectDiscoveryError('HTTP', `credential ${cred.id} was replaced during Code Assist project discovery; retry`);
+    }
+  }
+}
+
+async function discoverOnce(cred: OAuthCredential, options: Options) {
   const run = (accessToken: string) =>
     discoverProject({
       accessToken,
@@ -35,17 +50,12 @@ async function discover(
       timeoutMs: options.onboardTimeoutMs,
       requestTimeoutMs: options.requestTimeoutMs,
     });
-  let token = await cred.getAccessToken();
-  let result;
+  const token = await cred.getAccessToken();
   try {
-    result = await run(token);
+    return await run(token);
   } catch (err) {
     // A token revoked server-side before its expiry: refresh once and try again.
     if (!(err instanceof ProjectDiscoveryError && err.status === 401)) throw err;
-    token = await cred.refresh(token);
-    result = await run(token);
+    return run(await cred.refresh(token));
   }
-  await cred.setProjectId(result.projectId);
-  options.logger.info(`credential ${cred.id}: Code Assist project ${result.projectId} (tier ${result.tierId})`);
-  return result.projectId;
 }

@@ -13,6 +13,7 @@ export { ensureProject } from './ensure-project.js';
 export { startBackgroundRefresh } from './background-refresh.js';
 export type { BackgroundRefreshOptions } from './background-refresh.js';
 export { watchCredentialFolder } from './watch.js';
-export type { FolderWatch, FolderWatchHandlers } from './watch.js';
+export type { FolderWatch, FolderWatchHandlers, FolderWatchOptions } from './watch.js';
+export type { FileState } from './credential-file.js';
 export { loadApiKeys, createApiKeyCredential, isApiKeyEntry, API_KEY_FILE_PATTERN } from './api-key.js';
 export type { ApiKeyCredential, ApiKeyLoadResult } from './api-key.js';

@@ -3,13 +3,16 @@
  * CREDENTIALS_JSON_LIST environment text. A bad entry is reported and skipped; the others still load.
  * Loading never rewrites a file.
  */
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from '../util/log.js';
 import { fingerprint } from '../util/secrets.js';
 import { parseCredentialJson, type ParsedCredential } from './format.js';
 import { createOAuthCredential, type OAuthCredential } from './oauth-credential.js';
 import { isApiKeyEntry } from './api-key.js';
+import { CredentialFileError, describeJsonError, readCredentialFileInfo, type CredentialFileRead, type FileState } from './credential-file.js';
+
+export { describeJsonError } from './credential-file.js';
 
 export interface CredentialsOptions {
   /** PERSISTENT_STORAGE_PATH; created (0700) if missing. */
@@ -40,29 +43,15 @@ export interface LoadResult {
   mode: 'files' | 'env';
   /** CREDENTIALS_JSON_LIST entries that are Gemini API keys, left for loadApiKeys. */
   apiKeyEntries: unknown[];
+  /** Each file as read (by name), to seed the folder watcher; empty in env mode. */
+  files: Map<string, FileState>;
 }
 
 export const CREDENTIAL_FILE_PATTERN = /^oauth_creds.*\.json$/;
 
-/**
- * JSON.parse messages can quote the offending text, which may be a token; keep only the position.
- */
-export function describeJsonError(err: unknown): string {
-  const msg = err instanceof Error ? err.message : '';
-  const pos = /position (\d+)/.exec(msg);
-  return pos ? `invalid JSON (at position ${pos[1]})` : 'invalid JSON';
-}
-
 /** Reads and parses one credential file; throws an Error whose message is the reason. */
 export async function readCredentialFile(path: string): Promise<ParsedCredential> {
-  const text = await readFile(path, 'utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(describeJsonError(err));
-  }
-  return parseCredentialJson(json);
+  return (await readCredentialFileInfo(path)).parsed;
 }
 
 /** True when CREDENTIALS_JSON_LIST should replace file loading. */
@@ -87,14 +76,16 @@ export async function loadCredentials(options: CredentialsOptions): Promise<Load
     const first = seen.get(key);
     if (first) {
       errors.push({ source: e.label, reason: `same refresh token as ${first}; skipped` });
+      const file = entries.files?.get(e.label);
+      if (file) Object.assign(file, { failed: true, duplicate: key });
       continue;
     }
     seen.set(key, e.label);
-    credentials.push(createOAuthCredential({ id: e.id, source: e.source, parsed: e.parsed }, options));
+    credentials.push(createOAuthCredential({ id: e.id, source: e.source, parsed: e.parsed, digest: e.digest }, options));
   }
   for (const err of errors) options.logger.warn(`credential ${err.source} skipped: ${err.reason}`);
   options.logger.info(`loaded ${credentials.length} credential(s) from ${entries.mode === 'env' ? 'CREDENTIALS_JSON_LIST' : options.storagePath}`);
-  return { credentials, errors, mode: entries.mode, apiKeyEntries: entries.apiKeyEntries ?? [] };
+  return { credentials, errors, mode: entries.mode, apiKeyEntries: entries.apiKeyEntries ?? [], files: entries.files ?? new Map() };
 }
 
 type Entry = {
@@ -102,8 +93,9 @@ type Entry = {
   label: string;
   source: OAuthCredential['source'];
   parsed: ParsedCredential;
+  digest?: string;
 };
-type Entries = { parsed: Entry[]; errors: LoadResult['errors']; apiKeyEntries?: unknown[] };
+type Entries = { parsed: Entry[]; errors: LoadResult['errors']; apiKeyEntries?: unknown[]; files?: Map<string, FileState> };
 
 async function ensureStorageDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o700 });
@@ -116,26 +108,30 @@ const READ_CONCURRENCY = 32;
 
 async function readFolder(dir: string): Promise<Entries> {
   const names = (await readdir(dir)).filter((n) => CREDENTIAL_FILE_PATTERN.test(n)).sort();
-  const results = new Array<ParsedCredential | Error>(names.length);
+  const results = new Array<CredentialFileRead | CredentialFileError>(names.length);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < names.length; i = next++) {
-      const path = join(dir, names[i]!);
       try {
-        if (!(await stat(path)).isFile()) throw new Error('not a regular file');
-        results[i] = await readCredentialFile(path);
+        results[i] = await readCredentialFileInfo(join(dir, names[i]!));
       } catch (err) {
-        results[i] = err instanceof Error ? err : new Error(String(err));
+        results[i] = err instanceof CredentialFileError ? err : new CredentialFileError(err instanceof Error ? err.message : String(err));
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, names.length) }, worker));
   // In name order, whatever order the reads finished in: later duplicates are the ones skipped.
-  const out: Entries = { parsed: [], errors: [] };
+  const out: Entries & { files: Map<string, FileState> } = { parsed: [], errors: [], files: new Map() };
   names.forEach((name, i) => {
     const r = results[i]!;
-    if (r instanceof Error) out.errors.push({ source: name, reason: r.message });
-    else out.parsed.push({ id: basename(name), label: name, source: { kind: 'file', path: join(dir, name) }, parsed: r });
+    if (r instanceof CredentialFileError) {
+      out.errors.push({ source: name, reason: r.message });
+      if (r.stamp) out.files.set(name, { ...r.stamp, failed: true });
+      return;
+    }
+    // The stamp of exactly what was read: the watcher re-reads the file only if it differs.
+    out.files.set(name, { size: r.size, mtimeMs: r.mtimeMs });
+    out.parsed.push({ id: basename(name), label: name, source: { kind: 'file', path: join(dir, name) }, parsed: r.parsed, digest: r.digest });
   });
   return out;
 }

@@ -2,14 +2,14 @@
  * One OAuth user credential: hands out access tokens, refreshes them through google-auth-library's
  * OAuth2Client (one refresh in flight at a time), and writes refreshed tokens back to its file.
  */
-import { readFile } from 'node:fs/promises';
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Logger } from '../util/log.js';
-import { maskSecret } from '../util/secrets.js';
+import { fingerprint, maskSecret } from '../util/secrets.js';
 import { CredentialError } from './errors.js';
 import { classifyRefreshFailure } from './refresh-errors.js';
-import { parseCredentialJson, serializeCredential, type CredentialFormat, type ParsedCredential } from './format.js';
+import { serializeCredential, type CredentialFormat, type ParsedCredential } from './format.js';
+import { contentDigest, readRefreshToken } from './credential-file.js';
 
 export type CredentialSource = { kind: 'file'; path: string } | { kind: 'env'; index: number };
 
@@ -43,10 +43,24 @@ export interface OAuthCredential {
    * if another caller has already replaced it with a fresh one, that one is returned without a new refresh.
    */
   refresh(rejectedToken?: string): Promise<string>;
-  /** Stores a discovered project id (written back to the file for file credentials). */
-  setProjectId(projectId: string): Promise<void>;
-  /** Replaces the data with a re-read file (folder watcher); clears disabledReason. */
-  replace(parsed: ParsedCredential): void;
+  /** Counts the replace() calls that took new data: a result worked out for one generation is stale in the next. */
+  readonly generation: number;
+  /**
+   * Stores a discovered project id (written back to the file for file credentials). Given the generation the
+   * discovery started in, does nothing and answers false if the data was replaced since (another account).
+   */
+  setProjectId(projectId: string, generation?: number): Promise<boolean>;
+  /**
+   * Replaces the data with a re-read file (folder watcher; `digest` is the file content's contentDigest) and
+   * clears disabledReason; answers whether it did. Takes nothing when the file leaves what it uses (refresh
+   * token, project, format, OAuth client) as it is. Refuses a refresh token this credential has rotated away
+   * from: that file is an older copy of its own data, so the current data is written back over it instead.
+   */
+  replace(parsed: ParsedCredential, digest?: string): boolean;
+  /** True for the content digest of its file as last read or as written since: the file holds nothing new. */
+  knowsFileContent(digest: string): boolean;
+  /** Fingerprints of its refresh token and of those it rotated away from, current first (duplicate checks). */
+  refreshTokenFingerprints(): string[];
 }
 
 export interface OAuthCredentialDeps {
@@ -62,10 +76,33 @@ export interface OAuthCredentialDeps {
 export const DEFAULT_TOKEN_REQUEST_TIMEOUT_MS = 30_000;
 
 export function createOAuthCredential(
-  init: { id: string; source: CredentialSource; parsed: ParsedCredential },
+  /** `digest`: the contentDigest of the file text `parsed` was read from. */
+  init: { id: string; source: CredentialSource; parsed: ParsedCredential; digest?: string | undefined },
   deps: OAuthCredentialDeps,
 ): OAuthCredential {
-  return new OAuthUserCredential(init.id, init.source, init.parsed, deps);
+  return new OAuthUserCredential(init.id, init.source, init.parsed, deps, init.digest);
+}
+
+/** Enough to recognise a file read while Rotor's own write-backs replaced it; a few writes can overlap a scan. */
+const KEPT_DIGESTS = 8;
+/** Rotated-away refresh tokens remembered; only recent ones can still turn up in a stale copy. */
+const KEPT_RETIRED = 16;
+
+/** Whether two versions of a credential refresh alike and name one project (access tokens aside). */
+const sameUse = (a: ParsedCredential, b: ParsedCredential): boolean =>
+  a.refreshToken === b.refreshToken &&
+  a.projectId === b.projectId &&
+  a.format === b.format &&
+  a.clientId === b.clientId &&
+  a.clientSecret === b.clientSecret &&
+  a.tokenUri === b.tokenUri;
+
+/** Appends (or moves to the end) `value`, dropping the oldest beyond `max`. */
+function pushBounded(list: string[], value: string, max: number): void {
+  const i = list.indexOf(value);
+  if (i >= 0) list.splice(i, 1);
+  list.push(value);
+  if (list.length > max) list.shift();
 }
 
 // ES private fields (#) keep tokens out of JSON.stringify and util.inspect of the object.
@@ -80,6 +117,14 @@ class OAuthUserCredential implements OAuthCredential {
   #disabledKind: 'revoked' | 'invalid' = 'revoked';
   /** The refresh token the file held when this credential last read or wrote it. */
   #diskRefreshToken: string;
+  #generation = 0;
+  /** Content digests of its file as last read and as written since (see knowsFileContent). */
+  #fileDigests: string[] = [];
+  /** The digest of a write in progress: it may land after a replace(), so it stays known across one. */
+  #writingDigest: string | undefined;
+  /** Fingerprints (never the tokens) of refresh tokens the token endpoint rotated away from. */
+  #retired: string[] = [];
+  #fingerprint: { token: string; fp: string } | undefined;
   readonly #deps: OAuthCredentialDeps;
   readonly #threshold: number;
 
@@ -88,12 +133,18 @@ class OAuthUserCredential implements OAuthCredential {
     readonly source: CredentialSource,
     parsed: ParsedCredential,
     deps: OAuthCredentialDeps,
+    digest: string | undefined,
   ) {
     this.#deps = deps;
     this.#threshold = deps.refreshThresholdMs ?? DEFAULT_REFRESH_THRESHOLD_MS;
     this.#data = parsed;
     this.#diskRefreshToken = parsed.refreshToken;
+    if (digest) this.#fileDigests.push(digest);
     this.#registerSecrets(parsed);
+  }
+
+  get generation(): number {
+    return this.#generation;
   }
 
   get format(): CredentialFormat {
@@ -138,19 +189,44 @@ class OAuthUserCredential implements OAuthCredential {
     return this.#inflight;
   }
 
-  async setProjectId(projectId: string): Promise<void> {
-    if (this.#data.projectId === projectId) return;
+  async setProjectId(projectId: string, generation?: number): Promise<boolean> {
+    if (generation !== undefined && generation !== this.#generation) return false;
+    if (this.#data.projectId === projectId) return true;
     this.#data = { ...this.#data, projectId };
     await this.#persist();
+    return true;
   }
 
-  replace(parsed: ParsedCredential): void {
+  replace(parsed: ParsedCredential, digest?: string): boolean {
+    if (this.#retired.includes(fingerprint(parsed.refreshToken))) {
+      this.#deps.logger.warn(`credential ${this.id}: its file holds an older refresh token of this credential; writing the current one back`);
+      void this.#persist();
+      return false;
+    }
+    if (sameUse(this.#data, parsed)) {
+      if (digest) pushBounded(this.#fileDigests, digest, KEPT_DIGESTS);
+      return false;
+    }
     this.#registerSecrets(parsed);
     this.#forgetSecrets(this.#data);
     this.#data = parsed;
     this.#diskRefreshToken = parsed.refreshToken;
     this.#client = undefined; // the next refresh makes one with the new client id and token endpoint
     this.#disabledReason = undefined;
+    this.#generation++;
+    // Earlier contents are no longer this file's, except a write-back still landing (see #persist).
+    this.#fileDigests = [digest, this.#writingDigest].filter((d): d is string => d !== undefined);
+    return true;
+  }
+
+  knowsFileContent(digest: string): boolean {
+    return this.#fileDigests.includes(digest);
+  }
+
+  refreshTokenFingerprints(): string[] {
+    const token = this.#data.refreshToken;
+    if (this.#fingerprint?.token !== token) this.#fingerprint = { token, fp: fingerprint(token) };
+    return [this.#fingerprint.fp, ...this.#retired];
   }
 
   /** A safe summary for logs and admin views: no tokens. */
@@ -231,6 +307,9 @@ class OAuthUserCredential implements OAuthCredential {
       return accessToken;
     }
     const previous = this.#data;
+    const rotated = issued?.refresh_token;
+    // A stale copy of the file may still hold the old token; replace() must not take it back (see there).
+    if (rotated && rotated !== used.refreshToken) pushBounded(this.#retired, fingerprint(used.refreshToken), KEPT_RETIRED);
     this.#data = {
       ...this.#data,
       accessToken,
@@ -267,9 +346,10 @@ class OAuthUserCredential implements OAuthCredential {
 
   /**
    * Env credentials live in memory only. Writes to one file run one after another, each with the latest data.
-   * The file is only rewritten while it is still this credential's: a deleted file stays deleted (the user
-   * removed the account) and a file that now holds another refresh token is the user's new credential, which
-   * the folder watcher loads. A corrupt file is rewritten whole, so the credential is not lost.
+   * The file is only rewritten while it is still this credential's (its refresh token is one this credential
+   * holds, held, or wrote): a deleted file stays deleted (the user removed the account) and a file that now
+   * holds another refresh token is the user's new credential, which the folder watcher loads. A corrupt file
+   * is rewritten whole, so the credential is not lost.
    */
   #persist(): Promise<void> {
     const source = this.source;
@@ -281,12 +361,30 @@ class OAuthUserCredential implements OAuthCredential {
           this.#deps.logger.info(`credential ${this.id}: its file was deleted; the refreshed token is not written back`);
           return;
         }
-        if (onDisk !== 'unreadable' && onDisk !== this.#diskRefreshToken) {
+        const ours =
+          onDisk === 'unreadable' ||
+          onDisk === this.#diskRefreshToken ||
+          onDisk === this.#data.refreshToken ||
+          this.#retired.includes(fingerprint(onDisk));
+        if (!ours) {
           this.#deps.logger.warn(`credential ${this.id}: its file now holds another credential; not overwriting it`);
           return;
         }
-        await writeFileAtomic(source.path, serializeCredential(this.#data), 0o600);
-        this.#diskRefreshToken = this.#data.refreshToken;
+        const data = this.#data;
+        const generation = this.#generation;
+        const text = serializeCredential(data);
+        // Known before it lands, so the folder watcher never takes this write for an outside change.
+        this.#writingDigest = contentDigest(text);
+        pushBounded(this.#fileDigests, this.#writingDigest, KEPT_DIGESTS);
+        try {
+          await writeFileAtomic(source.path, text, 0o600);
+        } finally {
+          this.#writingDigest = undefined;
+        }
+        this.#diskRefreshToken = data.refreshToken;
+        // The file was replaced while this write ran, which may have landed over the new file: write the
+        // current data (the new file's) back. A file that now holds a third credential is left alone above.
+        if (generation !== this.#generation) void this.#persist();
       } catch (err) {
         this.#deps.logger.warn(`credential ${this.id}: could not write it back to disk; the new data is kept in memory`, {
           error: err instanceof Error ? err.message : String(err),
@@ -295,20 +393,5 @@ class OAuthUserCredential implements OAuthCredential {
     };
     this.#writeChain = this.#writeChain.then(write);
     return this.#writeChain;
-  }
-}
-
-/** The refresh token a credential file holds now, or why there is none. */
-async function readRefreshToken(path: string): Promise<string | 'missing' | 'unreadable'> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    return (err as { code?: string }).code === 'ENOENT' ? 'missing' : 'unreadable';
-  }
-  try {
-    return parseCredentialJson(JSON.parse(text)).refreshToken;
-  } catch {
-    return 'unreadable';
   }
 }

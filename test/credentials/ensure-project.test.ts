@@ -2,7 +2,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureProject, loadCredentials, startBackgroundRefresh, type CredentialsOptions } from '../../src/credentials/index.js';
+import { rename } from 'node:fs/promises';
+import { ensureProject, loadCredentials, startBackgroundRefresh, watchCredentialFolder, type CredentialsOptions } from '../../src/credentials/index.js';
 import { silentLogger } from '../../src/util/log.js';
 import { startFakeServer, tokenReply, type FakeServer, type Reply } from './fake-server.js';
 
@@ -65,6 +66,33 @@ describe('ensureProject', () => {
     expect(await ensureProject(c!, opts())).toBe('after-401');
     expect(server.calls.map((x) => x.path)).toEqual(['/v1internal:loadCodeAssist', '/token', '/v1internal:loadCodeAssist']);
     expect(server.calls[2]!.headers.authorization).toBe('Bearer ya29.fresh-token-0');
+  });
+
+  it('a project found for the account a file held is not stored on the account that replaced it meanwhile', async () => {
+    // Each account's project, told apart by the access token Code Assist sees.
+    load = () => ({ body: { currentTier: { id: 'free-tier' }, cloudaicompanionProject: 'proj-of-' + lastToken() }, delayMs: 200 });
+    const lastToken = () => String(server.calls.at(-1)!.headers.authorization).replace('Bearer ya29.', '');
+    const path = join(dir, 'oauth_creds.json');
+    await writeFile(path, JSON.stringify({ ...cred, access_token: 'ya29.account-A' }));
+    const loaded = await loadCredentials(opts());
+    const [c] = loaded.credentials;
+    const watch = watchCredentialFolder(opts(), (id) => (id === c!.id ? c : undefined), { upsert: () => {}, remove: () => {}, error: () => {} }, {
+      debounceMs: 60_000,
+      initial: loaded.files,
+    });
+    try {
+      const found = ensureProject(c!, opts());
+      await expect.poll(() => server.calls.length).toBe(1); // account A's discovery is in flight
+      await writeFile(`${path}.new`, JSON.stringify({ ...cred, refresh_token: '1//0gAccountBRefresh', access_token: 'ya29.account-B' }));
+      await rename(`${path}.new`, path);
+      await watch.rescan();
+      expect(await found).toBe('proj-of-account-B');
+      expect(c!.projectId).toBe('proj-of-account-B');
+      const onDisk = JSON.parse(await readFile(path, 'utf8'));
+      expect(onDisk).toMatchObject({ refresh_token: '1//0gAccountBRefresh', project_id: 'proj-of-account-B' });
+    } finally {
+      watch.close();
+    }
   });
 
   it('does not cache a failure: the next call tries again', async () => {

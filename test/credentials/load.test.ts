@@ -74,7 +74,7 @@ describe('loadCredentials from a folder', () => {
   it('creates a missing storage folder with mode 0700', async () => {
     const nested = join(dir, 'a', 'b');
     const result = await loadCredentials(opts({ storagePath: nested }));
-    expect(result).toEqual({ credentials: [], errors: [], mode: 'files', apiKeyEntries: [] });
+    expect(result).toEqual({ credentials: [], errors: [], mode: 'files', apiKeyEntries: [], files: new Map() });
     expect((await stat(nested)).mode & 0o777).toBe(0o700);
   });
 

@@ -207,6 +207,23 @@ describe('token refresh', () => {
     expect(server.calls[1]!.form.refresh_token).toBe('1//0gRotatedRefreshTokenValue');
   });
 
+  it('refuses a replace() with the refresh token it rotated away from, even mid write-back, and keeps the new one on disk', async () => {
+    reply = (i) => tokenReply(i, { refresh_token: '1//0gRotatedRefreshTokenValue' });
+    let cred: OAuthCredential | undefined;
+    let replaced: unknown;
+    // The folder watcher read the file just before this write-back landed and applies what it read.
+    const sink = (l: string) => {
+      if (l.includes('access token refreshed')) replaced = cred!.replace(parseCredentialJson(expired));
+    };
+    cred = await loadOne('oauth_creds.json', expired, { logger: createLogger({ level: 'debug', sink }) });
+    await cred.refresh();
+    expect(replaced).toBe(false);
+    const onDisk = async () => JSON.parse(await readFile(join(dir, 'oauth_creds.json'), 'utf8')).refresh_token;
+    await expect.poll(onDisk).toBe('1//0gRotatedRefreshTokenValue');
+    await cred.refresh();
+    expect(server.calls[1]!.form.refresh_token).toBe('1//0gRotatedRefreshTokenValue');
+  });
+
   it("keeps only its live tokens in the logger's secret list, however often it refreshes", async () => {
     let n = 0;
     reply = (i) => tokenReply(i, { id_token: `eyJhbGciOiJub25lIn0.eyJpZCI6${i}ZmFrZSJ9.sig-${i}`, ...(i === 3 ? { refresh_token: '1//0gRotatedRefreshTokenValue' } : {}) });
