@@ -2,7 +2,7 @@
  * Composition root for serve mode: builds credentials, pool, upstream, gateway and the express app from a
  * Config, and listens. main.ts (the CLI) and the tests both start Rotor through startServer().
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/config.js';
 import {
@@ -130,15 +130,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
             },
             remove(id) {
               pool.remove(id);
-              logger.info(`credential ${id} was deleted; no longer serving it`);
+              logger.info(`credential ${id} is no longer served (its file was deleted or now duplicates another)`);
             },
             error(file, reason) {
               removeLoadError(loadErrors, file);
               loadErrors.push({ source: file, reason });
               logger.warn(`credential ${file} not loaded: ${reason}`);
             },
+            resolved(file) {
+              removeLoadError(loadErrors, file);
+            },
           },
-          { debounceMs: options.watchDebounceMs },
+          // Seeded with what the loader read, so only files that differ from that are read again.
+          { debounceMs: options.watchDebounceMs, initial: loaded.files },
         )
       : undefined;
 
@@ -154,11 +158,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     maxBodyBytes: config.maxBodyBytes,
     loadErrors: () => loadErrors,
   });
-  // Once shutting down, every answer says Connection: close, so a keep-alive client that keeps sending gets
-  // its current answer and then a closed connection, instead of being served until the grace period cuts it.
+  // Once shutting down, every answer not yet started says Connection: close (those in flight too), so a
+  // keep-alive client that keeps sending gets its answer and then a closed connection it knows not to reuse,
+  // instead of racing the idle-connection sweep or being cut at the end of the grace period.
   let draining = false;
+  const inFlight = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     if (draining) res.setHeader('Connection', 'close');
+    else {
+      inFlight.add(res);
+      res.once('close', () => inFlight.delete(res));
+    }
     app(req, res);
   });
   // requestTimeout bounds receiving the request (not streaming the answer): a client trickling its body
@@ -182,6 +192,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const close = (graceMs = 30_000) =>
     (closing ??= (async () => {
       draining = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
       refresher.stop();
       watcher?.close();
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
