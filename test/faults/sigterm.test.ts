@@ -33,6 +33,28 @@ function connects(url: string): Promise<boolean> {
   });
 }
 
+/** The built rotor process on `dir`'s credentials, with everything it prints collected. */
+function spawnRotor(sim: Simulator, dir: string) {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PERSISTENT_STORAGE_PATH: dir,
+      GEMINI_AUTH_PASSWORD: PASSWORD,
+      CODE_ASSIST_ENDPOINT: sim.codeAssistEndpoint,
+      GOOGLE_OAUTH_TOKEN_URL: sim.tokenUrl,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += String(d)));
+  child.stderr!.on('data', (d) => (out += String(d)));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, output: () => out, exited };
+}
+
 describe('SIGTERM under load', () => {
   let sim: Simulator;
   let dir: string;
@@ -50,26 +72,10 @@ describe('SIGTERM under load', () => {
   });
 
   it('finishes every in-flight request, refuses new ones, exits 0', async () => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        PERSISTENT_STORAGE_PATH: dir,
-        GEMINI_AUTH_PASSWORD: PASSWORD,
-        CODE_ASSIST_ENDPOINT: sim.codeAssistEndpoint,
-        GOOGLE_OAUTH_TOKEN_URL: sim.tokenUrl,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += String(d)));
-    child.stderr!.on('data', (d) => (out += String(d)));
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const { child, output, exited } = spawnRotor(sim, dir);
     try {
-      await waitFor('rotor to listen', () => /listening on (http:\/\/\S+?)\s/.test(out), 10_000);
-      const url = /listening on (http:\/\/\S+?)\s/.exec(out)![1]!;
+      await waitFor('rotor to listen', () => /listening on (http:\/\/\S+?)\s/.test(output()), 10_000);
+      const url = /listening on (http:\/\/\S+?)\s/.exec(output())![1]!;
       const client: Poster = {
         async post(path, body, init) {
           const google = path.startsWith('/v1beta');
@@ -89,7 +95,7 @@ describe('SIGTERM under load', () => {
       await waitFor('all requests to be in flight', () => generation() >= IN_FLIGHT, 10_000);
       const signalled = Date.now();
       child.kill('SIGTERM');
-      await waitFor('the shutdown to begin', () => /SIGTERM: finishing in-flight requests/.test(out), 5000);
+      await waitFor('the shutdown to begin', () => /SIGTERM: finishing in-flight requests/.test(output()), 5000);
       expect(await connects(url), 'a new connection was accepted after SIGTERM').toBe(false);
 
       const outcomes = await Promise.all(pending);
@@ -97,8 +103,8 @@ describe('SIGTERM under load', () => {
       expect(outcomes.filter((o) => o.kind !== 'chat' && o.kind !== 'generate').every((o) => o.events >= 5)).toBe(true);
       expect(await exited).toEqual({ code: 0, signal: null });
       expect(Date.now() - signalled).toBeLessThan(10_000);
-      expect(out).not.toMatch(/unhandled|uncaught/i);
-      expect(out).not.toContain(PASSWORD);
+      expect(output()).not.toMatch(/unhandled|uncaught/i);
+      expect(output()).not.toContain(PASSWORD);
       // Tokens refreshed on the way are on disk.
       const stackLike = { sim, fileOf: (email: string) => join(dir, `oauth_creds_${email}.json`) } as unknown as FaultStack;
       for (const email of ACCOUNTS) expect(await credentialFileProblem(stackLike, email)).toBeUndefined();
@@ -108,26 +114,10 @@ describe('SIGTERM under load', () => {
   }, 30_000);
 
   it('closes keep-alive connections after their current answer, even while clients keep sending', async () => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        PERSISTENT_STORAGE_PATH: dir,
-        GEMINI_AUTH_PASSWORD: PASSWORD,
-        CODE_ASSIST_ENDPOINT: sim.codeAssistEndpoint,
-        GOOGLE_OAUTH_TOKEN_URL: sim.tokenUrl,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += String(d)));
-    child.stderr!.on('data', (d) => (out += String(d)));
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const { child, output, exited } = spawnRotor(sim, dir);
     const pool = new Pool(await (async () => {
-      await waitFor('rotor to listen', () => /listening on (http:\/\/\S+?)\s/.test(out), 10_000);
-      return /listening on (http:\/\/\S+?)\s/.exec(out)![1]!;
+      await waitFor('rotor to listen', () => /listening on (http:\/\/\S+?)\s/.test(output()), 10_000);
+      return /listening on (http:\/\/\S+?)\s/.exec(output())![1]!;
     })(), { connections: 4 });
     try {
       let stop = false;
