@@ -2,7 +2,7 @@
  * Composition root for serve mode: builds credentials, pool, upstream, gateway and the express app from a
  * Config, and listens. main.ts (the CLI) and the tests both start Rotor through startServer().
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/config.js';
 import {
@@ -26,6 +26,7 @@ import { createGeminiApiClient } from './upstream/gemini-api/client.js';
 import type { Logger } from './util/log.js';
 import { openStateFile } from './store/state-file.js';
 import { join } from 'node:path';
+import { markDraining } from './util/draining.js';
 
 export const VERSION = '0.1.0';
 
@@ -158,19 +159,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     maxBodyBytes: config.maxBodyBytes,
     loadErrors: () => loadErrors,
   });
-  // Once shutting down, every answer not yet started says Connection: close (those in flight too), so a
-  // keep-alive client that keeps sending gets its answer and then a closed connection it knows not to reuse,
-  // instead of racing the idle-connection sweep or being cut at the end of the grace period.
-  let draining = false;
-  const inFlight = new Set<ServerResponse>();
-  const server = createServer((req, res) => {
-    if (draining) res.setHeader('Connection', 'close');
-    else {
-      inFlight.add(res);
-      res.once('close', () => inFlight.delete(res));
-    }
-    app(req, res);
-  });
+  // Shutting down (markDraining): every answer Rotor writes from then on says Connection: close.
+  const server = createServer(app);
   // requestTimeout bounds receiving the request (not streaming the answer): a client trickling its body
   // must not hold a connection for ever.
   server.requestTimeout = 120_000;
@@ -191,8 +181,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let closing: Promise<void> | undefined;
   const close = (graceMs = 30_000) =>
     (closing ??= (async () => {
-      draining = true;
-      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+      markDraining(server);
       refresher.stop();
       watcher?.close();
       const done = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -4,6 +4,7 @@ import { UpstreamError } from '../upstream/errors.js';
 import { NoCredentialError } from '../pool/failover.js';
 import type { Logger } from '../util/log.js';
 import { ApiError, errorReply, type Dialect } from './errors.js';
+import { closeIfDraining } from '../util/draining.js';
 
 /** Writes a JSON reply without express, so handlers run the same behind express and the fast path. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -12,6 +13,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   for (const k in headers) res.setHeader(k, headers[k]!);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(text));
+  closeIfDraining(res);
   res.end(text);
 }
 

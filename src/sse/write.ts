@@ -4,6 +4,7 @@
  * while the upstream is silent so proxies and clients do not time out.
  */
 import type { ServerResponse } from 'node:http';
+import { closeIfDraining } from '../util/draining.js';
 
 export interface SseWriter {
   /** Writes one event; returns false when the client is gone. */
@@ -18,6 +19,7 @@ export function openSse(res: ServerResponse, options: { heartbeatMs?: number } =
   res.setHeader('Cache-Control', 'no-cache, no-transform');
   res.setHeader('Connection', 'keep-alive');
   res.setHeader('X-Accel-Buffering', 'no');
+  closeIfDraining(res);
   res.flushHeaders();
   let closed = false;
   const heartbeatMs = options.heartbeatMs ?? 15_000;

@@ -124,6 +124,7 @@ describe('SIGTERM under load', () => {
       let signalled = 0;
       const afterSignal: string[] = [];
       const errors: string[] = [];
+      let answered = 0;
       const body = JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'again' }] });
       // Four keep-alive connections, each sending its next request the moment the last answer ends.
       const loop = async () => {
@@ -131,6 +132,7 @@ describe('SIGTERM under load', () => {
           try {
             const r = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${PASSWORD}` }, body });
             await r.body.text();
+            if (r.statusCode === 200) answered++;
             if (signalled) afterSignal.push(`${r.statusCode} ${String(r.headers.connection)}`);
           } catch (err) {
             errors.push((err as { code?: string }).code ?? String(err));
@@ -138,22 +140,25 @@ describe('SIGTERM under load', () => {
           }
         }
       };
-      const before = sim.calls().length;
+      const generations = () => sim.calls().filter((c) => c.method === 'generateContent').length;
+      const before = generations();
       const loops = Array.from({ length: 4 }, loop);
       // Past the start: every connection has had answers and has its next request in flight.
-      await waitFor('requests to flow', () => sim.calls().length > before + 12, 10_000);
+      await waitFor('requests to flow', () => generations() > before + 12, 10_000);
       signalled = Date.now();
       child.kill('SIGTERM');
       expect(await exited).toEqual({ code: 0, signal: null });
       const exitedAfter = Date.now() - signalled;
       stop = true;
       await Promise.all(loops);
-      // Each connection got at most its in-flight answer and one more, that one with Connection: close.
+      // Every answer written after the signal told its client to let the connection go, and each connection
+      // got at most its in-flight answer and one more.
+      expect(afterSignal.every((a) => a === '200 close'), JSON.stringify({ afterSignal, errors })).toBe(true);
       expect(afterSignal.length).toBeLessThanOrEqual(8);
-      expect(afterSignal.filter((a) => a.endsWith('close')).length, JSON.stringify({ afterSignal, errors })).toBeGreaterThan(0);
-      expect(afterSignal.every((a) => a.startsWith('200 '))).toBe(true);
-      // Nothing was cut mid-answer: the only failures are refused new connections.
-      expect(errors.every((e) => e === 'ECONNREFUSED'), errors.join(', ')).toBe(true);
+      // Nothing that reached Google was lost: every such request got its answer. (A request sent on a
+      // connection that was idle at the signal can meet Node closing it, a reset before any work: retryable.)
+      expect(answered, JSON.stringify({ afterSignal, errors })).toBe(generations() - before);
+      expect(errors.every((e) => ['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET'].includes(e)), errors.join(', ')).toBe(true);
       expect(exitedAfter, 'exited before the 30 s grace period').toBeLessThan(10_000);
     } finally {
       await pool.destroy();

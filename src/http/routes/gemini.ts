@@ -17,6 +17,7 @@ import { parseJsonObject } from '../parse-body.js';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../util/log.js';
 import { headerSafe } from '../../util/header-safe.js';
+import { closeIfDraining } from '../../util/draining.js';
 
 const partSchema = z.looseObject({});
 const contentSchema = z.looseObject({
@@ -155,6 +156,7 @@ async function pipeSse(res: ServerResponse, stream: Opened): Promise<void> {
 async function pipeJsonArray(res: ServerResponse, stream: Opened): Promise<void> {
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  closeIfDraining(res);
   res.write('[' + JSON.stringify(stream.first));
   try {
     for (let r = await stream.rest.next(); !r.done; r = await stream.rest.next()) {
