@@ -46,7 +46,7 @@ function summarize(res, opts) {
   add(`RSS at ${opts.streams.toLocaleString('en-US')} open streams`, open ? `${fmt(open.open.rssMb, 1)} MB (peak ${fmt(open.open.hwmMb, 1)}) with ${open.held.open}/${opts.streams} open` : '–', '≤ 150 MB', open ? open.open.hwmMb <= 150 && open.held.open === opts.streams : undefined);
   const g = leakGrowth(res.leak);
   const enough = (res.leak?.completed ?? 0) >= 50_000; // fewer requests end inside the warm-up (e.g. --quick)
-  add(`RSS growth over ${res.leak?.completed?.toLocaleString('en-US') ?? '–'} requests (after warm-up)`, Number.isFinite(g) ? `${fmt(g, 1)} MB${enough ? '' : ' (too few requests to judge)'}` : '–', 'no growth (≤ 10 MB)', Number.isFinite(g) && enough ? g <= 10 : undefined);
+  add(`RSS floor growth over ${res.leak?.completed?.toLocaleString('en-US') ?? '–'} requests (after warm-up)`, Number.isFinite(g) ? `${fmt(g, 1)} MB${enough ? '' : ' (too few requests to judge)'}` : '–', 'no growth (≤ 10 MB)', Number.isFinite(g) && enough ? g <= 10 : undefined);
   if (res.scale) {
     const [first, , last] = [res.scale[0], null, res.scale[res.scale.length - 1]];
     const r = last.c64.cpuPerReq / first.c64.cpuPerReq;

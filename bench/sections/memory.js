@@ -90,10 +90,16 @@ export async function measureLeak(opts, driver, log) {
 }
 
 /** Growth between the second checkpoint (warmed up) and the last, in MB. */
+/**
+ * How much the RSS floor rose: the lowest reading of the last third of checkpoints minus the lowest of the
+ * first third (the first checkpoint, still warming up, left out). A leak raises the floor; where V8 happens to
+ * be in its collection cycle at one checkpoint moves single readings by tens of MB.
+ */
 export function leakGrowth(leak) {
-  const cps = leak?.checkpoints ?? [];
+  const cps = (leak?.checkpoints ?? []).slice(1).map((c) => c.rssMb);
   if (cps.length < 3) return NaN;
-  return cps[cps.length - 1].rssMb - cps[1].rssMb;
+  const third = Math.max(1, Math.floor(cps.length / 3));
+  return Math.min(...cps.slice(-third)) - Math.min(...cps.slice(0, third));
 }
 
 export function renderMemory(open, leak, opts) {
@@ -124,7 +130,7 @@ export function renderMemory(open, leak, opts) {
     rows.push(['2 s after the last', fmt(leak.seconds + 2, 1), fmt(leak.after.rssMb, 1), fmt(leak.after.hwmMb, 1)]);
     out.push(table(['point', 'at s', 'RSS MB', 'peak RSS MB'], rows));
     out.push(
-      `\nGrowth from the 2nd checkpoint to the last: ${fmt(leakGrowth(leak), 1)} MB; ${leak.errors} errors${leak.errorSample ? ` (${leak.errorSample})` : ''}; Rotor CPU ${fmt(leak.cpuPerReq, 3)} ms/request.`,
+      `\nGrowth of the RSS floor (lowest of the last third of checkpoints minus lowest of the first third, after the first): ${fmt(leakGrowth(leak), 1)} MB; ${leak.errors} errors${leak.errorSample ? ` (${leak.errorSample})` : ''}; Rotor CPU ${fmt(leak.cpuPerReq, 3)} ms/request.`,
     );
     out.push('');
   }
