@@ -40,6 +40,8 @@ export class CredentialFileError extends Error {
 
 export const contentDigest = (text: string): string => hash('sha256', text, 'hex');
 
+export const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024;
+
 // O_NONBLOCK: opening a FIFO would otherwise wait for a writer; it changes nothing for regular files.
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
@@ -55,6 +57,10 @@ export async function readRegularFile(path: string): Promise<{ text: string } & 
   try {
     const s = await fh.stat();
     if (!s.isFile()) throw new CredentialFileError('not a regular file');
+    // A credential is a few hundred bytes; a huge file named like one is a mistake, not something to load.
+    if (s.size > MAX_CREDENTIAL_FILE_BYTES) {
+      throw new CredentialFileError(`${s.size} bytes: larger than a credential file can be (${MAX_CREDENTIAL_FILE_BYTES})`, { size: s.size, mtimeMs: s.mtimeMs });
+    }
     return { text: await fh.readFile('utf8'), size: s.size, mtimeMs: s.mtimeMs };
   } finally {
     await fh.close();

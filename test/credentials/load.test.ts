@@ -34,6 +34,7 @@ describe('loadCredentials from a folder', () => {
     await writeFile(join(dir, 'other.json'), good(3));
     await writeFile(join(dir, 'oauth_creds.txt'), good(4));
     await mkdir(join(dir, 'oauth_creds_dir.json'));
+    await writeFile(join(dir, 'oauth_creds_huge.json'), ' '.repeat(2 * 1024 * 1024) + good(5));
 
     const result = await loadCredentials(opts());
     expect(result.mode).toBe('files');
@@ -51,6 +52,7 @@ describe('loadCredentials from a folder', () => {
     expect(Object.keys(bySource).sort()).toEqual([
       'oauth_creds_badjson.json',
       'oauth_creds_dir.json',
+      'oauth_creds_huge.json',
       'oauth_creds_norefresh.json',
       'oauth_creds_types.json',
     ]);
@@ -59,6 +61,7 @@ describe('loadCredentials from a folder', () => {
     expect(bySource['oauth_creds_norefresh.json']).toMatch(/missing refresh_token/);
     expect(bySource['oauth_creds_types.json']).toMatch(/expiry_date/);
     expect(bySource['oauth_creds_dir.json']).toBe('not a regular file');
+    expect(bySource['oauth_creds_huge.json']).toMatch(/larger than a credential file can be/);
   });
 
   it('never rewrites files just by loading', async () => {
