@@ -71,10 +71,10 @@ function mentionedNames(req: OpenAIChatRequest): string[] {
 function convertParameters(parameters: Record<string, unknown> | null | undefined, field: string): Record<string, unknown> | undefined {
   if (parameters == null) return undefined;
   const type = parameters['type'];
-  if (type !== undefined && type !== 'object') {
-    throw new TranslationError(field, 'must be a JSON Schema of type "object"');
-  }
-  const schema = sanitizeSchemaForGemini(parameters);
+  // `["object"]` (or `["object", "null"]`, which a generator may emit) is still an object schema.
+  const isObject = type === undefined || type === 'object' || (Array.isArray(type) && type.includes('object') && type.every((t) => t === 'object' || t === 'null'));
+  if (!isObject) throw new TranslationError(field, 'must be a JSON Schema of type "object"');
+  const schema = sanitizeSchemaForGemini(Array.isArray(type) ? { ...parameters, type: 'object' } : parameters);
   // A function without arguments is declared without `parameters`: Gemini rejects an OBJECT with no properties.
   return schema['properties'] !== undefined || schema['anyOf'] !== undefined ? schema : undefined;
 }

@@ -271,6 +271,12 @@ describe('convertOpenAIChatRequestToGemini', () => {
       'must be a JSON Schema of type "object"',
     ],
     [
+      'function parameters typed as a list that is not only an object',
+      { model: 'm', messages: [user], tools: [{ type: 'function', function: { name: 'f', parameters: { type: ['string', 'object'] } } }] },
+      'tools[0].function.parameters',
+      'must be a JSON Schema of type "object"',
+    ],
+    [
       'a forced tool choice without tools',
       { model: 'm', messages: [user], tool_choice: 'required' },
       'tool_choice',
@@ -302,5 +308,17 @@ describe('convertOpenAIChatRequestToGemini', () => {
     ],
   ])('rejects %s with a TranslationError naming the field', (_label, body, field, message) => {
     expect(translationError(body)).toStrictEqual({ field, message });
+  });
+});
+
+describe('function parameters typed as a list', () => {
+  it.each([[['object']], [['object', 'null']]])('%j is an object schema', (type) => {
+    const out = translate({
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type, properties: { q: { type: 'string' } }, required: ['q'] } } }],
+    });
+    const declared = (out.request.tools?.[0] as { functionDeclarations: Array<{ parameters: unknown }> }).functionDeclarations[0]!;
+    expect(declared.parameters).toMatchObject({ type: 'object', properties: { q: { type: 'string' } }, required: ['q'] });
   });
 });
