@@ -18,6 +18,12 @@ interface FreeView {
 
 const MAX_CACHED_MODELS = 64;
 
+/** Caches keyed by model: models come from clients, so a full cache starts over rather than grow. */
+function cacheBounded<V>(cache: Map<string, V>, model: string, value: V): void {
+  if (!cache.has(model) && cache.size >= MAX_CACHED_MODELS) cache.clear();
+  cache.set(model, value);
+}
+
 /**
  * Sets a cooldown, or lengthens the one running: reports arrive out of order (two requests in flight on one
  * quota), and a short "retry in 5s" must not cut a daily quota's cooldown to five seconds.
@@ -115,9 +121,13 @@ export class CredentialPool<M extends PoolMember> {
   }
 
   disabledReason(m: M, now = this.options.clock.now()): string | undefined {
-    if (m.disabledReason !== undefined) return m.disabledReason;
+    return m.disabledReason ?? this.poolDisable(m, now)?.reason;
+  }
+
+  /** The pool's own disable of `m` still in force (not the credential's self-disable), with its re-check time. */
+  private poolDisable(m: M, now: number): { reason: string; until: number | undefined } | undefined {
     const d = this.disabled.get(m.id);
-    return d && (d.until === undefined || d.until > now) ? d.reason : undefined;
+    return d && (d.until === undefined || d.until > now) ? d : undefined;
   }
 
   /** The next usable member for the model, skipping those in `exclude`. */
@@ -155,9 +165,10 @@ export class CredentialPool<M extends PoolMember> {
       const idx = (start + i) % n;
       const m = this.members[idx]!;
       if (accept && !accept(m)) continue;
-      if (this.disabledReason(m, now) !== undefined) {
-        const until = m.disabledReason === undefined ? this.disabled.get(m.id)?.until : undefined;
-        if (until !== undefined) recheck = Math.min(recheck, until);
+      if (m.disabledReason !== undefined) continue;
+      const disable = this.poolDisable(m, now);
+      if (disable) {
+        if (disable.until !== undefined) recheck = Math.min(recheck, disable.until);
         continue;
       }
       anyNotDisabled = true;
@@ -178,12 +189,8 @@ export class CredentialPool<M extends PoolMember> {
     if (!anyNotDisabled) return { ok: false, reason: accept && !this.members.some(accept) ? 'empty' : 'disabled' };
     if (!anyCooling) return { ok: false, reason: 'tried' };
     // Valid until the earliest cooldown ends, the pool changes or that member disables itself.
-    if (plain && first !== undefined) {
-      // Models come from clients: keep the cache bounded.
-      if (!this.noneFree.has(model) && this.noneFree.size >= MAX_CACHED_MODELS) this.noneFree.clear();
-      // A member whose disable is re-checked sooner ends the answer then too.
-      this.noneFree.set(model, { until: Math.min(earliest, recheck), retryAt: earliest, version: this.version, first });
-    }
+    // A member whose disable is re-checked sooner ends the answer then too.
+    if (plain && first !== undefined) cacheBounded(this.noneFree, model, { until: Math.min(earliest, recheck), retryAt: earliest, version: this.version, first });
     return { ok: false, reason: 'cooling', retryAfterMs: Number.isFinite(earliest) ? Math.max(0, earliest - now) : undefined };
   }
 
@@ -198,18 +205,16 @@ export class CredentialPool<M extends PoolMember> {
     const free: number[] = [];
     let validUntil = Infinity;
     this.members.forEach((m, idx) => {
-      const d = this.disabled.get(m.id);
-      if (d && (d.until === undefined || d.until > now)) {
-        if (d.until !== undefined) validUntil = Math.min(validUntil, d.until); // the re-check frees it
+      const disable = this.poolDisable(m, now);
+      if (disable) {
+        if (disable.until !== undefined) validUntil = Math.min(validUntil, disable.until); // the re-check frees it
         return;
       }
       const until = this.coolingUntil(m, model, now);
       if (until > 0) validUntil = Math.min(validUntil, until);
       else free.push(idx);
     });
-    // Models come from clients: keep the cache bounded.
-    if (!view && this.freeViews.size >= MAX_CACHED_MODELS) this.freeViews.clear();
-    this.freeViews.set(model, { version: this.version, validUntil, free });
+    cacheBounded(this.freeViews, model, { version: this.version, validUntil, free });
     return free;
   }
 
@@ -321,7 +326,7 @@ export class CredentialPool<M extends PoolMember> {
       const dis = this.disabledReason(m, now);
       if (dis !== undefined) {
         summary.disabled++;
-        const recheck = m.disabledReason === undefined ? this.disabled.get(m.id)?.until : undefined;
+        const recheck = m.disabledReason === undefined ? this.poolDisable(m, now)?.until : undefined;
         return { ...base, state: 'disabled', reason: dis, until: recheck === undefined ? null : iso(recheck) };
       }
       const cd = this.credCooldowns.get(m.id);
