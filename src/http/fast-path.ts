@@ -106,7 +106,6 @@ export function createFastPath(deps: FastPathDeps): (req: IncomingMessage, res: 
   };
 }
 
-
 /** The same checks as the express body parser: UTF-8, valid JSON (no body at all is {}), bounded nesting. */
 function parseJson(buf: Buffer): unknown {
   if (buf.length === 0) return {};

@@ -9,6 +9,7 @@ import { createParser } from 'eventsource-parser';
 import { classifyHttpError, networkError, tokenError, UpstreamError } from './errors.js';
 import { ClientAbortError } from './types.js';
 import type { CallSignal } from '../util/call-signal.js';
+import { isHeaderValue } from '../util/header-safe.js';
 
 export interface HttpCallOptions {
   timeoutMs: number;
@@ -56,9 +57,6 @@ async function fetchTokenWithin(cred: { getAccessToken(): Promise<string> }, tim
   }
 }
 
-/** What undici accepts in a header value: no control characters but tab, nothing above U+00FF. */
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
 /** Where an upstream lives, split once into undici's origin and a path prefix, so no request parses a URL. */
 export interface UpstreamBase {
   origin: string;
@@ -102,7 +100,7 @@ export async function postJson(
       // undici refused to send it. The headers passed here carry the credential (the model in the user
       // agent is made header-safe by the caller): a key pasted with a curly quote can never be sent, so that
       // credential is out for good and the request moves on to the next one.
-      if (Object.values(headers).some((v) => !HEADER_VALUE.test(v))) {
+      if (!Object.values(headers).every(isHeaderValue)) {
         throw new UpstreamError('the credential holds characters an HTTP header cannot carry (a pasted quote or space?)', 0, 'credential', 'auth', undefined, undefined, true);
       }
       throw err;

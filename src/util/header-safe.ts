@@ -6,3 +6,8 @@
 export function headerSafe(text: string): string {
   return text.slice(0, 128).replace(/[^\x20-\x7e]/g, '_');
 }
+
+/** Whether undici will send `value` in a header at all: no control characters but tab, nothing above U+00FF. */
+export function isHeaderValue(value: string): boolean {
+  return /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
+}
