@@ -9,11 +9,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GEMINI_CLI_CLIENT_ID, isLoopbackHost, type Config } from './config/config.js';
 import { isEnvListSet } from './credentials/index.js';
-import { createLoginApp } from './http/login-app.js';
+import { createLoginApp, type LoginAppDeps } from './http/login-app.js';
 import { createLoginFlow } from './login/index.js';
 import type { Logger } from './util/log.js';
 
-export interface LoginServerOptions {
+export interface LoginServerOptions extends Pick<LoginAppDeps, 'sessionStore'> {
   /** Tests shorten onboarding polls (default 5 s, like gemini-cli). */
   onboardPollIntervalMs?: number;
   onboardTimeoutMs?: number;
@@ -88,6 +88,7 @@ export async function startLoginServer(config: Config, logger: Logger, options: 
     authOrigin: new URL(config.oauthAuthUrl).origin,
     storagePath: config.storagePath,
     envListActive: isEnvListSet(config.credentialsJsonList),
+    sessionStore: options.sessionStore,
   });
   server.on('request', app);
 

@@ -29,6 +29,8 @@ export interface LoginAppDeps {
   authOrigin: string;
   storagePath: string;
   envListActive: boolean;
+  /** Default: a BoundedMemoryStore of 1,000 sessions; tests pass one to watch its size. */
+  sessionStore?: session.Store | undefined;
 }
 
 const SESSION_MS = 30 * 60_000;
@@ -91,7 +93,7 @@ export function createLoginApp(deps: LoginAppDeps): express.Express {
     session({
       name: 'rotor_login',
       secret: deps.sessionSecret,
-      store: new BoundedMemoryStore(1000, SESSION_MS),
+      store: deps.sessionStore ?? new BoundedMemoryStore(1000, SESSION_MS),
       resave: false,
       saveUninitialized: false,
       rolling: true,

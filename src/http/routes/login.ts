@@ -44,6 +44,9 @@ const MAX_PENDING = 5;
 const KEEPS_PENDING = new Set<LoginErrorCode>(['STATE_MISMATCH', 'MISSING_CODE', 'BAD_INPUT']);
 
 const send = (res: Response, status: number, page: SafeHtml) => res.status(status).type('html').send(page.toString());
+const showResult = (res: Response, r: LoginResult) =>
+  r.kind === 'success' ? send(res, 200, renderSuccessPage(r)) : send(res, r.status, renderErrorPage(r));
+
 const field = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function loginRoutes(deps: LoginRoutesDeps): Router {
@@ -64,8 +67,8 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     );
 
   const finish = async (req: Request, res: Response, params: CallbackParams) => {
-    const logins = req.session.logins ?? {};
-    const pending = params.state !== undefined && Object.hasOwn(logins, params.state) ? logins[params.state] : undefined;
+    const logins = req.session.logins;
+    const pending = logins && params.state !== undefined && Object.hasOwn(logins, params.state) ? logins[params.state] : undefined;
     let result: LoginResult;
     let keep = false;
     try {
@@ -86,6 +89,10 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       keep = KEEPS_PENDING.has(e.code);
       result = { kind: 'error', status: e.status, title: e.title, message: e.message, hint: e.hint, link: e.link };
     }
+    // No login was started in this session (a forged link, an <img> on some page, a session gone): answer at
+    // once and leave the session untouched, so no session is created and a flood of these cannot push real
+    // pending logins out of the bounded store. Only a state the session knows gets the post-redirect-get.
+    if (!logins) return showResult(res, result);
     if (pending && !keep) {
       delete logins[pending.state];
       req.session.logins = logins;
@@ -141,8 +148,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
   router.get('/done', (req, res) => {
     const r = req.session.result;
     if (!r) return res.redirect(303, '/');
-    if (r.kind === 'success') return send(res, 200, renderSuccessPage(r));
-    send(res, r.status, renderErrorPage(r));
+    showResult(res, r);
   });
 
   return router;
