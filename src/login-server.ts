@@ -17,6 +17,8 @@ export interface LoginServerOptions extends Pick<LoginAppDeps, 'sessionStore'> {
   /** Tests shorten onboarding polls (default 5 s, like gemini-cli). */
   onboardPollIntervalMs?: number;
   onboardTimeoutMs?: number;
+  /** Bound on each call to Google during a login (code exchange, userinfo, Code Assist); default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 export interface LoginServer {
@@ -77,6 +79,7 @@ export async function startLoginServer(config: Config, logger: Logger, options: 
     logger,
     onboardPollIntervalMs: options.onboardPollIntervalMs,
     onboardTimeoutMs: options.onboardTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
   });
   const app = createLoginApp({
     flow,

@@ -86,7 +86,7 @@ export function createLoginFlow(options: LoginFlowOptions): LoginFlow {
       log.addSecret(tokens.accessToken);
       log.addSecret(tokens.refreshToken);
       log.addSecret(tokens.idToken);
-      const email = await fetchEmail(options.userinfoUrl, tokens.accessToken);
+      const email = await fetchEmail(options.userinfoUrl, tokens.accessToken, options.requestTimeoutMs);
       const project = await findProject({
         accessToken: tokens.accessToken,
         email,
@@ -94,6 +94,7 @@ export function createLoginFlow(options: LoginFlowOptions): LoginFlow {
         codeAssistEndpoint: options.codeAssistEndpoint,
         pollIntervalMs: options.onboardPollIntervalMs,
         timeoutMs: options.onboardTimeoutMs,
+        requestTimeoutMs: options.requestTimeoutMs,
       });
       let saved;
       try {

@@ -1,9 +1,10 @@
 /**
- * Login mode against hostile or broken input (issue 10): a flood of forged callbacks. The real login
- * server, the simulator over HTTP, no browser.
+ * Login mode against hostile or broken input (issue 10): a flood of forged callbacks, and a Google that
+ * never answers. The real login server, the simulator over HTTP, no browser.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BoundedMemoryStore } from '../../src/http/session-store.js';
+import type { SimMethod } from '../../src/simulator/index.js';
 import { chooseAccount, createClient, finishLogin, startLoginStack, type LoginStack } from './helpers.js';
 
 let ls: LoginStack | undefined;
@@ -55,5 +56,31 @@ describe('login mode: a flood of cookie-less callbacks', () => {
     const page = await res.text();
     expect(page).toContain('data-result="error"');
     expect(page).toContain('does not match a login started here');
+  });
+});
+
+describe('login mode: a Google that never answers', () => {
+  const stalls: Array<[SimMethod, RegExp, number]> = [
+    ['token', /token endpoint did not answer the code exchange within 300 ms/, 504],
+    ['userinfo', /userinfo endpoint did not answer within 300 ms/, 504],
+    ['loadCodeAssist', /loadCodeAssist: endpoint unreachable \(no answer within 300 ms\)/, 502],
+  ];
+
+  it('ends each call to Google (code exchange, userinfo, Code Assist) in an error page naming it', async () => {
+    ls = await startLoginStack([{ email: 'slow@example.com' }], {}, { requestTimeoutMs: 300 });
+    const c = createClient(ls.login.url);
+    for (const [method, message, status] of stalls) {
+      // Far longer than the test runs: only the timeout can end this login.
+      ls.stack.sim.injectFault({ method, email: 'slow@example.com', times: 1, fault: { type: 'stall', ms: 10 * 60_000 } });
+      const result = await finishLogin(c, await chooseAccount(c, 'slow@example.com'));
+      expect(result.html, method).toContain('data-result="error"');
+      expect(result.html, method).toMatch(message);
+      expect(result.status, method).toBe(status);
+    }
+    expect(await ls.files()).toEqual([]);
+
+    // Once Google answers again, the same login works.
+    const ok = await finishLogin(c, await chooseAccount(c, 'slow@example.com'));
+    expect(ok.html).toContain('Account added');
   });
 });
