@@ -7,7 +7,7 @@
  */
 import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
-import { LoginError } from './errors.js';
+import { clip, LoginError } from './errors.js';
 
 export const LOGIN_SCOPES = [
   'https://www.googleapis.com/auth/cloud-platform',
@@ -64,7 +64,7 @@ export function buildAuthUrl(o: GoogleOAuthOptions, state: string, codeChallenge
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const text = (o: unknown, key: string): string | undefined =>
-  isRecord(o) && typeof o[key] === 'string' ? (o[key] as string).slice(0, 200) : undefined;
+  isRecord(o) && typeof o[key] === 'string' ? clip(o[key] as string) : undefined;
 
 function networkCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; isRecord(e) && depth < 4; e = e['cause'], depth++) {

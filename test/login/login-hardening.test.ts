@@ -1,6 +1,7 @@
 /**
- * Login mode against hostile or broken input (issue 10): a flood of forged callbacks, and a Google that
- * never answers. The real login server, the simulator over HTTP, no browser.
+ * Login mode against hostile or broken input (issue 10): a flood of forged callbacks, a Google that never
+ * answers, and Google echoing tokens in its errors. The real login
+ * server, the simulator over HTTP, no browser.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BoundedMemoryStore } from '../../src/http/session-store.js';
@@ -82,5 +83,49 @@ describe('login mode: a Google that never answers', () => {
     // Once Google answers again, the same login works.
     const ok = await finishLogin(c, await chooseAccount(c, 'slow@example.com'));
     expect(ok.html).toContain('Account added');
+  });
+});
+
+describe('login mode: Google echoing tokens', () => {
+  const access = 'ya29.a0AfH6SMBechoedAccessTokenValue0123456789';
+  const refresh = '1//0gEchoedRefreshTokenValue-abcdefghijklmnop';
+
+  it('masks them in the page of a refused code exchange and of an OAuth error redirect', async () => {
+    ls = await startLoginStack([{ email: 'echo@example.com' }]);
+    const c = createClient(ls.login.url);
+    ls.stack.sim.injectFault({
+      method: 'token',
+      times: 1,
+      fault: { type: 'status', status: 400, body: { error: 'invalid_grant', error_description: `Bad code for ${access} (refresh ${refresh})` } },
+    });
+    const refused = await finishLogin(c, await chooseAccount(c, 'echo@example.com'));
+    expect(refused.status).toBe(502);
+    expect(refused.html).toContain('invalid_grant: Bad code for ya29…789 (refresh 1//0…nop)');
+    expect(refused.html).not.toContain(access);
+    expect(refused.html).not.toContain(refresh);
+
+    // Google's error redirect carries its own error_description, straight from the browser's address bar.
+    const callback = await chooseAccount(c, 'echo@example.com');
+    callback.searchParams.delete('code');
+    callback.searchParams.set('error', 'invalid_request');
+    callback.searchParams.set('error_description', `echo ${access} ${refresh}`);
+    const redirected = await finishLogin(c, callback);
+    expect(redirected.html).toMatch(/&quot;invalid_request&quot;: echo ya29…789 1\/\/0…/);
+    expect(redirected.html).not.toContain(access);
+    expect(redirected.html).not.toContain(refresh);
+
+    // The paste flow shows the same page.
+    const pasted = await chooseAccount(c, 'echo@example.com');
+    pasted.searchParams.delete('code');
+    pasted.searchParams.set('error', 'server_error');
+    pasted.searchParams.set('error_description', `${'x'.repeat(190)} ${refresh}`);
+    const res = await c.post('/paste', { redirect_url: pasted.href });
+    expect(res.headers.get('location')).toBe('/done');
+    const page = await (await c.get('/done')).text();
+    expect(page).toContain('server_error');
+    // Cut at the limit: the token is dropped whole, not cut in half where masking would miss it.
+    expect(page).not.toContain('1//0gEch');
+    expect(ls.logs.join('\n')).not.toContain(access);
+    expect(ls.logs.join('\n')).not.toContain(refresh);
   });
 });

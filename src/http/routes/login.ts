@@ -47,6 +47,16 @@ const send = (res: Response, status: number, page: SafeHtml) => res.status(statu
 const showResult = (res: Response, r: LoginResult) =>
   r.kind === 'success' ? send(res, 200, renderSuccessPage(r)) : send(res, r.status, renderErrorPage(r));
 
+/**
+ * Google's words reach these pages (error descriptions, tier and project names, e-mails): they get the
+ * masking the log lines get, so a token Google echoes back is never shown in full.
+ */
+function masked(r: LoginResult, redact: (text: string) => string): LoginResult {
+  if (r.kind === 'success') return { ...r, email: redact(r.email), projectId: redact(r.projectId), tierId: redact(r.tierId) };
+  const link = r.link && { url: redact(r.link.url), text: redact(r.link.text) };
+  return { ...r, title: redact(r.title), message: redact(r.message), hint: redact(r.hint), link };
+}
+
 const field = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function loginRoutes(deps: LoginRoutesDeps): Router {
@@ -58,7 +68,8 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       res,
       status,
       renderLoginPage({
-        accounts: await flow.store.list(),
+        // An unreadable file's reason may quote the file; the table gets the log's masking too.
+        accounts: (await flow.store.list()).map((a) => (a.detail ? { ...a, detail: logger.redact(a.detail) } : a)),
         storagePath: deps.storagePath,
         redirectUri: flow.redirectUri,
         envListActive: deps.envListActive,
@@ -89,6 +100,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       keep = KEEPS_PENDING.has(e.code);
       result = { kind: 'error', status: e.status, title: e.title, message: e.message, hint: e.hint, link: e.link };
     }
+    result = masked(result, logger.redact);
     // No login was started in this session (a forged link, an <img> on some page, a session gone): answer at
     // once and leave the session untouched, so no session is created and a flood of these cannot push real
     // pending logins out of the bounded store. Only a state the session knows gets the post-redirect-get.
@@ -111,7 +123,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     try {
       pending = flow.begin(project);
     } catch (err) {
-      if (err instanceof LoginError) return void (await home(res, 400, { project: project ?? '', inputError: `${err.message} ${err.hint}` }));
+      if (err instanceof LoginError) return void (await home(res, 400, { project: project ?? '', inputError: logger.redact(`${err.message} ${err.hint}`) }));
       throw err;
     }
     const logins = { ...(req.session.logins ?? {}), [pending.state]: pending };
