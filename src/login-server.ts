@@ -13,7 +13,7 @@ import { createLoginApp, type LoginAppDeps } from './http/login-app.js';
 import { createLoginFlow } from './login/index.js';
 import type { Logger } from './util/log.js';
 
-export interface LoginServerOptions extends Pick<LoginAppDeps, 'sessionStore'> {
+export interface LoginServerOptions extends Pick<LoginAppDeps, 'passwordAttempts' | 'wrongPasswordDelayMs' | 'sessionStore'> {
   /** Tests shorten onboarding polls (default 5 s, like gemini-cli). */
   onboardPollIntervalMs?: number;
   onboardTimeoutMs?: number;
@@ -91,6 +91,8 @@ export async function startLoginServer(config: Config, logger: Logger, options: 
     authOrigin: new URL(config.oauthAuthUrl).origin,
     storagePath: config.storagePath,
     envListActive: isEnvListSet(config.credentialsJsonList),
+    passwordAttempts: options.passwordAttempts,
+    wrongPasswordDelayMs: options.wrongPasswordDelayMs,
     sessionStore: options.sessionStore,
   });
   server.on('request', app);

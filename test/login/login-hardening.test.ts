@@ -1,7 +1,7 @@
 /**
  * Login mode against hostile or broken input (issue 10): a flood of forged callbacks, a Google that never
- * answers, and Google echoing tokens in its errors. The real login
- * server, the simulator over HTTP, no browser.
+ * answers, Google echoing tokens in its errors, and password guessing. The real login server, the
+ * simulator over HTTP, no browser.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BoundedMemoryStore } from '../../src/http/session-store.js';
@@ -127,5 +127,46 @@ describe('login mode: Google echoing tokens', () => {
     expect(page).not.toContain('1//0gEch');
     expect(ls.logs.join('\n')).not.toContain(access);
     expect(ls.logs.join('\n')).not.toContain(refresh);
+  });
+});
+
+describe('login mode: password guessing', () => {
+  it('allows 10 wrong passwords per client in 15 minutes, then answers 429 with Retry-After until the window passes', async () => {
+    let now = 1_700_000_000_000;
+    ls = await startLoginStack([{ email: 'pw@example.com' }], { GEMINI_AUTH_PASSWORD: 'right-password-123' }, {
+      passwordAttempts: { now: () => now },
+      wrongPasswordDelayMs: 0,
+    });
+    const c = createClient(ls.login.url);
+    // Parallel guesses: the budget is checked and spent in one step, so exactly 10 are compared.
+    const statuses: number[] = [];
+    await flood(20, 20, async () => {
+      const res = await c.post('/password', { password: 'guess', next: '/' });
+      statuses.push(res.status);
+      await res.body?.cancel();
+    });
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+
+    // Spent: even the right password is not checked now.
+    const locked = await c.post('/password', { password: 'right-password-123', next: '/' });
+    expect(locked.status).toBe(429);
+    expect(locked.headers.get('retry-after')).toBe('900');
+    const page = await locked.text();
+    expect(page).toContain('Too many wrong passwords');
+    expect(page).toContain('Try again in 15 minutes');
+    expect(page).not.toContain('type="password"');
+    expect(ls.logs.join('\n')).toMatch(/too many wrong passwords from 127\.0\.0\.1/);
+
+    now += 10 * 60_000;
+    const later = await c.post('/password', { password: 'right-password-123', next: '/' });
+    expect(later.status).toBe(429);
+    expect(later.headers.get('retry-after')).toBe('300');
+
+    now += 5 * 60_000;
+    const ok = await c.post('/password', { password: 'right-password-123', next: '/' });
+    expect(ok.status).toBe(303);
+    expect((await c.get('/')).status).toBe(200);
+    expect(ls.logs.join('\n')).not.toContain('right-password-123');
   });
 });
