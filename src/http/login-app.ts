@@ -93,6 +93,19 @@ export function createLoginApp(deps: LoginAppDeps): express.Express {
     });
   }
 
+  // Any web page the user has open can post a form here; a cross-site POST carries no SameSite=Lax cookie, so
+  // each would start a fresh session (evicting real pending logins) or spend the password budget of the
+  // user's own address. Browsers say where a form comes from; a client that does not (curl) is no drive-by.
+  app.use((req, res, next) => {
+    if (req.method !== 'POST' || req.headers['sec-fetch-site'] !== 'cross-site') return next();
+    const page = renderErrorPage({
+      title: 'Form from another site refused',
+      message: 'This form was sent to Rotor by another web site, so it was ignored.',
+      hint: 'Open the login page itself and use its buttons.',
+    });
+    res.status(403).type('html').send(page.toString());
+  });
+
   app.use(express.urlencoded({ extended: false, limit: '16kb' }));
   app.use(
     session({

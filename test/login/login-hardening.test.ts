@@ -1,7 +1,7 @@
 /**
  * Login mode against hostile or broken input (issue 10): a flood of forged callbacks, a Google that never
- * answers, Google echoing tokens in its errors, and password guessing. The real login server, the
- * simulator over HTTP, no browser.
+ * answers, Google echoing tokens in its errors, password guessing, and forms posted by other sites. The
+ * real login server, the simulator over HTTP, no browser.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BoundedMemoryStore } from '../../src/http/session-store.js';
@@ -57,6 +57,44 @@ describe('login mode: a flood of cookie-less callbacks', () => {
     const page = await res.text();
     expect(page).toContain('data-result="error"');
     expect(page).toContain('does not match a login started here');
+  });
+});
+
+describe('login mode: forms posted by other web sites', () => {
+  it('refuses them before any session or password check, and keeps same-site forms working', async () => {
+    const store = new BoundedMemoryStore(1000, 30 * 60_000);
+    ls = await startLoginStack([{ email: 'site@example.com' }], { GEMINI_AUTH_PASSWORD: 'right-password-123' }, {
+      sessionStore: store,
+      wrongPasswordDelayMs: 0,
+    });
+    const crossSite = (path: string, form: Record<string, string>) =>
+      fetch(`${ls!.login.url}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        body: new URLSearchParams(form),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' },
+      });
+    for (let i = 0; i < 20; i++) {
+      const res = await crossSite('/password', { password: 'guess', next: '/' });
+      expect(res.status).toBe(403);
+      expect(await res.text()).toContain('sent to Rotor by another web site');
+    }
+    // Twenty guesses from a web page spent none of the user's budget, and the right password from one is ignored too.
+    expect((await crossSite('/password', { password: 'right-password-123', next: '/' })).headers.get('set-cookie')).toBeNull();
+    expect(store.size).toBe(0);
+
+    const c = createClient(ls.login.url);
+    const ok = await c.post('/password', { password: 'right-password-123', next: '/' });
+    expect(ok.status).toBe(303);
+    const start = await fetch(`${ls.login.url}/start`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ mode: 'redirect' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site', cookie: c.cookie() },
+    });
+    expect(start.status).toBe(403);
+    const result = await finishLogin(c, await chooseAccount(c, 'site@example.com'));
+    expect(result.html).toContain('Account added');
   });
 });
 
