@@ -9,14 +9,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GEMINI_CLI_CLIENT_ID, isLoopbackHost, type Config } from './config/config.js';
 import { isEnvListSet } from './credentials/index.js';
-import { createLoginApp } from './http/login-app.js';
+import { createLoginApp, type LoginAppDeps } from './http/login-app.js';
 import { createLoginFlow } from './login/index.js';
 import type { Logger } from './util/log.js';
 
-export interface LoginServerOptions {
+export interface LoginServerOptions extends Pick<LoginAppDeps, 'passwordAttempts' | 'wrongPasswordDelayMs' | 'sessionStore'> {
   /** Tests shorten onboarding polls (default 5 s, like gemini-cli). */
   onboardPollIntervalMs?: number;
   onboardTimeoutMs?: number;
+  /** Bound on each call to Google during a login (code exchange, userinfo, Code Assist); default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 export interface LoginServer {
@@ -77,6 +79,7 @@ export async function startLoginServer(config: Config, logger: Logger, options: 
     logger,
     onboardPollIntervalMs: options.onboardPollIntervalMs,
     onboardTimeoutMs: options.onboardTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
   });
   const app = createLoginApp({
     flow,
@@ -88,6 +91,9 @@ export async function startLoginServer(config: Config, logger: Logger, options: 
     authOrigin: new URL(config.oauthAuthUrl).origin,
     storagePath: config.storagePath,
     envListActive: isEnvListSet(config.credentialsJsonList),
+    passwordAttempts: options.passwordAttempts,
+    wrongPasswordDelayMs: options.wrongPasswordDelayMs,
+    sessionStore: options.sessionStore,
   });
   server.on('request', app);
 

@@ -8,6 +8,7 @@ import session from 'express-session';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLoopbackHost } from '../config/config.js';
 import type { LoginFlow } from '../login/index.js';
+import { clientKey, createPasswordAttempts, type PasswordAttemptOptions } from '../login/password-attempts.js';
 import type { Logger } from '../util/log.js';
 import { secretMatcher } from '../util/secrets.js';
 import { renderErrorPage } from '../views/result-pages.js';
@@ -29,6 +30,12 @@ export interface LoginAppDeps {
   authOrigin: string;
   storagePath: string;
   envListActive: boolean;
+  /** The wrong-password budget per client (default 10 per 15 minutes); tests inject a clock. */
+  passwordAttempts?: PasswordAttemptOptions | undefined;
+  /** Pause after each wrong password (default 400 ms). */
+  wrongPasswordDelayMs?: number | undefined;
+  /** Default: a BoundedMemoryStore of 1,000 sessions; tests pass one to watch its size. */
+  sessionStore?: session.Store | undefined;
 }
 
 const SESSION_MS = 30 * 60_000;
@@ -86,12 +93,25 @@ export function createLoginApp(deps: LoginAppDeps): express.Express {
     });
   }
 
+  // Any web page the user has open can post a form here; a cross-site POST carries no SameSite=Lax cookie, so
+  // each would start a fresh session (evicting real pending logins) or spend the password budget of the
+  // user's own address. Browsers say where a form comes from; a client that does not (curl) is no drive-by.
+  app.use((req, res, next) => {
+    if (req.method !== 'POST' || req.headers['sec-fetch-site'] !== 'cross-site') return next();
+    const page = renderErrorPage({
+      title: 'Form from another site refused',
+      message: 'This form was sent to Rotor by another web site, so it was ignored.',
+      hint: 'Open the login page itself and use its buttons.',
+    });
+    res.status(403).type('html').send(page.toString());
+  });
+
   app.use(express.urlencoded({ extended: false, limit: '16kb' }));
   app.use(
     session({
       name: 'rotor_login',
       secret: deps.sessionSecret,
-      store: new BoundedMemoryStore(1000, SESSION_MS),
+      store: deps.sessionStore ?? new BoundedMemoryStore(1000, SESSION_MS),
       resave: false,
       saveUninitialized: false,
       rolling: true,
@@ -103,14 +123,26 @@ export function createLoginApp(deps: LoginAppDeps): express.Express {
 
   if (deps.password !== undefined) {
     const matchesPassword = secretMatcher(deps.password);
+    const attempts = createPasswordAttempts(deps.passwordAttempts);
+    const delayMs = deps.wrongPasswordDelayMs ?? 400;
     app.post('/password', async (req, res) => {
       const given = typeof req.body?.password === 'string' ? req.body.password : '';
       const next = localPath(req.body?.next);
+      const client = clientKey(req.socket.remoteAddress);
+      // Checked, compared and counted in one synchronous step, so parallel guesses cannot slip past the budget.
+      const waitMs = attempts.retryAfterMs(client);
+      if (waitMs > 0) {
+        const retryAfterSec = Math.ceil(waitMs / 1000);
+        res.set('retry-after', String(retryAfterSec));
+        return res.status(429).type('html').send(renderPasswordPage({ wrong: true, next, retryAfterSec }).toString());
+      }
       if (!matchesPassword(given)) {
-        await sleep(400); // slows guessing a little; the real defence is a long password
-        deps.logger.warn(`login: wrong password from ${req.ip ?? 'unknown'}`);
+        if (attempts.fail(client)) deps.logger.warn(`login: too many wrong passwords from ${client}; refusing its attempts for a while`);
+        else deps.logger.warn(`login: wrong password from ${req.ip ?? 'unknown'}`);
+        await sleep(delayMs); // slows one connection's guessing; the budget above limits a client's
         return res.status(401).type('html').send(renderPasswordPage({ wrong: true, next }).toString());
       }
+      attempts.succeed(client);
       // A fresh session id after login, so a session fixed before it is worthless.
       await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
       req.session.authed = true;

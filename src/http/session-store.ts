@@ -15,6 +15,11 @@ export class BoundedMemoryStore extends session.Store {
     super();
   }
 
+  /** Sessions held (expired ones included until the next write prunes them). */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
   #expiry(s: SessionData): number {
     const e = s.cookie?.expires;
     return e ? new Date(e).getTime() : Date.now() + this.defaultTtlMs;

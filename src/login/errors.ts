@@ -45,3 +45,11 @@ export class LoginError extends Error {
     this.status = init.status ?? 400;
   }
 }
+
+/**
+ * At most `max` characters of Google's text for a message. A word cut by the limit is dropped whole: a
+ * token cut in half would no longer look like one, and masking would let its first half through.
+ */
+export function clip(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max).replace(/\S*$/, '')}…`;
+}

@@ -2,11 +2,12 @@
  * The Google side of a login (upstream-protocols.md §1.1): the authorization URL, the code exchange
  * through google-auth-library's OAuth2Client with endpoints taken from config, and the userinfo call.
  * The library's errors carry the request (code, verifier, secret), so only status and OAuth error
- * fields are read from them.
+ * fields are read from them. Every call is bounded in time, like loadCodeAssist: a Google that never
+ * answers must end in an error page, not a browser spinning until the server's request timeout.
  */
 import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
-import { LoginError } from './errors.js';
+import { clip, LoginError } from './errors.js';
 
 export const LOGIN_SCOPES = [
   'https://www.googleapis.com/auth/cloud-platform',
@@ -21,7 +22,14 @@ export interface GoogleOAuthOptions {
   tokenUrl: string;
   userinfoUrl: string;
   redirectUri: string;
+  /** Abandon a call to Google (the code exchange, userinfo) that has not answered within this; default 30 s. */
+  requestTimeoutMs?: number | undefined;
 }
+
+/** As loadCodeAssist's (credentials/code-assist-call.ts). */
+export const GOOGLE_CALL_TIMEOUT_MS = 30_000;
+
+const within = (ms: number): string => (ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
 
 export interface ExchangedTokens {
   accessToken: string;
@@ -32,12 +40,13 @@ export interface ExchangedTokens {
   idToken: string | undefined;
 }
 
-function client(o: GoogleOAuthOptions): OAuth2Client {
+function client(o: GoogleOAuthOptions, signal?: AbortSignal): OAuth2Client {
   return new OAuth2Client({
     clientId: o.clientId,
     clientSecret: o.clientSecret,
     redirectUri: o.redirectUri,
     endpoints: { oauth2AuthBaseUrl: o.authUrl, oauth2TokenUrl: o.tokenUrl },
+    ...(signal ? { transporterOptions: { signal } } : {}),
   });
 }
 
@@ -55,7 +64,7 @@ export function buildAuthUrl(o: GoogleOAuthOptions, state: string, codeChallenge
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const text = (o: unknown, key: string): string | undefined =>
-  isRecord(o) && typeof o[key] === 'string' ? (o[key] as string).slice(0, 200) : undefined;
+  isRecord(o) && typeof o[key] === 'string' ? clip(o[key] as string) : undefined;
 
 function networkCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; isRecord(e) && depth < 4; e = e['cause'], depth++) {
@@ -65,13 +74,23 @@ function networkCode(err: unknown): string | undefined {
 }
 
 export async function exchangeCode(o: GoogleOAuthOptions, code: string, codeVerifier: string): Promise<ExchangedTokens> {
+  const timeoutMs = o.requestTimeoutMs ?? GOOGLE_CALL_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
   let tokens;
   try {
-    tokens = (await client(o).getToken({ code, codeVerifier, redirect_uri: o.redirectUri })).tokens;
+    tokens = (await client(o, timeout).getToken({ code, codeVerifier, redirect_uri: o.redirectUri })).tokens;
   } catch (err) {
     const response = isRecord(err) && isRecord(err['response']) ? err['response'] : undefined;
     const status = typeof response?.['status'] === 'number' ? response['status'] : undefined;
     const said = [text(response?.['data'], 'error'), text(response?.['data'], 'error_description')].filter(Boolean).join(': ');
+    if (timeout.aborted) {
+      throw new LoginError('EXCHANGE_FAILED', {
+        title: 'Sign-in could not be completed',
+        message: `Google's token endpoint did not answer the code exchange within ${within(timeoutMs)}. No account was added.`,
+        hint: 'This is usually temporary. Start the login again from the login page in a minute.',
+        status: 504,
+      });
+    }
     const what =
       status === undefined
         ? `the token endpoint could not be reached${networkCode(err) ? ` (${networkCode(err)})` : ''}`
@@ -113,28 +132,33 @@ export async function exchangeCode(o: GoogleOAuthOptions, code: string, codeVeri
 const userinfoSchema = z.looseObject({ email: z.string().min(3).max(320) });
 
 /** GET userinfo with the new access token; gemini-cli reads only `email` from it. */
-export async function fetchEmail(userinfoUrl: string, accessToken: string): Promise<string> {
-  const fail = (why: string) =>
+export async function fetchEmail(userinfoUrl: string, accessToken: string, timeoutMs = GOOGLE_CALL_TIMEOUT_MS): Promise<string> {
+  const fail = (why: string, status = 502, hint = 'Log in again and allow access to your e-mail address when asked.') =>
     new LoginError('USERINFO_FAILED', {
       title: 'Could not read the account e-mail',
       message: `Google's userinfo endpoint ${why}. No account was added.`,
-      hint: 'Log in again and allow access to your e-mail address when asked.',
-      status: 502,
+      hint,
+      status,
     });
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const timedOut = () => fail(`did not answer within ${within(timeoutMs)}`, 504, 'This is usually temporary. Log in again in a minute.');
   let res: Response;
   try {
     res = await fetch(userinfoUrl, {
       headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(15_000),
+      signal: timeout,
     });
   } catch (err) {
+    if (timeout.aborted) throw timedOut();
     throw fail(`could not be reached${networkCode(err) ? ` (${networkCode(err)})` : ''}`);
   }
   if (!res.ok) {
     await res.body?.cancel();
     throw fail(`answered HTTP ${res.status}`);
   }
-  const parsed = userinfoSchema.safeParse(await res.json().catch(() => undefined));
+  const body: unknown = await res.json().catch(() => undefined);
+  if (body === undefined && timeout.aborted) throw timedOut();
+  const parsed = userinfoSchema.safeParse(body);
   if (!parsed.success) throw fail('answered without an e-mail address');
   return parsed.data.email;
 }

@@ -57,13 +57,13 @@ export async function importCredentialFile(path: string, options: ImportOptions)
 }
 
 async function importOne(label: string, value: unknown, options: ImportOptions): Promise<ImportOutcome> {
+  const logger = options.logger ?? silentLogger;
   let parsed: ParsedCredential;
   try {
     parsed = parseCredentialJson(value);
   } catch (err) {
-    return { label, ok: false, reason: message(err) };
+    return { label, ok: false, reason: logger.redact(message(err)) };
   }
-  const logger = options.logger ?? silentLogger;
   // Kept in memory only (source "env"): the input file is never rewritten.
   const cred = createOAuthCredential(
     { id: basename(label), source: { kind: 'env', index: 0 }, parsed },
@@ -99,7 +99,8 @@ async function importOne(label: string, value: unknown, options: ImportOptions):
     });
     return { label, ok: true, email, projectId, ...saved };
   } catch (err) {
-    if (err instanceof LoginError) return { label, ok: false, reason: `${err.message.replace(/ No account was added\.$/, '')} ${err.hint}` };
-    return { label, ok: false, reason: message(err) };
+    // Refresh and setup errors quote Google, whose error_description may echo a token: masked as the log is.
+    const reason = err instanceof LoginError ? `${err.message.replace(/ No account was added\.$/, '')} ${err.hint}` : message(err);
+    return { label, ok: false, reason: logger.redact(reason) };
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../util/log.js';
 import { createCredentialStore, type CredentialStore } from './credential-store.js';
-import { LoginError } from './errors.js';
+import { clip, LoginError } from './errors.js';
 import { buildAuthUrl, exchangeCode, fetchEmail, type GoogleOAuthOptions } from './google-oauth.js';
 import { createPkce, createState } from './pkce.js';
 import { findProject, parseProjectField } from './project.js';
@@ -86,7 +86,7 @@ export function createLoginFlow(options: LoginFlowOptions): LoginFlow {
       log.addSecret(tokens.accessToken);
       log.addSecret(tokens.refreshToken);
       log.addSecret(tokens.idToken);
-      const email = await fetchEmail(options.userinfoUrl, tokens.accessToken);
+      const email = await fetchEmail(options.userinfoUrl, tokens.accessToken, options.requestTimeoutMs);
       const project = await findProject({
         accessToken: tokens.accessToken,
         email,
@@ -94,6 +94,7 @@ export function createLoginFlow(options: LoginFlowOptions): LoginFlow {
         codeAssistEndpoint: options.codeAssistEndpoint,
         pollIntervalMs: options.onboardPollIntervalMs,
         timeoutMs: options.onboardTimeoutMs,
+        requestTimeoutMs: options.requestTimeoutMs,
       });
       let saved;
       try {
@@ -149,7 +150,7 @@ function googleError(error: string, description: string | undefined): LoginError
     });
   }
   const code = error.replace(/[^a-z0-9_]/gi, '').slice(0, 64);
-  const said = description ? `: ${description.slice(0, 200)}` : '';
+  const said = description ? `: ${clip(description)}` : '';
   return new LoginError('OAUTH_ERROR', {
     title: 'Google reported an error',
     message: `Google ended the sign-in with "${code}"${said}. No account was added.`,

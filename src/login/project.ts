@@ -31,6 +31,8 @@ export interface FindProjectInput {
   codeAssistEndpoint: string;
   pollIntervalMs?: number | undefined;
   timeoutMs?: number | undefined;
+  /** Each Code Assist call's own bound (default 30 s). */
+  requestTimeoutMs?: number | undefined;
 }
 
 export async function findProject(input: FindProjectInput): Promise<DiscoveredProject> {
@@ -41,6 +43,7 @@ export async function findProject(input: FindProjectInput): Promise<DiscoveredPr
       codeAssistEndpoint: input.codeAssistEndpoint,
       pollIntervalMs: input.pollIntervalMs,
       timeoutMs: input.timeoutMs,
+      requestTimeoutMs: input.requestTimeoutMs,
     });
   } catch (err) {
     if (err instanceof ProjectDiscoveryError) throw explain(err, input);

@@ -17,6 +17,11 @@ export interface Logger {
   dropSecret(value: string | undefined): void;
   /** Whether messages of this level are written (to skip building them on hot paths). */
   enabled(level: LogLevel): boolean;
+  /**
+   * The masking every log line gets (registered secrets, then token-shaped strings), for text shown to
+   * clients instead of logged: a page or an error must not reveal what the log would hide.
+   */
+  redact(text: string): string;
 }
 
 const TOKEN_PATTERNS: RegExp[] = [
@@ -65,6 +70,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     enabled: (level) => ORDER[level] >= min,
     addSecret: (v) => secrets.add(v),
     dropSecret: (v) => secrets.drop(v),
+    redact,
   };
 }
 

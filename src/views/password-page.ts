@@ -2,7 +2,29 @@
 import { html, type SafeHtml } from '../http/html.js';
 import { layout } from './layout.js';
 
-export function renderPasswordPage(m: { wrong: boolean; next: string }): SafeHtml {
+export interface PasswordPageModel {
+  wrong: boolean;
+  next: string;
+  /** Too many wrong passwords from this client: seconds until it may try again (no form is shown). */
+  retryAfterSec?: number | undefined;
+}
+
+const minutes = (sec: number): string => {
+  const m = Math.ceil(sec / 60);
+  return m <= 1 ? 'a minute' : `${m} minutes`;
+};
+
+export function renderPasswordPage(m: PasswordPageModel): SafeHtml {
+  if (m.retryAfterSec !== undefined) {
+    return layout(
+      'Too many attempts',
+      html`<h1>Too many wrong passwords</h1>
+<div class="callout bad" role="alert" id="password-locked">Too many wrong passwords were entered from your address.
+Try again in ${minutes(m.retryAfterSec)}.</div>
+<p class="hint">The password is the value of <code>GEMINI_AUTH_PASSWORD</code> in Rotor's environment; check it before trying again.</p>
+<div class="actions"><a class="button" href="${m.next}">Back</a></div>`,
+    );
+  }
   return layout(
     'Password required',
     html`<h1>Password required</h1>

@@ -206,6 +206,23 @@ describe('web login (--gen-creds) in a browser', () => {
     ]);
   });
 
+  it("masks a token Google echoes in its error, in the page the browser shows", async () => {
+    ls = await startLoginStack([{ email: 'echo@example.com' }]);
+    const token = 'ya29.a0AfH6SMBechoedInTheBrowser0123456789';
+    ls.stack.sim.injectFault({
+      method: 'token',
+      times: 1,
+      fault: { type: 'status', status: 400, body: { error: 'invalid_grant', error_description: `<b>bad</b> code for ${token}` } },
+    });
+    const page = await newPage();
+    expect(await loginAs(page, 'echo@example.com')).toBe('error');
+    const message = await text(page, '#error-message');
+    expect(message).toContain('invalid_grant: <b>bad</b> code for ya29…789');
+    expect(await page.content()).not.toContain(token);
+    expect(await page.locator('#error-message b').count()).toBe(0);
+    expect(await ls.files()).toEqual([]);
+  });
+
   it('rejects a project number in the project field before going to Google', async () => {
     ls = await startLoginStack([{ email: 'num@example.com' }]);
     const page = await newPage();

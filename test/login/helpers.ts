@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { startLoginServer, type LoginServer } from '../../src/login-server.js';
+import { startLoginServer, type LoginServer, type LoginServerOptions } from '../../src/login-server.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { SimAccountInput } from '../../src/simulator/index.js';
 import { createLogger } from '../../src/util/log.js';
@@ -55,7 +55,11 @@ export function loginConfig(stack: Stack, env: Record<string, string> = {}): Con
 }
 
 /** Simulator + serve mode with an empty folder; the accounts exist only at "Google" until someone logs in. */
-export async function startLoginStack(accounts: SimAccountInput[], env: Record<string, string> = {}): Promise<LoginStack> {
+export async function startLoginStack(
+  accounts: SimAccountInput[],
+  env: Record<string, string> = {},
+  options: LoginServerOptions = {},
+): Promise<LoginStack> {
   const stack = await startStack({ accounts: [] });
   for (const a of accounts) stack.sim.addAccount(a);
   const config = loginConfig(stack, env);
@@ -63,6 +67,7 @@ export async function startLoginStack(accounts: SimAccountInput[], env: Record<s
   const login = await startLoginServer(config, createLogger({ level: 'debug', sink: (l) => logs.push(l) }), {
     onboardPollIntervalMs: 10,
     onboardTimeoutMs: 5_000,
+    ...options,
   });
   const files = async () => (await readdir(stack.dir)).filter((f) => f.startsWith('oauth_creds')).sort();
   return {
@@ -107,4 +112,31 @@ export function createClient(base: string) {
       request(path, { method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
     cookie: () => cookie,
   };
+}
+
+export type LoginClient = ReturnType<typeof createClient>;
+
+/**
+ * Starts a login as the browser would (POST /start) and picks `email` in the simulator's account chooser;
+ * returns the callback address Google sends the browser back to, not yet followed.
+ */
+export async function chooseAccount(c: LoginClient, email: string): Promise<URL> {
+  const started = await c.post('/start', { project: '', mode: 'redirect' });
+  if (started.status !== 303) throw new Error(`POST /start answered ${started.status}`);
+  const authUrl = new URL(started.headers.get('location')!);
+  const chooser = await (await fetch(authUrl)).text();
+  const links = [...chooser.matchAll(/<a class="account" data-email="([^"]*)" href="([^"]*)"/g)];
+  const link = links.find((m) => m[1] === email)?.[2];
+  if (!link) throw new Error(`${email} is not in the simulator's chooser`);
+  const back = await fetch(new URL(link.replace(/&amp;/g, '&'), authUrl), { redirect: 'manual' });
+  return new URL(back.headers.get('location')!);
+}
+
+/** Follows a callback address with the client's session and returns the result page (GET /done). */
+export async function finishLogin(c: LoginClient, callback: URL): Promise<{ status: number; html: string }> {
+  const done = await c.get(callback.pathname + callback.search);
+  if (done.status !== 303 || done.headers.get('location') !== '/done') return { status: done.status, html: await done.text() };
+  await done.body?.cancel();
+  const page = await c.get('/done');
+  return { status: page.status, html: await page.text() };
 }

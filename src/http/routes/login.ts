@@ -44,6 +44,19 @@ const MAX_PENDING = 5;
 const KEEPS_PENDING = new Set<LoginErrorCode>(['STATE_MISMATCH', 'MISSING_CODE', 'BAD_INPUT']);
 
 const send = (res: Response, status: number, page: SafeHtml) => res.status(status).type('html').send(page.toString());
+const showResult = (res: Response, r: LoginResult) =>
+  r.kind === 'success' ? send(res, 200, renderSuccessPage(r)) : send(res, r.status, renderErrorPage(r));
+
+/**
+ * Google's words reach these pages (error descriptions, tier and project names, e-mails): they get the
+ * masking the log lines get, so a token Google echoes back is never shown in full.
+ */
+function masked(r: LoginResult, redact: (text: string) => string): LoginResult {
+  if (r.kind === 'success') return { ...r, email: redact(r.email), projectId: redact(r.projectId), tierId: redact(r.tierId) };
+  const link = r.link && { url: redact(r.link.url), text: redact(r.link.text) };
+  return { ...r, title: redact(r.title), message: redact(r.message), hint: redact(r.hint), link };
+}
+
 const field = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function loginRoutes(deps: LoginRoutesDeps): Router {
@@ -55,7 +68,8 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       res,
       status,
       renderLoginPage({
-        accounts: await flow.store.list(),
+        // An unreadable file's reason may quote the file; the table gets the log's masking too.
+        accounts: (await flow.store.list()).map((a) => (a.detail ? { ...a, detail: logger.redact(a.detail) } : a)),
         storagePath: deps.storagePath,
         redirectUri: flow.redirectUri,
         envListActive: deps.envListActive,
@@ -64,8 +78,8 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     );
 
   const finish = async (req: Request, res: Response, params: CallbackParams) => {
-    const logins = req.session.logins ?? {};
-    const pending = params.state !== undefined && Object.hasOwn(logins, params.state) ? logins[params.state] : undefined;
+    const logins = req.session.logins;
+    const pending = logins && params.state !== undefined && Object.hasOwn(logins, params.state) ? logins[params.state] : undefined;
     let result: LoginResult;
     let keep = false;
     try {
@@ -86,6 +100,11 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       keep = KEEPS_PENDING.has(e.code);
       result = { kind: 'error', status: e.status, title: e.title, message: e.message, hint: e.hint, link: e.link };
     }
+    result = masked(result, logger.redact);
+    // No login was started in this session (a forged link, an <img> on some page, a session gone): answer at
+    // once and leave the session untouched, so no session is created and a flood of these cannot push real
+    // pending logins out of the bounded store. Only a state the session knows gets the post-redirect-get.
+    if (!logins) return showResult(res, result);
     if (pending && !keep) {
       delete logins[pending.state];
       req.session.logins = logins;
@@ -104,7 +123,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     try {
       pending = flow.begin(project);
     } catch (err) {
-      if (err instanceof LoginError) return void (await home(res, 400, { project: project ?? '', inputError: `${err.message} ${err.hint}` }));
+      if (err instanceof LoginError) return void (await home(res, 400, { project: project ?? '', inputError: logger.redact(`${err.message} ${err.hint}`) }));
       throw err;
     }
     const logins = { ...(req.session.logins ?? {}), [pending.state]: pending };
@@ -141,8 +160,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
   router.get('/done', (req, res) => {
     const r = req.session.result;
     if (!r) return res.redirect(303, '/');
-    if (r.kind === 'success') return send(res, 200, renderSuccessPage(r));
-    send(res, r.status, renderErrorPage(r));
+    showResult(res, r);
   });
 
   return router;
