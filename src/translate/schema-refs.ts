@@ -47,26 +47,34 @@ function decodeSegment(raw: string): string {
  * `allOf` → one schema: properties merged (a property named by several branches is itself merged),
  * `required` united, descriptions joined, any other keyword taken from the first schema that has it.
  * `deref` resolves a branch's own `$ref` first, so `allOf: [{$ref}, {...}]` (pydantic, zod) merges the target.
+ * `charge` is told the work as it goes (a unit per key merged), so a caller can stop a merge that costs too
+ * much (many branches each repeating a large schema) by throwing from it.
  */
-export function mergeAllOf(node: JsonObject, deref: (branch: unknown) => JsonObject): JsonObject {
+export function mergeAllOf(node: JsonObject, deref: (branch: unknown) => JsonObject, charge: (units: number) => void = () => {}): JsonObject {
   const { allOf, ...rest } = node;
   const branches = Array.isArray(allOf) ? allOf.map(deref) : [];
-  return [rest, ...branches].reduce<JsonObject>((acc, branch) => mergeTwo(acc, branch), {});
+  return [rest, ...branches].reduce<JsonObject>((acc, branch) => mergeTwo(acc, branch, charge), {});
 }
 
-function mergeTwo(a: JsonObject, b: JsonObject): JsonObject {
+function mergeTwo(a: JsonObject, b: JsonObject, charge: (units: number) => void): JsonObject {
+  const entries = Object.entries(b);
+  // Copying `a` and walking `b` are the work of this merge.
+  charge(1 + Object.keys(a).length + entries.length);
   const out: JsonObject = { ...a };
-  for (const [key, value] of Object.entries(b)) {
+  for (const [key, value] of entries) {
     if (!Object.hasOwn(out, key)) {
       setOwn(out, key, value);
     } else if (key === 'properties' && isJsonObject(out[key]) && isJsonObject(value)) {
       const merged: JsonObject = { ...(out[key] as JsonObject) };
-      for (const [name, schema] of Object.entries(value)) {
+      const named = Object.entries(value);
+      charge(Object.keys(merged).length + named.length);
+      for (const [name, schema] of named) {
         const existing = Object.hasOwn(merged, name) ? merged[name] : undefined;
-        setOwn(merged, name, isJsonObject(existing) && isJsonObject(schema) ? mergeTwo(existing, schema) : schema);
+        setOwn(merged, name, isJsonObject(existing) && isJsonObject(schema) ? mergeTwo(existing, schema, charge) : schema);
       }
       out[key] = merged;
     } else if (key === 'required' && Array.isArray(out[key]) && Array.isArray(value)) {
+      charge((out[key] as unknown[]).length + value.length);
       out[key] = [...new Set([...(out[key] as unknown[]), ...value])];
     } else if (key === 'description' && typeof out[key] === 'string' && typeof value === 'string' && out[key] !== value) {
       out[key] = `${out[key] as string} ${value}`;

@@ -24,7 +24,10 @@ export function convertResponseFormat(format: OpenAIChatRequest['response_format
   if (format.type === 'json_object') return { responseMimeType: 'application/json' };
   const schema = format.json_schema.schema;
   if (schema == null) return { responseMimeType: 'application/json' };
-  if (mode === 'openapi') return { responseMimeType: 'application/json', responseSchema: sanitizeSchemaForGemini(schema) };
+  if (mode === 'openapi') {
+    const responseSchema = sanitizeSchemaForGemini(schema, { field: 'response_format.json_schema.schema', label: 'response_format' });
+    return { responseMimeType: 'application/json', responseSchema };
+  }
   return { responseMimeType: 'application/json', responseJsonSchema: prepareResponseJsonSchema(schema) };
 }
 
