@@ -24,7 +24,14 @@ export const SCHEMA_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
  */
 export const SCHEMA_MAX_STEPS = 500_000;
 
-export type SchemaLimit = 'output' | 'steps';
+/**
+ * Most schemas nested in one another while converting (a property's schema inside its object's, an inlined
+ * target inside its reference…). Real schemas nest a few dozen at most; the conversion recurses, and a
+ * schema nested thousands deep (a ~100 KB request) would otherwise exhaust the stack.
+ */
+export const SCHEMA_MAX_DEPTH = 256;
+
+export type SchemaLimit = 'output' | 'steps' | 'depth';
 
 /** The budget ran out: which limit, and the `$ref` being inlined at the time (if any). */
 export class SchemaLimitError extends Error {
@@ -34,7 +41,7 @@ export class SchemaLimitError extends Error {
     readonly max: number,
     readonly ref: string | undefined,
   ) {
-    super(limit === 'output' ? `converted schema over ${max} bytes` : `schema conversion over ${max} steps`);
+    super(`schema over the ${limit} limit of ${max}`);
   }
 }
 
@@ -44,11 +51,23 @@ export class SchemaBudget {
   steps = 0;
   /** Bytes of converted JSON produced so far (estimated from string lengths: escapes are not counted). */
   output = 0;
+  /** Schemas being converted inside one another now. */
+  depth = 0;
 
   constructor(
     readonly maxSteps = SCHEMA_MAX_STEPS,
     readonly maxOutput = SCHEMA_MAX_OUTPUT_BYTES,
+    readonly maxDepth = SCHEMA_MAX_DEPTH,
   ) {}
+
+  /** One level deeper: call leave() when that schema is done. */
+  enter(ref?: string): void {
+    if (++this.depth > this.maxDepth) throw new SchemaLimitError('depth', this.maxDepth, ref);
+  }
+
+  leave(): void {
+    this.depth--;
+  }
 
   /** Charges `units` of work. */
   spend(units: number, ref?: string): void {

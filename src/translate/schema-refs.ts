@@ -47,19 +47,30 @@ function decodeSegment(raw: string): string {
  * `allOf` → one schema: properties merged (a property named by several branches is itself merged),
  * `required` united, descriptions joined, any other keyword taken from the first schema that has it.
  * `deref` resolves a branch's own `$ref` first, so `allOf: [{$ref}, {...}]` (pydantic, zod) merges the target.
- * `charge` is told the work as it goes (a unit per key merged), so a caller can stop a merge that costs too
- * much (many branches each repeating a large schema) by throwing from it.
+ * `meter` is told the work and the depth as the merge goes, so a caller can stop one that costs too much
+ * (many branches each repeating a large schema, properties nested thousands deep) by throwing from it.
  */
-export function mergeAllOf(node: JsonObject, deref: (branch: unknown) => JsonObject, charge: (units: number) => void = () => {}): JsonObject {
+export function mergeAllOf(node: JsonObject, deref: (branch: unknown) => JsonObject, meter: MergeMeter = FREE): JsonObject {
   const { allOf, ...rest } = node;
   const branches = Array.isArray(allOf) ? allOf.map(deref) : [];
-  return [rest, ...branches].reduce<JsonObject>((acc, branch) => mergeTwo(acc, branch, charge), {});
+  return [rest, ...branches].reduce<JsonObject>((acc, branch) => mergeTwo(acc, branch, meter), {});
 }
 
-function mergeTwo(a: JsonObject, b: JsonObject, charge: (units: number) => void): JsonObject {
+/** What a merge reports as it goes. */
+export interface MergeMeter {
+  /** Work done: a unit per key copied or walked. */
+  spend(units: number): void;
+  /** The merge goes one level of properties deeper; leave() when it is back. */
+  enter(): void;
+  leave(): void;
+}
+
+const FREE: MergeMeter = { spend() {}, enter() {}, leave() {} };
+
+function mergeTwo(a: JsonObject, b: JsonObject, meter: MergeMeter): JsonObject {
   const entries = Object.entries(b);
   // Copying `a` and walking `b` are the work of this merge.
-  charge(1 + Object.keys(a).length + entries.length);
+  meter.spend(1 + Object.keys(a).length + entries.length);
   const out: JsonObject = { ...a };
   for (const [key, value] of entries) {
     if (!Object.hasOwn(out, key)) {
@@ -67,20 +78,29 @@ function mergeTwo(a: JsonObject, b: JsonObject, charge: (units: number) => void)
     } else if (key === 'properties' && isJsonObject(out[key]) && isJsonObject(value)) {
       const merged: JsonObject = { ...(out[key] as JsonObject) };
       const named = Object.entries(value);
-      charge(Object.keys(merged).length + named.length);
+      meter.spend(Object.keys(merged).length + named.length);
       for (const [name, schema] of named) {
         const existing = Object.hasOwn(merged, name) ? merged[name] : undefined;
-        setOwn(merged, name, isJsonObject(existing) && isJsonObject(schema) ? mergeTwo(existing, schema, charge) : schema);
+        setOwn(merged, name, isJsonObject(existing) && isJsonObject(schema) ? mergeNested(existing, schema, meter) : schema);
       }
       out[key] = merged;
     } else if (key === 'required' && Array.isArray(out[key]) && Array.isArray(value)) {
-      charge((out[key] as unknown[]).length + value.length);
+      meter.spend((out[key] as unknown[]).length + value.length);
       out[key] = [...new Set([...(out[key] as unknown[]), ...value])];
     } else if (key === 'description' && typeof out[key] === 'string' && typeof value === 'string' && out[key] !== value) {
       out[key] = `${out[key] as string} ${value}`;
     }
   }
   return out;
+}
+
+function mergeNested(a: JsonObject, b: JsonObject, meter: MergeMeter): JsonObject {
+  meter.enter();
+  try {
+    return mergeTwo(a, b, meter);
+  } finally {
+    meter.leave();
+  }
 }
 
 // Keywords whose object value is not a property definition (anything else object-valued on an untyped

@@ -1,5 +1,5 @@
 import { SchemaBudget, SchemaLimitError } from './schema-budget.js';
-import { isJsonObject, mergeAllOf, repairMcpQuirks, resolveLocalRef, setOwn, type JsonObject } from './schema-refs.js';
+import { isJsonObject, mergeAllOf, repairMcpQuirks, resolveLocalRef, setOwn, type JsonObject, type MergeMeter } from './schema-refs.js';
 import { TranslationError } from './translation-error.js';
 
 /** A schema in the OpenAPI subset Gemini's `Schema` message accepts (function `parameters`, `responseSchema`). */
@@ -48,6 +48,7 @@ export interface SchemaContext {
 }
 
 function limitMessage(err: SchemaLimitError, what: string): string {
+  if (err.limit === 'depth') return `${what}: the schema is nested more than ${err.max} levels deep (SCHEMA_MAX_DEPTH)`;
   const limit = err.limit === 'output' ? `over ${err.max} bytes of JSON (SCHEMA_MAX_OUTPUT_BYTES` : `over ${err.max} steps of work (SCHEMA_MAX_STEPS`;
   // The reference comes from the client: quoted short, whatever its length.
   const ref = err.ref !== undefined && err.ref.length > 100 ? `${err.ref.slice(0, 100)}…` : err.ref;
@@ -86,12 +87,19 @@ const ANNOTATIONS = [...HINTED, 'description', 'title'];
 function convert(input: unknown, walk: Walk, isRoot = false): GeminiSchema {
   walk.budget.visit(input, at(walk));
   if (!isJsonObject(input)) return {};
-  const node = repairMcpQuirks(input);
+  walk.budget.enter(at(walk));
+  try {
+    return convertNode(repairMcpQuirks(input), walk, isRoot);
+  } finally {
+    walk.budget.leave();
+  }
+}
 
+function convertNode(node: JsonObject, walk: Walk, isRoot: boolean): GeminiSchema {
   if (typeof node['$ref'] === 'string') return convertRef(node, node['$ref'], walk, isRoot);
   if (Array.isArray(node['allOf'])) {
     const followed: string[] = [];
-    const merged = mergeAllOf(node, (b) => deref(b, walk, followed), charge(walk));
+    const merged = mergeAllOf(node, (b) => deref(b, walk, followed), meter(walk));
     return convert(merged, along(walk, followed), isRoot);
   }
 
@@ -139,8 +147,8 @@ function convert(input: unknown, walk: Walk, isRoot = false): GeminiSchema {
 
   if (enumValues && enumValues.length > 0) {
     // Gemini accepts enum only on STRING schemas; elsewhere the values become a hint.
-    if (type === 'string') out['enum'] = enumValues.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-    else hints.push(`allowed values: ${enumValues.map((v) => JSON.stringify(v)).join(', ')}`);
+    if (type === 'string') out['enum'] = enumValues.map((v) => (typeof v === 'string' ? v : jsonText(v)));
+    else hints.push(`allowed values: ${enumValues.map(jsonText).join(', ')}`);
   }
   const format = node['format'];
   if (typeof format === 'string') {
@@ -175,7 +183,7 @@ function convertUnion(node: JsonObject, union: unknown[], walk: Walk, isRoot: bo
   const shared = omit(rest, ANNOTATIONS);
   const distribute = isJsonObject(shared['properties']);
   const out: GeminiSchema = {
-    anyOf: nonNull.map((b) => convert(distribute ? mergeAllOf({ allOf: [shared, b.schema] }, asObject, charge(walk)) : b.schema, b.walk)),
+    anyOf: nonNull.map((b) => convert(distribute ? mergeAllOf({ allOf: [shared, b.schema] }, asObject, meter(walk)) : b.schema, b.walk)),
   };
   return finish(describe(out, rest, [], walk), isNullable);
 }
@@ -270,7 +278,7 @@ function resolve(ref: string, walk: Walk): unknown {
 
 /** A branch as JSON text for a hint, charged as it is written (many branches may each be a large target). */
 function shown(schema: JsonObject, walk: Walk): string {
-  const text = JSON.stringify(schema);
+  const text = jsonText(schema);
   walk.budget.spend(1 + (text.length >> 5), at(walk));
   return text;
 }
@@ -280,9 +288,10 @@ function at(walk: Walk): string | undefined {
   return walk.refs[walk.refs.length - 1];
 }
 
-/** Charges work done outside convert (merging allOf branches) to the walk's budget. */
-function charge(walk: Walk): (units: number) => void {
-  return (units) => walk.budget.spend(units, at(walk));
+/** Charges the work and depth of merging allOf branches (outside convert) to the walk's budget. */
+function meter(walk: Walk): MergeMeter {
+  const ref = at(walk);
+  return { spend: (units) => walk.budget.spend(units, ref), enter: () => walk.budget.enter(ref), leave: () => walk.budget.leave() };
 }
 
 /**
@@ -386,5 +395,18 @@ function hintText(base: string | undefined, hints: readonly string[]): string | 
 }
 
 function hintValue(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  return typeof value === 'string' ? value : jsonText(value);
+}
+
+/**
+ * A client value (an example, a default, an enum member) as JSON for a hint. JSON.stringify recurses: a
+ * value nested a few thousand deep exhausts the stack, and is then only described.
+ */
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    if (err instanceof RangeError) return '(a value nested too deep to show)';
+    throw err;
+  }
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { convertOpenAIToolsToGemini } from '../../src/translate/openai/convert-openai-tools-to-gemini.js';
 import { convertResponseFormat } from '../../src/translate/openai/response-format.js';
 import type { OpenAIChatRequest } from '../../src/translate/openai/request-schema.js';
-import { SCHEMA_MAX_OUTPUT_BYTES, SCHEMA_MAX_STEPS, SchemaBudget } from '../../src/translate/schema-budget.js';
+import { SCHEMA_MAX_DEPTH, SCHEMA_MAX_OUTPUT_BYTES, SCHEMA_MAX_STEPS, SchemaBudget } from '../../src/translate/schema-budget.js';
 import { sanitizeSchemaForGemini } from '../../src/translate/schema.js';
 import { TranslationError } from '../../src/translate/translation-error.js';
 import { enumBomb, fanOutBomb, type Json } from './schema-bombs.js';
@@ -120,6 +120,43 @@ describe('schema expansion bombs', () => {
     const err = refusal(() => convertResponseFormat(format, 'openapi'));
     expect(err.field).toBe('response_format.json_schema.schema');
     expect(err.message).toMatch(/^response_format \(response_format\.json_schema\.schema\): /);
+  });
+});
+
+/** Objects nested `depth` deep through the property `a`, a string at the bottom. */
+function nested(depth: number): Json {
+  let schema: Json = { type: 'string' };
+  for (let i = 0; i < depth; i++) schema = { type: 'object', properties: { a: schema } };
+  return schema;
+}
+
+describe('schemas nested deeper than the stack allows', () => {
+  it(`refuses properties nested more than ${SCHEMA_MAX_DEPTH} deep with a 400, not a stack overflow`, () => {
+    expect(() => sanitizeSchemaForGemini(nested(SCHEMA_MAX_DEPTH - 1))).not.toThrow();
+    const err = refusal(() => convertOpenAIToolsToGemini(tools(['deep', nested(5000)])));
+    expect(err.field).toBe('tools[0].function.parameters');
+    expect(err.message).toBe(`function "deep" (tools[0].function.parameters): the schema is nested more than ${SCHEMA_MAX_DEPTH} levels deep (SCHEMA_MAX_DEPTH)`);
+  });
+
+  it('refuses allOf branches whose properties are nested that deep, while merging them', () => {
+    const err = refusal(() => sanitizeSchemaForGemini({ allOf: [nested(5000), nested(5000)] }));
+    expect(err.message).toContain('(SCHEMA_MAX_DEPTH)');
+  });
+
+  it('describes a default nested too deep for JSON.stringify instead of failing', () => {
+    let value: unknown = 1;
+    for (let i = 0; i < 20_000; i++) value = { v: value };
+    const out = sanitizeSchemaForGemini({ type: 'object', properties: { p: { type: 'object', properties: { q: { type: 'string' } }, default: value } } });
+    expect((out['properties'] as Json)['p']).toMatchObject({ description: 'default: (a value nested too deep to show)' });
+  });
+
+  it('refuses a response_format JSON Schema nested that deep, in json mode too', () => {
+    const format = { type: 'json_schema', json_schema: { name: 'out', schema: nested(5000) } } as OpenAIChatRequest['response_format'];
+    for (const mode of ['json', 'openapi'] as const) {
+      const err = refusal(() => convertResponseFormat(format, mode));
+      expect(err.field).toBe('response_format.json_schema.schema');
+      expect(err.message).toContain(`nested more than ${SCHEMA_MAX_DEPTH} levels deep (SCHEMA_MAX_DEPTH)`);
+    }
   });
 });
 
