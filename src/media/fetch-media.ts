@@ -33,7 +33,10 @@ export interface MediaFetchOptions {
   allowPrivateNetworks: boolean;
   /** Downloads in flight for one request (default MEDIA_FETCH_CONCURRENCY). */
   concurrency?: number;
-  /** Downloads in flight across every request this fetcher serves (default MEDIA_FETCH_GLOBAL_CONCURRENCY). */
+  /**
+   * Downloads in flight across every request this fetcher serves (default MEDIA_FETCH_GLOBAL_CONCURRENCY).
+   * A download waits for a slot until its client leaves; its timeout starts once it has one.
+   */
   globalConcurrency?: number;
 }
 
