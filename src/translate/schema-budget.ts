@@ -105,3 +105,12 @@ export class SchemaBudget {
     if (this.output > this.maxOutput) throw new SchemaLimitError('output', this.maxOutput, ref);
   }
 }
+
+/** What ran out, for the client: the limit by name and value, and where (quoted short: it is client text). */
+export function limitMessage(err: SchemaLimitError): string {
+  if (err.limit === 'depth') return `the schema is nested more than ${err.max} levels deep (SCHEMA_MAX_DEPTH)`;
+  const limit = err.limit === 'output' ? `over ${err.max} bytes of JSON (SCHEMA_MAX_OUTPUT_BYTES` : `over ${err.max} steps of work (SCHEMA_MAX_STEPS`;
+  const ref = err.ref !== undefined && err.ref.length > 100 ? `${err.ref.slice(0, 100)}…` : err.ref;
+  const at = ref === undefined ? '' : `, reached while inlining ${ref}`;
+  return `the schema is too large to convert with its $refs inlined: ${limit}, for all schemas of one request together)${at}`;
+}

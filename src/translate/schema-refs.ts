@@ -1,6 +1,6 @@
 /**
- * Structural helpers for schema.ts: local `$ref` resolution, `allOf` merging and the repair of malformed
- * schemas that MCP servers commonly emit. Pure, never mutate their input.
+ * Structural helpers for schema.ts: local `$ref` resolution, `allOf` merging, the repair of malformed
+ * schemas that MCP servers commonly emit, and JSON text for hints. Pure, never mutate their input.
  */
 
 export type JsonObject = Record<string, unknown>;
@@ -15,6 +15,19 @@ export function isJsonObject(value: unknown): value is JsonObject {
  */
 export function setOwn(target: JsonObject, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * A client value (an example, a default, an enum member) as JSON for a hint. JSON.stringify recurses: a
+ * value nested a few thousand deep exhausts the stack, and is then only described.
+ */
+export function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    if (err instanceof RangeError) return '(a value nested too deep to show)';
+    throw err;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
-import { SchemaBudget, SchemaLimitError } from './schema-budget.js';
-import { isJsonObject, mergeAllOf, repairMcpQuirks, resolveLocalRef, setOwn, type JsonObject, type MergeMeter } from './schema-refs.js';
+import { limitMessage, SchemaBudget, SchemaLimitError } from './schema-budget.js';
+import { isJsonObject, jsonText, mergeAllOf, repairMcpQuirks, resolveLocalRef, setOwn, type JsonObject, type MergeMeter } from './schema-refs.js';
 import { TranslationError } from './translation-error.js';
 
 /** A schema in the OpenAPI subset Gemini's `Schema` message accepts (function `parameters`, `responseSchema`). */
@@ -34,7 +34,7 @@ export function sanitizeSchemaForGemini(schema: unknown, context: SchemaContext 
   } catch (err) {
     if (!(err instanceof SchemaLimitError)) throw err;
     const field = context.field ?? 'schema';
-    throw new TranslationError(field, limitMessage(err, `${context.label ?? 'the schema'} (${field})`));
+    throw new TranslationError(field, `${context.label ?? 'the schema'} (${field}): ${limitMessage(err)}`);
   }
 }
 
@@ -45,15 +45,6 @@ export interface SchemaContext {
   field?: string;
   /** What the schema belongs to, e.g. `function "get_weather"`. */
   label?: string;
-}
-
-function limitMessage(err: SchemaLimitError, what: string): string {
-  if (err.limit === 'depth') return `${what}: the schema is nested more than ${err.max} levels deep (SCHEMA_MAX_DEPTH)`;
-  const limit = err.limit === 'output' ? `over ${err.max} bytes of JSON (SCHEMA_MAX_OUTPUT_BYTES` : `over ${err.max} steps of work (SCHEMA_MAX_STEPS`;
-  // The reference comes from the client: quoted short, whatever its length.
-  const ref = err.ref !== undefined && err.ref.length > 100 ? `${err.ref.slice(0, 100)}…` : err.ref;
-  const at = ref === undefined ? '' : `, reached while inlining ${ref}`;
-  return `${what}: the schema is too large to convert with its $refs inlined: ${limit}, for all schemas of one request together)${at}`;
 }
 
 interface Walk {
@@ -396,17 +387,4 @@ function hintText(base: string | undefined, hints: readonly string[]): string | 
 
 function hintValue(value: unknown): string {
   return typeof value === 'string' ? value : jsonText(value);
-}
-
-/**
- * A client value (an example, a default, an enum member) as JSON for a hint. JSON.stringify recurses: a
- * value nested a few thousand deep exhausts the stack, and is then only described.
- */
-function jsonText(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch (err) {
-    if (err instanceof RangeError) return '(a value nested too deep to show)';
-    throw err;
-  }
 }

@@ -155,7 +155,7 @@ describe('schemas nested deeper than the stack allows', () => {
     for (const mode of ['json', 'openapi'] as const) {
       const err = refusal(() => convertResponseFormat(format, mode));
       expect(err.field).toBe('response_format.json_schema.schema');
-      expect(err.message).toContain(`nested more than ${SCHEMA_MAX_DEPTH} levels deep (SCHEMA_MAX_DEPTH)`);
+      expect(err.message).toBe(`response_format (response_format.json_schema.schema): the schema is nested more than ${SCHEMA_MAX_DEPTH} levels deep (SCHEMA_MAX_DEPTH)`);
     }
   });
 });

@@ -47,7 +47,8 @@ const SCHEMAS = ['items', 'additionalProperties', 'not', 'if', 'then', 'else', '
  */
 export function prepareResponseJsonSchema(schema: JsonObject, depth = 0): JsonObject {
   if (depth > SCHEMA_MAX_DEPTH) {
-    throw new TranslationError('response_format.json_schema.schema', `the schema is nested more than ${SCHEMA_MAX_DEPTH} levels deep (SCHEMA_MAX_DEPTH)`);
+    const field = 'response_format.json_schema.schema';
+    throw new TranslationError(field, `response_format (${field}): the schema is nested more than ${SCHEMA_MAX_DEPTH} levels deep (SCHEMA_MAX_DEPTH)`);
   }
   const inner = (s: unknown) => (isJsonObject(s) ? prepareResponseJsonSchema(s, depth + 1) : s);
   const mapSchemas = (map: unknown) => (isJsonObject(map) ? Object.fromEntries(Object.entries(map).map(([k, v]) => [k, inner(v)])) : map);
