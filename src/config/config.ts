@@ -105,6 +105,8 @@ const envSchema = z.object({
   MEDIA_FETCH_ALLOW_PRIVATE: bool('MEDIA_FETCH_ALLOW_PRIVATE', false),
   MEDIA_FETCH_MAX_BYTES: int('MEDIA_FETCH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   MEDIA_FETCH_TIMEOUT_MS: int('MEDIA_FETCH_TIMEOUT_MS', 15_000, 100, 600_000),
+  MEDIA_MAX_URLS: int('MEDIA_MAX_URLS', 16, 0, 1000),
+  MEDIA_MAX_TOTAL_BYTES: int('MEDIA_MAX_TOTAL_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
 });
 
 export interface Config {
@@ -133,7 +135,8 @@ export interface Config {
   sessionSecret: string | undefined;
   /** Comma-separated Gemini API keys (each its own quota bucket unless a file names its project). */
   geminiApiKeys: string | undefined;
-  mediaFetch: { allowPrivateNetworks: boolean; maxBytes: number; timeoutMs: number };
+  /** maxBytes per URL; maxUrls and maxTotalBytes per request (MEDIA_MAX_URLS, MEDIA_MAX_TOTAL_BYTES). */
+  mediaFetch: { allowPrivateNetworks: boolean; maxBytes: number; timeoutMs: number; maxUrls: number; maxTotalBytes: number };
   /** model → models to try in order when no credential can serve it (all out of quota). */
   modelFallbacks: ReadonlyMap<string, string[]>;
 }
@@ -190,7 +193,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       sessionSecret: e.SESSION_SECRET,
       geminiApiKeys: e.GEMINI_API_KEYS,
       modelFallbacks: e.MODEL_FALLBACKS,
-      mediaFetch: { allowPrivateNetworks: e.MEDIA_FETCH_ALLOW_PRIVATE, maxBytes: e.MEDIA_FETCH_MAX_BYTES, timeoutMs: e.MEDIA_FETCH_TIMEOUT_MS },
+      mediaFetch: {
+        allowPrivateNetworks: e.MEDIA_FETCH_ALLOW_PRIVATE,
+        maxBytes: e.MEDIA_FETCH_MAX_BYTES,
+        timeoutMs: e.MEDIA_FETCH_TIMEOUT_MS,
+        maxUrls: e.MEDIA_MAX_URLS,
+        maxTotalBytes: e.MEDIA_MAX_TOTAL_BYTES,
+      },
     },
   };
 }

@@ -28,11 +28,21 @@ function segment(text: string, start: number, end: number): ProtoObject {
 }
 
 /**
+ * The text with each lone surrogate replaced by U+FFFD. A JSON string may carry one (`"\ud800"`) and Google
+ * accepts it, but its strings are UTF-8, where a lone surrogate cannot exist; and encodeURIComponent throws
+ * on one.
+ */
+function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/**
  * Two web sources (example.com and example.org, path = slug of the query) and two supports: the text up to
  * and including the first ": " cites source 0, the rest cites source 1 (one support citing both when there
  * is no ": ").
  */
-export function groundingFor(query: string, text: string): ProtoObject {
+export function groundingFor(rawQuery: string, text: string): ProtoObject {
+  const query = wellFormed(rawQuery);
   const slug = slugOf(query);
   const split = text.indexOf(': ');
   const supports =

@@ -1,6 +1,6 @@
 /**
- * Structural helpers for schema.ts: local `$ref` resolution, `allOf` merging and the repair of malformed
- * schemas that MCP servers commonly emit. Pure, never mutate their input.
+ * Structural helpers for schema.ts: local `$ref` resolution, `allOf` merging, the repair of malformed
+ * schemas that MCP servers commonly emit, and JSON text for hints. Pure, never mutate their input.
  */
 
 export type JsonObject = Record<string, unknown>;
@@ -15,6 +15,19 @@ export function isJsonObject(value: unknown): value is JsonObject {
  */
 export function setOwn(target: JsonObject, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * A client value (an example, a default, an enum member) as JSON for a hint. JSON.stringify recurses: a
+ * value nested a few thousand deep exhausts the stack, and is then only described.
+ */
+export function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    if (err instanceof RangeError) return '(a value nested too deep to show)';
+    throw err;
+  }
 }
 
 /**
@@ -47,32 +60,60 @@ function decodeSegment(raw: string): string {
  * `allOf` → one schema: properties merged (a property named by several branches is itself merged),
  * `required` united, descriptions joined, any other keyword taken from the first schema that has it.
  * `deref` resolves a branch's own `$ref` first, so `allOf: [{$ref}, {...}]` (pydantic, zod) merges the target.
+ * `meter` is told the work and the depth as the merge goes, so a caller can stop one that costs too much
+ * (many branches each repeating a large schema, properties nested thousands deep) by throwing from it.
  */
-export function mergeAllOf(node: JsonObject, deref: (branch: unknown) => JsonObject): JsonObject {
+export function mergeAllOf(node: JsonObject, deref: (branch: unknown) => JsonObject, meter: MergeMeter = FREE): JsonObject {
   const { allOf, ...rest } = node;
   const branches = Array.isArray(allOf) ? allOf.map(deref) : [];
-  return [rest, ...branches].reduce<JsonObject>((acc, branch) => mergeTwo(acc, branch), {});
+  return [rest, ...branches].reduce<JsonObject>((acc, branch) => mergeTwo(acc, branch, meter), {});
 }
 
-function mergeTwo(a: JsonObject, b: JsonObject): JsonObject {
+/** What a merge reports as it goes. */
+export interface MergeMeter {
+  /** Work done: a unit per key copied or walked. */
+  spend(units: number): void;
+  /** The merge goes one level of properties deeper; leave() when it is back. */
+  enter(): void;
+  leave(): void;
+}
+
+const FREE: MergeMeter = { spend() {}, enter() {}, leave() {} };
+
+function mergeTwo(a: JsonObject, b: JsonObject, meter: MergeMeter): JsonObject {
+  const entries = Object.entries(b);
+  // Copying `a` and walking `b` are the work of this merge.
+  meter.spend(1 + Object.keys(a).length + entries.length);
   const out: JsonObject = { ...a };
-  for (const [key, value] of Object.entries(b)) {
+  for (const [key, value] of entries) {
     if (!Object.hasOwn(out, key)) {
       setOwn(out, key, value);
     } else if (key === 'properties' && isJsonObject(out[key]) && isJsonObject(value)) {
       const merged: JsonObject = { ...(out[key] as JsonObject) };
-      for (const [name, schema] of Object.entries(value)) {
+      const named = Object.entries(value);
+      meter.spend(Object.keys(merged).length + named.length);
+      for (const [name, schema] of named) {
         const existing = Object.hasOwn(merged, name) ? merged[name] : undefined;
-        setOwn(merged, name, isJsonObject(existing) && isJsonObject(schema) ? mergeTwo(existing, schema) : schema);
+        setOwn(merged, name, isJsonObject(existing) && isJsonObject(schema) ? mergeNested(existing, schema, meter) : schema);
       }
       out[key] = merged;
     } else if (key === 'required' && Array.isArray(out[key]) && Array.isArray(value)) {
+      meter.spend((out[key] as unknown[]).length + value.length);
       out[key] = [...new Set([...(out[key] as unknown[]), ...value])];
     } else if (key === 'description' && typeof out[key] === 'string' && typeof value === 'string' && out[key] !== value) {
       out[key] = `${out[key] as string} ${value}`;
     }
   }
   return out;
+}
+
+function mergeNested(a: JsonObject, b: JsonObject, meter: MergeMeter): JsonObject {
+  meter.enter();
+  try {
+    return mergeTwo(a, b, meter);
+  } finally {
+    meter.leave();
+  }
 }
 
 // Keywords whose object value is not a property definition (anything else object-valued on an untyped

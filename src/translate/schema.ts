@@ -1,4 +1,6 @@
-import { isJsonObject, mergeAllOf, repairMcpQuirks, resolveLocalRef, setOwn, type JsonObject } from './schema-refs.js';
+import { limitMessage, SchemaBudget, SchemaLimitError } from './schema-budget.js';
+import { isJsonObject, jsonText, mergeAllOf, repairMcpQuirks, resolveLocalRef, setOwn, type JsonObject, type MergeMeter } from './schema-refs.js';
+import { TranslationError } from './translation-error.js';
 
 /** A schema in the OpenAPI subset Gemini's `Schema` message accepts (function `parameters`, `responseSchema`). */
 export type GeminiSchema = Record<string, unknown>;
@@ -12,7 +14,8 @@ export type GeminiSchema = Record<string, unknown>;
  *   properties), `items`, `anyOf`, `minItems`/`maxItems`, `minimum`/`maximum`, and `format` only where
  *   Gemini defines it (string: enum, date-time; number: float, double; integer: int32, int64);
  * - `$ref` to local `$defs`/`definitions`/any JSON pointer is inlined, also inside `anyOf`/`oneOf`/`allOf`
- *   (a cycle, depth > 24 or more than 2000 inlined refs becomes an untyped stub naming the reference);
+ *   (a cycle, depth > 24 or more than 2000 inlined refs becomes an untyped stub naming the reference; what
+ *   inlining copies is bounded by the budget below);
  *   `allOf` is merged; `const` becomes a one-value `enum`;
  * - `anyOf`/`oneOf`/type arrays: null branches become `nullable`; one remaining branch is inlined; string
  *   literals collapse into one `enum`; other unions stay `anyOf` (Gemini's Schema has it);
@@ -20,18 +23,40 @@ export type GeminiSchema = Record<string, unknown>;
  *   omit `parameters` then), nested it becomes an untyped schema described as a free-form object;
  * - an array without `items` gets string items (Gemini requires `items`);
  * - MCP quirks: bare property maps and `required: true` on properties (see repairMcpQuirks).
+ * The conversion is charged to `context.budget` (schema-budget.ts), shared by all schemas of a request;
+ * past its limits it throws a TranslationError naming the schema (`label`, `field`) and the limit.
  */
-export function sanitizeSchemaForGemini(schema: unknown): GeminiSchema {
+export function sanitizeSchemaForGemini(schema: unknown, context: SchemaContext = {}): GeminiSchema {
   const root = isJsonObject(schema) ? schema : {};
-  return convert(root, { root, refs: [], budget: { inlined: 0 } }, true);
+  const walk: Walk = { root, refs: [], inlined: { count: 0 }, budget: context.budget ?? new SchemaBudget(), resolved: new Map() };
+  try {
+    return convert(root, walk, true);
+  } catch (err) {
+    if (!(err instanceof SchemaLimitError)) throw err;
+    const field = context.field ?? 'schema';
+    throw new TranslationError(field, `${context.label ?? 'the schema'} (${field}): ${limitMessage(err)}`);
+  }
+}
+
+export interface SchemaContext {
+  /** The cost so far of the request's schemas; a fresh budget when absent. */
+  budget?: SchemaBudget;
+  /** Where the schema sits in the client body, e.g. `tools[2].function.parameters`. */
+  field?: string;
+  /** What the schema belongs to, e.g. `function "get_weather"`. */
+  label?: string;
 }
 
 interface Walk {
   readonly root: JsonObject;
   /** `$ref`s being inlined on the current path: the cycle guard. */
   readonly refs: readonly string[];
-  /** `$ref`s inlined so far in the whole schema: a guard against exponential (non-cyclic) fan-out. */
-  readonly budget: { inlined: number };
+  /** `$ref`s inlined so far in the whole schema: past MAX_REFS_INLINED further ones become stubs. */
+  readonly inlined: { count: number };
+  /** The work and output charged so far (shared by the request's schemas): past it the conversion stops. */
+  readonly budget: SchemaBudget;
+  /** `$ref` → its target, resolved once per schema. */
+  readonly resolved: Map<string, unknown>;
 }
 
 const MAX_REF_DEPTH = 24;
@@ -51,13 +76,21 @@ const HINTED = [
 const ANNOTATIONS = [...HINTED, 'description', 'title'];
 
 function convert(input: unknown, walk: Walk, isRoot = false): GeminiSchema {
+  walk.budget.visit(input, at(walk));
   if (!isJsonObject(input)) return {};
-  const node = repairMcpQuirks(input);
+  walk.budget.enter(at(walk));
+  try {
+    return convertNode(repairMcpQuirks(input), walk, isRoot);
+  } finally {
+    walk.budget.leave();
+  }
+}
 
+function convertNode(node: JsonObject, walk: Walk, isRoot: boolean): GeminiSchema {
   if (typeof node['$ref'] === 'string') return convertRef(node, node['$ref'], walk, isRoot);
   if (Array.isArray(node['allOf'])) {
     const followed: string[] = [];
-    const merged = mergeAllOf(node, (b) => deref(b, walk, followed));
+    const merged = mergeAllOf(node, (b) => deref(b, walk, followed), meter(walk));
     return convert(merged, along(walk, followed), isRoot);
   }
 
@@ -76,7 +109,7 @@ function convert(input: unknown, walk: Walk, isRoot = false): GeminiSchema {
     const { type: _t, ...rest } = node;
     const branch = omit(rest, ANNOTATIONS);
     const out: GeminiSchema = { anyOf: types.map((t) => convert({ ...branch, type: t }, walk)) };
-    return finish(describe(out, rest, hints), nullable);
+    return finish(describe(out, rest, hints, walk), nullable);
   }
 
   let enumValues = enumOf(node);
@@ -105,8 +138,8 @@ function convert(input: unknown, walk: Walk, isRoot = false): GeminiSchema {
 
   if (enumValues && enumValues.length > 0) {
     // Gemini accepts enum only on STRING schemas; elsewhere the values become a hint.
-    if (type === 'string') out['enum'] = enumValues.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-    else hints.push(`allowed values: ${enumValues.map((v) => JSON.stringify(v)).join(', ')}`);
+    if (type === 'string') out['enum'] = enumValues.map((v) => (typeof v === 'string' ? v : jsonText(v)));
+    else hints.push(`allowed values: ${enumValues.map(jsonText).join(', ')}`);
   }
   const format = node['format'];
   if (typeof format === 'string') {
@@ -114,7 +147,7 @@ function convert(input: unknown, walk: Walk, isRoot = false): GeminiSchema {
     else hints.push(`format: ${format}`);
   }
   if (type === undefined && typeof node['type'] === 'string' && node['type'] !== 'null') hints.push(`type: ${node['type']}`);
-  return finish(describe(out, node, hints), nullable);
+  return finish(describe(out, node, hints, walk), nullable);
 }
 
 function convertUnion(node: JsonObject, union: unknown[], walk: Walk, isRoot: boolean, nullable: boolean): GeminiSchema {
@@ -129,7 +162,7 @@ function convertUnion(node: JsonObject, union: unknown[], walk: Walk, isRoot: bo
   if (!nonNull.some((b) => isStructural(b.schema))) {
     // Constraint-only branches (`anyOf: [{required: [a]}, {required: [b]}]`) refine the parent: keep it, hint them.
     const base = strOf(rest['description']);
-    const hints = nonNull.length > 0 ? [`one of: ${nonNull.map((b) => JSON.stringify(b.schema)).join(' | ')}`] : [];
+    const hints = nonNull.length > 0 ? [`one of: ${nonNull.map((b) => shown(b.schema, walk)).join(' | ')}`] : [];
     const text = join(base, hintText(base, hints));
     return finish(convert(text === undefined ? rest : { ...rest, description: text }, walk, isRoot), isNullable);
   }
@@ -141,27 +174,29 @@ function convertUnion(node: JsonObject, union: unknown[], walk: Walk, isRoot: bo
   const shared = omit(rest, ANNOTATIONS);
   const distribute = isJsonObject(shared['properties']);
   const out: GeminiSchema = {
-    anyOf: nonNull.map((b) => convert(distribute ? mergeAllOf({ allOf: [shared, b.schema] }, asObject) : b.schema, b.walk)),
+    anyOf: nonNull.map((b) => convert(distribute ? mergeAllOf({ allOf: [shared, b.schema] }, asObject, meter(walk)) : b.schema, b.walk)),
   };
-  return finish(describe(out, rest, []), isNullable);
+  return finish(describe(out, rest, [], walk), isNullable);
 }
 
 function convertRef(node: JsonObject, ref: string, walk: Walk, isRoot: boolean): GeminiSchema {
   const { $ref: _r, ...siblings } = node;
-  const target = resolveLocalRef(walk.root, ref);
-  const name = ref === '#' ? 'the root schema' : (ref.split('/').pop() ?? ref);
+  const target = resolve(ref, walk);
   if (!isJsonObject(target)) {
     const base = strOf(siblings['description']);
     return convert({ ...siblings, description: join(base, hintText(base, [`see ${ref}`])) }, walk, isRoot);
   }
   if (!mayInline(ref, walk)) {
     // A recursive type cannot be inlined; tell the model what goes here instead.
+    const name = ref === '#' ? 'the root schema' : (ref.split('/').pop() ?? ref);
     const base = strOf(siblings['description']) ?? strOf(target['description']);
-    return { description: join(base, hintText(base, [`recursive: same shape as ${name}`])) ?? '' };
+    const stub = { description: join(base, hintText(base, [`recursive: same shape as ${name}`])) ?? '' };
+    walk.budget.emit(stub, at(walk));
+    return stub;
   }
   // Siblings of $ref (typically a description) refine the target.
-  walk.budget.inlined++;
-  return convert({ ...target, ...siblings }, { ...walk, refs: [...walk.refs, ref] }, isRoot);
+  walk.inlined.count++;
+  return convert(refined(target, siblings), { ...walk, refs: [...walk.refs, ref] }, isRoot);
 }
 
 function convertObject(node: JsonObject, out: GeminiSchema, walk: Walk, isRoot: boolean, hints: string[]): void {
@@ -198,14 +233,18 @@ function convertArray(node: JsonObject, out: GeminiSchema, walk: Walk, hints: st
   }
 }
 
-/** Sets `description` from the node's own text plus the hints collected for what Gemini cannot carry. */
-function describe(out: GeminiSchema, node: JsonObject, hints: string[]): GeminiSchema {
+/**
+ * Sets `description` from the node's own text plus the hints collected for what Gemini cannot carry; the
+ * node is then complete (bar `nullable`) and is charged to the budget.
+ */
+function describe(out: GeminiSchema, node: JsonObject, hints: string[], walk: Walk): GeminiSchema {
   for (const key of HINTED) {
     if (node[key] !== undefined && node[key] !== false) hints.push(`${key}: ${hintValue(node[key])}`);
   }
   const base = strOf(node['description']) ?? strOf(node['title']);
   const text = join(base, hintText(base, hints));
   if (text !== undefined) out['description'] = text;
+  walk.budget.emit(out, at(walk));
   return out;
 }
 
@@ -216,7 +255,34 @@ function finish(out: GeminiSchema, nullable: boolean): GeminiSchema {
 
 /** Whether `ref` may be inlined here: not a cycle, not too deep, and within the whole schema's budget. */
 function mayInline(ref: string, walk: Walk): boolean {
-  return !walk.refs.includes(ref) && walk.refs.length < MAX_REF_DEPTH && walk.budget.inlined < MAX_REFS_INLINED;
+  return !walk.refs.includes(ref) && walk.refs.length < MAX_REF_DEPTH && walk.inlined.count < MAX_REFS_INLINED;
+}
+
+/** The target of a local `$ref`, looked up once per schema however often it is referenced. */
+function resolve(ref: string, walk: Walk): unknown {
+  if (walk.resolved.has(ref)) return walk.resolved.get(ref);
+  walk.budget.spend(1 + (ref.length >> 5), at(walk));
+  const target = resolveLocalRef(walk.root, ref);
+  walk.resolved.set(ref, target);
+  return target;
+}
+
+/** A branch as JSON text for a hint, charged as it is written (many branches may each be a large target). */
+function shown(schema: JsonObject, walk: Walk): string {
+  const text = jsonText(schema);
+  walk.budget.spend(1 + (text.length >> 5), at(walk));
+  return text;
+}
+
+/** The `$ref` being inlined where the walk is, for the error that names where a limit ran out. */
+function at(walk: Walk): string | undefined {
+  return walk.refs[walk.refs.length - 1];
+}
+
+/** Charges the work and depth of merging allOf branches (outside convert) to the walk's budget. */
+function meter(walk: Walk): MergeMeter {
+  const ref = at(walk);
+  return { spend: (units) => walk.budget.spend(units, ref), enter: () => walk.budget.enter(ref), leave: () => walk.budget.leave() };
 }
 
 /**
@@ -229,12 +295,19 @@ function deref(branch: unknown, walk: Walk, followed: string[]): JsonObject {
   if (!isJsonObject(branch)) return {};
   const ref = branch['$ref'];
   if (typeof ref !== 'string') return branch;
-  const target = resolveLocalRef(walk.root, ref);
+  const target = resolve(ref, walk);
   if (!isJsonObject(target) || !mayInline(ref, walk)) return branch;
-  walk.budget.inlined++;
+  // A step per key of the target: what copying, merging or inspecting it costs, converted afterwards or not.
+  walk.budget.spend(1 + Object.keys(target).length, at(walk));
+  walk.inlined.count++;
   followed.push(ref);
   const { $ref: _r, ...siblings } = branch;
-  return { ...target, ...siblings };
+  return refined(target, siblings);
+}
+
+/** A `$ref`'s target with the ref's siblings over it; the target itself (never modified) when there are none. */
+function refined(target: JsonObject, siblings: JsonObject): JsonObject {
+  return Object.keys(siblings).length > 0 ? { ...target, ...siblings } : target;
 }
 
 /** The walk with `refs` added to the path. */
@@ -313,5 +386,5 @@ function hintText(base: string | undefined, hints: readonly string[]): string | 
 }
 
 function hintValue(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  return typeof value === 'string' ? value : jsonText(value);
 }

@@ -19,7 +19,18 @@ describe('loadConfig', () => {
       oauthTokenUrlOverride: undefined,
       oauthTokenUrl: 'https://oauth2.googleapis.com/token',
       maxBodyBytes: 20 * 1024 * 1024,
+      mediaFetch: { allowPrivateNetworks: false, maxBytes: 20 * 1024 * 1024, timeoutMs: 15_000, maxUrls: 16, maxTotalBytes: 50 * 1024 * 1024 },
     });
+  });
+
+  it('reads the media limits and refuses bad ones', () => {
+    const r = loadConfig({ MEDIA_MAX_URLS: '4', MEDIA_MAX_TOTAL_BYTES: '1048576' });
+    expect(r.ok && r.config.mediaFetch).toMatchObject({ maxUrls: 4, maxTotalBytes: 1048576 });
+    const bad = loadConfig({ MEDIA_MAX_URLS: '-1', MEDIA_MAX_TOTAL_BYTES: 'lots' });
+    expect(!bad.ok && bad.errors).toEqual([
+      'MEDIA_MAX_URLS: expected a whole number from 0 to 1000, found "-1"',
+      'MEDIA_MAX_TOTAL_BYTES: expected a whole number from 1024 to 1073741824, found "lots"',
+    ]);
   });
 
   it('reports every bad variable on its own line with name, expectation and value', () => {

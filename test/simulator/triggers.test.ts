@@ -148,6 +148,21 @@ describe('Google Search grounding', () => {
     expect(events.slice(0, -1).some((e) => e.candidates[0].groundingMetadata)).toBe(false);
     expect(events.at(-1).candidates[0].groundingMetadata).toEqual(r.body.candidates[0].groundingMetadata);
   });
+
+  it('answers a query with a lone surrogate normally (Google accepts any JSON string), as U+FFFD in the search link', async () => {
+    // JSON.stringify writes the lone surrogate as the escape \ud800, as a client's JSON would carry it.
+    const body = JSON.stringify(userText('price of \ud800 today', search));
+    expect(body).toContain('\\ud800');
+    const codeAssist = await call(sim, 'generateContent', token, JSON.stringify(envelope('t@x.com', 'price of \ud800 today', search)));
+    for (const r of [await gen(body), { status: codeAssist.status, body: codeAssist.body?.response }]) {
+      expect(r.status).toBe(200);
+      const g = r.body.candidates[0].groundingMetadata;
+      expect(g.webSearchQueries).toEqual(['price of \uFFFD today']);
+      expect(g.searchEntryPoint.renderedContent).toContain('q=price%20of%20%EF%BF%BD%20today');
+    }
+    const events = await stream(body);
+    expect(events.at(-1).candidates[0].groundingMetadata.webSearchQueries).toEqual(['price of \uFFFD today']);
+  });
 });
 
 describe('blocked and filtered replies', () => {

@@ -1,5 +1,6 @@
 import type { GeminiFunctionDeclaration, GeminiTool, GeminiToolConfig } from '../../types/gemini.js';
-import { sanitizeSchemaForGemini } from '../schema.js';
+import { SchemaBudget } from '../schema-budget.js';
+import { sanitizeSchemaForGemini, type SchemaContext } from '../schema.js';
 import { TranslationError } from '../translation-error.js';
 import type { OpenAIChatRequest } from './request-schema.js';
 import { createToolNameMap, type ToolNameMap } from './tool-names.js';
@@ -16,10 +17,11 @@ export interface GeminiToolsTranslation {
  * `toolConfig` (upstream-protocols §3.3, §3.13):
  * - all function tools go into ONE `{functionDeclarations}` tool; names Gemini rejects are sanitised
  *   (createToolNameMap); `parameters` are rewritten by sanitizeSchemaForGemini into the OpenAPI subset of
- *   the classic `parameters` field, and omitted for a function without arguments. Rotor keeps this one
- *   path rather than `parametersJsonSchema` because every Google backend and model accepts `parameters`
- *   (the JSON-Schema field is missing on some surfaces and has its own rejections, e.g. cyclic `$ref`s in
- *   required properties) and the same sanitiser serves `responseSchema`. `strict` has no equivalent;
+ *   the classic `parameters` field, all within one SchemaBudget (past it, a TranslationError naming the
+ *   function), and omitted for a function without arguments. Rotor keeps this one path rather than
+ *   `parametersJsonSchema` because every Google backend and model accepts `parameters` (the JSON-Schema
+ *   field is missing on some surfaces and has its own rejections, e.g. cyclic `$ref`s in required
+ *   properties) and the same sanitiser serves `responseSchema`. `strict` has no equivalent;
  * - Google Search (`{"type": "google_search"}`, `{"google_search": {}}`, `web_search_options`,
  *   `-search`) becomes a separate `{googleSearch}` tool, once;
  * - tool_choice auto/none/required/{function} → AUTO/NONE/ANY/ANY + allowedFunctionNames.
@@ -30,13 +32,15 @@ export function convertOpenAIToolsToGemini(req: OpenAIChatRequest, options: { se
   const names = createToolNameMap(mentionedNames(req));
   const declarations: GeminiFunctionDeclaration[] = [];
   const declared = new Set<string>();
+  // One budget for all the tools: the limit on what their schemas may expand to holds for the request.
+  const budget = new SchemaBudget();
   for (const { fn, i } of functions) {
     const at = `tools[${i}].function`;
     if (declared.has(fn.name)) throw new TranslationError(`${at}.name`, `duplicate function name "${fn.name}"`);
     declared.add(fn.name);
     const declaration: GeminiFunctionDeclaration = { name: names.toGemini.get(fn.name) ?? fn.name };
     if (fn.description != null && fn.description !== '') declaration.description = fn.description;
-    const parameters = convertParameters(fn.parameters, `${at}.parameters`);
+    const parameters = convertParameters(fn.parameters, { budget, field: `${at}.parameters`, label: `function "${fn.name}"` });
     if (parameters) declaration.parameters = parameters;
     declarations.push(declaration);
   }
@@ -68,13 +72,14 @@ function mentionedNames(req: OpenAIChatRequest): string[] {
   return names;
 }
 
-function convertParameters(parameters: Record<string, unknown> | null | undefined, field: string): Record<string, unknown> | undefined {
+function convertParameters(parameters: Record<string, unknown> | null | undefined, context: SchemaContext & { field: string }): Record<string, unknown> | undefined {
   if (parameters == null) return undefined;
+  const { field } = context;
   const type = parameters['type'];
   // `["object"]` (or `["object", "null"]`, which a generator may emit) is still an object schema.
   const isObject = type === undefined || type === 'object' || (Array.isArray(type) && type.includes('object') && type.every((t) => t === 'object' || t === 'null'));
   if (!isObject) throw new TranslationError(field, 'must be a JSON Schema of type "object"');
-  const schema = sanitizeSchemaForGemini(Array.isArray(type) ? { ...parameters, type: 'object' } : parameters);
+  const schema = sanitizeSchemaForGemini(Array.isArray(type) ? { ...parameters, type: 'object' } : parameters, context);
   // A function without arguments is declared without `parameters`: Gemini rejects an OBJECT with no properties.
   return schema['properties'] !== undefined || schema['anyOf'] !== undefined ? schema : undefined;
 }

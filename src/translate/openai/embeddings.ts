@@ -23,6 +23,23 @@ export type OpenAIEmbeddingsRequest = z.infer<typeof openAIEmbeddingsRequestSche
 /** Gemini's cap on requests in one `:batchEmbedContents` call. */
 export const GEMINI_EMBED_BATCH_LIMIT = 100;
 
+/** Most inputs in one request: OpenAI's limit (more would fan out into many upstream calls). */
+export const EMBEDDINGS_MAX_INPUTS = 2048;
+/** Most tokens in one input: what gemini-embedding-001 (and text-embedding-004) take. */
+export const EMBEDDINGS_MAX_TOKENS_PER_INPUT = 2048;
+/** Most tokens in one request, all inputs together: OpenAI's limit. */
+export const EMBEDDINGS_MAX_TOTAL_TOKENS = 300_000;
+
+/**
+ * A deliberately high token estimate, UTF-8 bytes / 3 rounded up, so Rotor refuses before Google would
+ * (the translator has no tokenizer). Gemini's tokenizer averages about 4 characters per token in English
+ * and about one token per CJK character (3 bytes): the estimate is a third high for English and about
+ * right for CJK. Text denser in tokens than that (long runs of digits or symbols) can be underestimated.
+ */
+export function estimateEmbeddingTokens(text: string): number {
+  return Math.ceil(Buffer.byteLength(text, 'utf8') / 3);
+}
+
 /** The translated embeddings request: send each batch to `models/<model>:batchEmbedContents`, in order. */
 export interface GeminiEmbeddingsTranslation {
   /** The upstream model id, without `models/`. */
@@ -33,7 +50,9 @@ export interface GeminiEmbeddingsTranslation {
 /**
  * OpenAI embeddings request → Gemini `batchEmbedContents` bodies (upstream-protocols §2.2): one
  * `{model: "models/<m>", content: {parts: [{text}]}, outputDimensionality?}` per input, split into batches
- * of GEMINI_EMBED_BATCH_LIMIT. `dimensions` becomes `outputDimensionality`; `user` is ignored.
+ * of GEMINI_EMBED_BATCH_LIMIT. `dimensions` becomes `outputDimensionality`; `user` is ignored. More than
+ * EMBEDDINGS_MAX_INPUTS inputs, an input over EMBEDDINGS_MAX_TOKENS_PER_INPUT or a request over
+ * EMBEDDINGS_MAX_TOTAL_TOKENS (estimated by estimateEmbeddingTokens) is a TranslationError naming the limit.
  */
 export function convertOpenAIEmbeddingsRequestToGemini(req: OpenAIEmbeddingsRequest): GeminiEmbeddingsTranslation {
   const model = req.model.replace(/^models\//, '');
@@ -50,19 +69,35 @@ export function convertOpenAIEmbeddingsRequestToGemini(req: OpenAIEmbeddingsRequ
   return { model, batches };
 }
 
+/** The inputs as strings, within the limits on their number and (estimated) tokens. */
 function textInputs(input: OpenAIEmbeddingsRequest['input']): string[] {
   const list = typeof input === 'string' ? [input] : input;
   if (list.length === 0) throw new TranslationError('input', 'must not be empty');
-  return list.map((item, i) => {
+  if (list.length > EMBEDDINGS_MAX_INPUTS) {
+    throw new TranslationError('input', `${list.length} inputs, over the limit of ${EMBEDDINGS_MAX_INPUTS} inputs per request`);
+  }
+  let total = 0;
+  const texts = list.map((item, i) => {
     const field = typeof input === 'string' ? 'input' : `input[${i}]`;
     if (typeof item !== 'string') {
       throw new TranslationError('input', 'token arrays are not supported: Gemini embeds text, so send the input as strings');
     }
     // Gemini rejects empty content, as OpenAI rejects empty input.
     if (item.trim() === '') throw new TranslationError(field, 'must not be an empty string');
+    const tokens = estimateEmbeddingTokens(item);
+    if (tokens > EMBEDDINGS_MAX_TOKENS_PER_INPUT) {
+      throw new TranslationError(field, `about ${tokens} tokens (${ESTIMATE}), over the limit of ${EMBEDDINGS_MAX_TOKENS_PER_INPUT} tokens per input`);
+    }
+    total += tokens;
     return item;
   });
+  if (total > EMBEDDINGS_MAX_TOTAL_TOKENS) {
+    throw new TranslationError('input', `about ${total} tokens in all (${ESTIMATE}), over the limit of ${EMBEDDINGS_MAX_TOTAL_TOKENS} tokens per request`);
+  }
+  return texts;
 }
+
+const ESTIMATE = 'estimated as UTF-8 bytes / 3';
 
 export interface OpenAIEmbedding {
   object: 'embedding';

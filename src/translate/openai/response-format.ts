@@ -1,6 +1,8 @@
 import type { GeminiGenerationConfig } from '../../types/gemini.js';
+import { SCHEMA_MAX_DEPTH } from '../schema-budget.js';
 import { isJsonObject, type JsonObject } from '../schema-refs.js';
 import { sanitizeSchemaForGemini } from '../schema.js';
+import { TranslationError } from '../translation-error.js';
 import type { OpenAIChatRequest } from './request-schema.js';
 
 /**
@@ -24,7 +26,10 @@ export function convertResponseFormat(format: OpenAIChatRequest['response_format
   if (format.type === 'json_object') return { responseMimeType: 'application/json' };
   const schema = format.json_schema.schema;
   if (schema == null) return { responseMimeType: 'application/json' };
-  if (mode === 'openapi') return { responseMimeType: 'application/json', responseSchema: sanitizeSchemaForGemini(schema) };
+  if (mode === 'openapi') {
+    const responseSchema = sanitizeSchemaForGemini(schema, { field: 'response_format.json_schema.schema', label: 'response_format' });
+    return { responseMimeType: 'application/json', responseSchema };
+  }
   return { responseMimeType: 'application/json', responseJsonSchema: prepareResponseJsonSchema(schema) };
 }
 
@@ -37,9 +42,16 @@ const SCHEMAS = ['items', 'additionalProperties', 'not', 'if', 'then', 'else', '
  * The client's JSON Schema as given, minus the one shape Gemini's JSON-Schema mode rejects: a sub-schema
  * with `$ref` may carry no other keywords except `$`-prefixed ones (GenerationConfig.responseJsonSchema
  * reference), so e.g. pydantic's `{"$ref": "#/$defs/X", "description": "…"}` loses the description.
- * Cyclic `$ref`s are left alone: Gemini unrolls them when the property is not required.
+ * Cyclic `$ref`s are left alone: Gemini unrolls them when the property is not required. A schema nested
+ * more than SCHEMA_MAX_DEPTH deep is refused (this recursion, like JSON.stringify, would exhaust the stack).
  */
-export function prepareResponseJsonSchema(schema: JsonObject): JsonObject {
+export function prepareResponseJsonSchema(schema: JsonObject, depth = 0): JsonObject {
+  if (depth > SCHEMA_MAX_DEPTH) {
+    const field = 'response_format.json_schema.schema';
+    throw new TranslationError(field, `response_format (${field}): the schema is nested more than ${SCHEMA_MAX_DEPTH} levels deep (SCHEMA_MAX_DEPTH)`);
+  }
+  const inner = (s: unknown) => (isJsonObject(s) ? prepareResponseJsonSchema(s, depth + 1) : s);
+  const mapSchemas = (map: unknown) => (isJsonObject(map) ? Object.fromEntries(Object.entries(map).map(([k, v]) => [k, inner(v)])) : map);
   if (typeof schema['$ref'] === 'string') {
     const kept = Object.entries(schema).filter(([key]) => key.startsWith('$'));
     return Object.fromEntries(kept.map(([k, v]) => [k, k === '$defs' || k === 'definitions' ? mapSchemas(v) : v]));
@@ -48,17 +60,12 @@ export function prepareResponseJsonSchema(schema: JsonObject): JsonObject {
   for (const key of SCHEMA_MAPS) if (isJsonObject(out[key])) out[key] = mapSchemas(out[key]);
   for (const key of SCHEMA_LISTS) {
     const list = out[key];
-    if (Array.isArray(list)) out[key] = list.map((s: unknown) => (isJsonObject(s) ? prepareResponseJsonSchema(s) : s));
+    if (Array.isArray(list)) out[key] = list.map(inner);
   }
   for (const key of SCHEMAS) {
     const value = out[key];
-    if (isJsonObject(value)) out[key] = prepareResponseJsonSchema(value);
-    else if (Array.isArray(value)) out[key] = value.map((s: unknown) => (isJsonObject(s) ? prepareResponseJsonSchema(s) : s));
+    if (isJsonObject(value)) out[key] = inner(value);
+    else if (Array.isArray(value)) out[key] = value.map(inner);
   }
   return out;
-}
-
-function mapSchemas(map: unknown): unknown {
-  if (!isJsonObject(map)) return map;
-  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, isJsonObject(v) ? prepareResponseJsonSchema(v) : v]));
 }

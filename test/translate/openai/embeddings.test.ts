@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   convertGeminiEmbeddingsToOpenAI,
   convertOpenAIEmbeddingsRequestToGemini,
+  EMBEDDINGS_MAX_INPUTS,
+  EMBEDDINGS_MAX_TOKENS_PER_INPUT,
+  EMBEDDINGS_MAX_TOTAL_TOKENS,
+  estimateEmbeddingTokens,
   float32Base64,
   GEMINI_EMBED_BATCH_LIMIT,
   openAIEmbeddingsRequestSchema,
@@ -59,6 +63,55 @@ describe('embeddings request', () => {
     const result = openAIEmbeddingsRequestSchema.safeParse(body);
     expect(result.success).toBe(false);
     if (!result.success) expect(formatZodIssues(result.error)).toBe(message);
+  });
+});
+
+describe('embeddings request limits', () => {
+  const refusal = (body: unknown) => {
+    try {
+      translate(body);
+    } catch (err) {
+      expect(err).toBeInstanceOf(TranslationError);
+      return { field: (err as TranslationError).field, message: (err as Error).message };
+    }
+    throw new Error('not refused');
+  };
+
+  it(`refuses more than ${EMBEDDINGS_MAX_INPUTS} inputs, and takes ${EMBEDDINGS_MAX_INPUTS} short ones`, () => {
+    expect(refusal({ model: 'm', input: Array.from({ length: 3000 }, (_, i) => `t${i}`) })).toStrictEqual({
+      field: 'input',
+      message: '3000 inputs, over the limit of 2048 inputs per request',
+    });
+    const { batches } = translate({ model: 'm', input: Array.from({ length: EMBEDDINGS_MAX_INPUTS }, (_, i) => `text number ${i}`) });
+    expect(batches).toHaveLength(21);
+    expect(batches.reduce((n, b) => n + b.requests.length, 0)).toBe(EMBEDDINGS_MAX_INPUTS);
+  });
+
+  it('estimates tokens high: UTF-8 bytes / 3, rounded up', () => {
+    expect(estimateEmbeddingTokens('a')).toBe(1);
+    expect(estimateEmbeddingTokens('abcdef')).toBe(2);
+    expect(estimateEmbeddingTokens('日本語')).toBe(3); // 9 bytes
+    expect(estimateEmbeddingTokens('é'.repeat(3))).toBe(2); // 6 bytes
+  });
+
+  it(`refuses an input of more than ${EMBEDDINGS_MAX_TOKENS_PER_INPUT} estimated tokens, naming it`, () => {
+    const most = 'x'.repeat(EMBEDDINGS_MAX_TOKENS_PER_INPUT * 3);
+    expect(translate({ model: 'm', input: ['a', most] }).batches[0]?.requests).toHaveLength(2);
+    expect(translate({ model: 'm', input: '語'.repeat(EMBEDDINGS_MAX_TOKENS_PER_INPUT) }).batches).toHaveLength(1);
+    expect(refusal({ model: 'm', input: ['a', `${most}x`] })).toStrictEqual({
+      field: 'input[1]',
+      message: 'about 2049 tokens (estimated as UTF-8 bytes / 3), over the limit of 2048 tokens per input',
+    });
+    expect(refusal({ model: 'm', input: '語'.repeat(EMBEDDINGS_MAX_TOKENS_PER_INPUT + 1) }).field).toBe('input');
+  });
+
+  it(`refuses more than ${EMBEDDINGS_MAX_TOTAL_TOKENS} estimated tokens in all`, () => {
+    const input = Array.from({ length: 150 }, () => 'y'.repeat(6000)); // 2000 tokens each: 300,000
+    expect(translate({ model: 'm', input }).batches).toHaveLength(2);
+    expect(refusal({ model: 'm', input: [...input, 'one more'] })).toStrictEqual({
+      field: 'input',
+      message: 'about 300003 tokens in all (estimated as UTF-8 bytes / 3), over the limit of 300000 tokens per request',
+    });
   });
 });
 
