@@ -8,11 +8,11 @@
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import { loadConfig, type Config } from './config/config.js';
-import { startServer, VERSION } from './server.js';
+import { startServer, VERSION } from './cli/serve.js';
 import { createLogger, type Logger } from './util/log.js';
 import { runDemo } from './cli/demo.js';
 import { IMPORT_USAGE, runImport } from './cli/import.js';
-import { runLogin } from './login-server.js';
+import { runLogin } from './cli/login.js';
 
 const USAGE = `rotor ${VERSION}: one endpoint for a pool of Google Gemini credentials
 
@@ -85,7 +85,7 @@ async function serve(bootLogger: Logger): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: finishing in-flight requests, then exiting`);
-    void server.close(30_000).then(() => process.exit(0));
+    void server.close(config.shutdownGraceMs).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/config.js';
-import { startServer } from '../server.js';
+import { startServer } from './serve.js';
 import { startSimulator } from '../simulator/index.js';
 import type { Logger } from '../util/log.js';
 

@@ -87,6 +87,7 @@ const envSchema = z.object({
   UPSTREAM_TIMEOUT_MS: int('UPSTREAM_TIMEOUT_MS', 120_000, 100, 3_600_000),
   DEFAULT_COOLDOWN_MS: int('DEFAULT_COOLDOWN_MS', 60_000, 0, 86_400_000),
   MAX_ATTEMPTS: int('MAX_ATTEMPTS', 10, 1, 1000),
+  SHUTDOWN_GRACE_MS: int('SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
   SESSION_SECRET: optionalString,
   GEMINI_API_KEYS: optionalString,
   MODEL_FALLBACKS: optionalString.transform((v, ctx) => {
@@ -132,6 +133,8 @@ export interface Config {
   upstreamTimeoutMs: number;
   defaultCooldownMs: number;
   maxAttempts: number;
+  /** On SIGTERM, how long in-flight requests may take before their connections are closed. */
+  shutdownGraceMs: number;
   sessionSecret: string | undefined;
   /** Comma-separated Gemini API keys (each its own quota bucket unless a file names its project). */
   geminiApiKeys: string | undefined;
@@ -190,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
       defaultCooldownMs: e.DEFAULT_COOLDOWN_MS,
       maxAttempts: e.MAX_ATTEMPTS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       sessionSecret: e.SESSION_SECRET,
       geminiApiKeys: e.GEMINI_API_KEYS,
       modelFallbacks: e.MODEL_FALLBACKS,

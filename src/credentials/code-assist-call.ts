@@ -1,88 +1,75 @@
 /**
- * The small JSON-over-HTTPS calls project discovery makes to Code Assist, with Google's error bodies
- * (google.rpc.Status, §1.8) turned into ProjectDiscoveryError.
+ * The small JSON calls project discovery makes to Code Assist, through the one upstream transport; Google's
+ * error bodies, parsed by the one parser (upstream/errors.ts), become ProjectDiscoveryErrors that say what to do.
  */
 import { ProjectDiscoveryError } from './errors.js';
+import { createTransport, upstreamBase, type Transport } from '../upstream/transport.js';
+import { UpstreamError, UpstreamNetworkError, errorDetail } from '../upstream/errors.js';
+import { ClientSignal, type CallSignal } from '../util/call-signal.js';
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export interface CodeAssistCall {
   endpoint: string;
   accessToken: string;
-  signal?: AbortSignal | undefined;
-  /** Abandon a call that has not fully answered within this (default 30 s). */
+  signal?: CallSignal | undefined;
+  /** Abandon a call that has not answered within this (default 30 s). */
   timeoutMs?: number | undefined;
+  /** The upstream transport; login mode, which has none of its own, gets a shared default. */
+  transport?: Transport | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+
+let fallback: Transport | undefined;
+const defaultTransport = () => (fallback ??= createTransport({ timeoutMs: DEFAULT_TIMEOUT_MS, defaultRateCooldownMs: 60_000 }));
 
 /** `POST {endpoint}/v1internal:{method}` or `GET {endpoint}/v1internal/{operation}`. */
 export async function callCodeAssist(
   call: CodeAssistCall,
   target: { method: string; body: unknown } | { operation: string },
 ): Promise<Record<string, unknown>> {
-  const base = call.endpoint.replace(/\/+$/, '');
+  const transport = call.transport ?? defaultTransport();
   const isPost = 'method' in target;
-  const url = isPost ? `${base}/v1internal:${target.method}` : `${base}/v1internal/${target.operation}`;
   const what = isPost ? target.method : `operation ${target.operation}`;
-  const timeout = AbortSignal.timeout(call.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
-  const unreachable = (err: unknown) => {
-    const code = isRecord(err) && isRecord(err['cause']) ? err['cause']['code'] : undefined;
-    const why = timeout.aborted ? `no answer within ${call.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` : typeof code === 'string' ? code : undefined;
-    return new ProjectDiscoveryError('HTTP', `Code Assist ${what}: endpoint unreachable${why ? ` (${why})` : ''}`);
-  };
-  let res: Response;
-  let text: string;
-  try {
-    res = await fetch(url, {
-      method: isPost ? 'POST' : 'GET',
-      headers: {
-        authorization: `Bearer ${call.accessToken}`,
-        'content-type': 'application/json',
-        accept: 'application/json',
-      },
-      ...(isPost ? { body: JSON.stringify(target.body) } : {}),
-      signal,
-    });
-    text = await res.text();
-  } catch (err) {
-    if (call.signal?.aborted) throw err;
-    throw unreachable(err);
-  }
+  const timeoutMs = call.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const signal = call.signal ?? new ClientSignal();
   let body: unknown;
   try {
-    body = text ? JSON.parse(text) : {};
-  } catch {
-    body = undefined;
+    const res = await transport.send(upstreamBase(call.endpoint), {
+      method: isPost ? 'POST' : 'GET',
+      path: isPost ? `/v1internal:${target.method}` : `/v1internal/${target.operation}`,
+      headers: { authorization: `Bearer ${call.accessToken}`, accept: 'application/json' },
+      ...(isPost ? { body: target.body } : {}),
+      signal,
+      timeoutMs,
+    });
+    body = await transport.json<unknown>(res, signal);
+  } catch (err) {
+    if (signal.aborted || !(err instanceof UpstreamError)) throw err;
+    throw discoveryError(what, err, timeoutMs);
   }
-  if (!res.ok) throw httpError(what, res.status, body);
-  if (!isRecord(body)) {
-    throw new ProjectDiscoveryError('HTTP', `Code Assist ${what}: answer is not a JSON object`, { status: res.status });
-  }
+  if (!isRecord(body)) throw new ProjectDiscoveryError('HTTP', `Code Assist ${what}: answer is not a JSON object`, { status: 200 });
   return body;
 }
 
-function httpError(what: string, status: number, body: unknown): ProjectDiscoveryError {
-  // Some transports wrap the Status in an array (§1.8).
-  const wrapped = Array.isArray(body) ? body[0] : body;
-  const error = isRecord(wrapped) && isRecord(wrapped['error']) ? wrapped['error'] : undefined;
-  const message = typeof error?.['message'] === 'string' ? error['message'].slice(0, 300) : undefined;
-  const details = Array.isArray(error?.['details']) ? error['details'].filter(isRecord) : [];
-  const info = details.find((d) => String(d['@type'] ?? '').endsWith('google.rpc.ErrorInfo'));
-  if (status === 403 && info?.['reason'] === 'VALIDATION_REQUIRED') {
-    const help = details.find((d) => String(d['@type'] ?? '').endsWith('google.rpc.Help'));
-    const links = Array.isArray(help?.['links']) ? help['links'].filter(isRecord) : [];
+function discoveryError(what: string, err: UpstreamError, timeoutMs: number): ProjectDiscoveryError {
+  if (err instanceof UpstreamNetworkError) {
+    const why = err.timedOut ? `no answer within ${timeoutMs} ms` : err.message.replace(/^upstream connection failed \((.*)\)$/, '$1');
+    return new ProjectDiscoveryError('HTTP', `Code Assist ${what}: endpoint unreachable (${why})`);
+  }
+  const rpc = err.rpcStatus;
+  const message = rpc?.message.slice(0, 300);
+  const info = errorDetail(rpc, 'google.rpc.ErrorInfo');
+  if (err.status === 403 && info?.['reason'] === 'VALIDATION_REQUIRED') {
+    const links = errorDetail(rpc, 'google.rpc.Help')?.['links'];
+    const first = Array.isArray(links) && isRecord(links[0]) ? links[0]['url'] : undefined;
     const meta = isRecord(info['metadata']) ? info['metadata'] : {};
-    const url =
-      (typeof links[0]?.['url'] === 'string' ? links[0]['url'] : undefined) ??
-      (typeof meta['validation_link'] === 'string' ? meta['validation_link'] : undefined);
+    const url = typeof first === 'string' ? first : typeof meta['validation_link'] === 'string' ? meta['validation_link'] : undefined;
     return validationRequired(url, message, 403);
   }
-  return new ProjectDiscoveryError('HTTP', `Code Assist ${what} failed with HTTP ${status}${message ? `: ${message}` : ''}`, {
-    status,
-  });
+  if (info?.['reason'] === 'UNSUPPORTED_CLIENT') return unsupportedClient(message);
+  return new ProjectDiscoveryError('HTTP', `Code Assist ${what} failed with HTTP ${err.status}${message ? `: ${message}` : ''}`, { status: err.status });
 }
 
 export function validationRequired(url: string | undefined, googleMessage?: string, status?: number): ProjectDiscoveryError {
@@ -94,4 +81,13 @@ export function validationRequired(url: string | undefined, googleMessage?: stri
     ...(url ? { validationUrl: url } : {}),
     ...(status ? { status } : {}),
   });
+}
+
+/** What to tell the owner of a free, Google One AI Pro or Ultra account since Google retired it for third-party clients. */
+export const UNSUPPORTED_CLIENT_ADVICE =
+  'Google stopped serving "Code Assist for individuals" (free, Google One AI Pro and Ultra accounts) to gemini-cli and third-party clients on 2026-06-18 (UNSUPPORTED_CLIENT). ' +
+  'This account cannot be used through Code Assist: create a Gemini API key in Google AI Studio (GEMINI_API_KEYS) or use Vertex AI with a Cloud project instead';
+
+export function unsupportedClient(googleMessage?: string): ProjectDiscoveryError {
+  return new ProjectDiscoveryError('UNSUPPORTED_CLIENT', `${UNSUPPORTED_CLIENT_ADVICE}${googleMessage ? ` (Google said: ${googleMessage})` : ''}`, { status: 403 });
 }

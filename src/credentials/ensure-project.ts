@@ -3,11 +3,12 @@
  * is stored on the credential (and in its file, for file credentials).
  */
 import { ProjectDiscoveryError } from './errors.js';
+import { NEEDS_ACTION_RECHECK_MS, tokenError, UpstreamError } from '../upstream/errors.js';
 import type { CredentialsOptions } from './load.js';
 import type { OAuthCredential } from './oauth-credential.js';
 import { discoverProject } from './project-discovery.js';
 
-type Options = Pick<CredentialsOptions, 'codeAssistEndpoint' | 'logger' | 'onboardPollIntervalMs' | 'onboardTimeoutMs' | 'requestTimeoutMs'>;
+type Options = Pick<CredentialsOptions, 'codeAssistEndpoint' | 'logger' | 'onboardPollIntervalMs' | 'onboardTimeoutMs' | 'requestTimeoutMs' | 'transport'>;
 
 const pending = new WeakMap<OAuthCredential, Promise<string>>();
 
@@ -49,6 +50,7 @@ async function discoverOnce(cred: OAuthCredential, options: Options) {
       pollIntervalMs: options.onboardPollIntervalMs,
       timeoutMs: options.onboardTimeoutMs,
       requestTimeoutMs: options.requestTimeoutMs,
+      transport: options.transport,
     });
   const token = await cred.getAccessToken();
   try {
@@ -58,4 +60,20 @@ async function discoverOnce(cred: OAuthCredential, options: Options) {
     if (!(err instanceof ProjectDiscoveryError && err.status === 401)) throw err;
     return run(await cred.refresh(token));
   }
+}
+
+/**
+ * A failed discovery as the dispatch loop sees it: the account's owner must act (the credential is out until a
+ * re-check), Google retired the account's tier (out for good), or it was a passing HTTP fault (fail over).
+ */
+export function projectDiscoveryFailure(err: unknown): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  const e = err as { code?: string; status?: number; message?: string; kind?: string };
+  if (e?.kind === 'revoked' || e?.kind === 'transient') return tokenError(err);
+  const message = `project discovery failed: ${e?.message ?? String(err)}`;
+  if (e?.code === 'UNSUPPORTED_CLIENT') return new UpstreamError(message, 403, 'credential', 'permission', undefined, undefined, true, false);
+  const passing = e?.code === 'HTTP' || e?.code === 'ONBOARD_TIMEOUT' || e?.code === undefined;
+  if (passing && e?.status !== 403) return new UpstreamError(message, 502, 'credential', 'transient', undefined, undefined);
+  // Verification, a licence, a project to set: the owner can fix these; re-checked after a while.
+  return new UpstreamError(message, 403, 'credential', 'permission', NEEDS_ACTION_RECHECK_MS, undefined, true, false);
 }

@@ -29,6 +29,7 @@ export type ProjectDiscoveryErrorCode =
   | 'PROJECT_REQUIRED'
   | 'ONBOARD_FAILED'
   | 'ONBOARD_TIMEOUT'
+  | 'UNSUPPORTED_CLIENT'
   | 'HTTP';
 
 /** Project discovery or onboarding failed; the message says what the user should do. */

@@ -5,6 +5,7 @@
  */
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { Transport } from '../upstream/transport.js';
 import type { Logger } from '../util/log.js';
 import { fingerprint } from '../util/secrets.js';
 import { parseCredentialJson, type ParsedCredential } from './format.js';
@@ -35,6 +36,8 @@ export interface CredentialsOptions {
   onboardPollIntervalMs?: number | undefined;
   /** Give up onboarding after this long (default 60000). */
   onboardTimeoutMs?: number | undefined;
+  /** The upstream transport project discovery calls Code Assist through (a default one when absent). */
+  transport?: Transport | undefined;
 }
 
 export interface LoadResult {

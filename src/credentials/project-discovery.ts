@@ -4,7 +4,8 @@
  * poll the long-running operation until it is done.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { callCodeAssist, validationRequired, type CodeAssistCall } from './code-assist-call.js';
+import { callCodeAssist, unsupportedClient, validationRequired, type CodeAssistCall } from './code-assist-call.js';
+import type { Transport } from '../upstream/transport.js';
 import { ProjectDiscoveryError } from './errors.js';
 
 export interface DiscoverProjectInput {
@@ -17,6 +18,8 @@ export interface DiscoverProjectInput {
   /** Timeout of each HTTP call (default 30 s). */
   requestTimeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** The upstream transport (serve mode shares its own). */
+  transport?: Transport | undefined;
 }
 
 export interface DiscoveredProject {
@@ -38,6 +41,7 @@ export async function discoverProject(input: DiscoverProjectInput): Promise<Disc
     accessToken: input.accessToken,
     signal: input.signal,
     timeoutMs: input.requestTimeoutMs,
+    transport: input.transport,
   };
   const requested = str(input.requestedProject);
   const load = await callCodeAssist(call, {
@@ -56,7 +60,7 @@ export async function discoverProject(input: DiscoverProjectInput): Promise<Disc
   }
 
   // An account that must be verified first cannot be onboarded (§1.6 item 7).
-  if (ineligible.some((t) => t['reasonCode'] === 'VALIDATION_REQUIRED')) throw ineligibleError(ineligible) as ProjectDiscoveryError;
+  if (ineligible.some((t) => t['reasonCode'] === 'VALIDATION_REQUIRED' || t['reasonCode'] === 'UNSUPPORTED_CLIENT')) throw ineligibleError(ineligible) as ProjectDiscoveryError;
   const allowed = records(load['allowedTiers']);
   const tier = allowed.find((t) => t['isDefault'] === true);
   if (!tier && allowed.length === 0 && ineligible.length > 0) throw ineligibleError(ineligible) as ProjectDiscoveryError;
@@ -117,6 +121,8 @@ function projectRequired(tierId: string): ProjectDiscoveryError {
 }
 
 function ineligibleError(tiers: Json[]): ProjectDiscoveryError | undefined {
+  const unsupported = tiers.find((t) => t['reasonCode'] === 'UNSUPPORTED_CLIENT');
+  if (unsupported) return unsupportedClient(str(unsupported['reasonMessage']));
   const validation = tiers.find((t) => t['reasonCode'] === 'VALIDATION_REQUIRED');
   if (validation) {
     return validationRequired(str(validation['validationUrl']), str(validation['reasonMessage']) ?? str(validation['validationErrorMessage']));

@@ -1,12 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientAbortError } from '../upstream/types.js';
 import { UpstreamError } from '../upstream/errors.js';
-import { NoCredentialError } from '../pool/failover.js';
+import { NoCredentialError } from '../dispatch/errors.js';
+import type { Dialect } from '../translate/dialect.js';
 import type { Logger } from '../util/log.js';
-import { ApiError, errorReply, type Dialect } from './errors.js';
+import { ApiError, errorReply } from './errors.js';
 import { closeIfDraining } from '../util/draining.js';
+import { isTranslationError } from '../translate/translation-error.js';
+import { MediaFetchError } from '../media/fetch-media.js';
 
-/** Writes a JSON reply without express, so handlers run the same behind express and the fast path. */
+/** Writes a JSON reply. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.statusCode = status;
@@ -18,27 +21,19 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /**
- * Answers an error in the route's dialect; the one place both the express app and the fast path end.
- * A client that left, or a reply already under way, gets the socket closed instead. Only errors nobody
- * anticipated (a 5xx that is not Google's or the pool's) are logged, with their stack.
+ * Answers an error in the route's dialect. A client that left, or a reply already under way, gets the socket
+ * closed instead. A request whose body was not read to its end is answered with Connection: close (the rest
+ * is never read). Only errors nobody anticipated (a 5xx that is not Google's or the pool's) are logged.
  */
-export function sendError(res: ServerResponse, err: unknown, dialect: Dialect, logger: Logger, where: string): void {
+export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, dialect: Dialect, logger: Logger): void {
   if (err instanceof ClientAbortError || res.destroyed || res.headersSent) return void res.destroy();
   const reply = errorReply(err, dialect);
-  const anticipated = err instanceof ApiError || err instanceof UpstreamError || err instanceof NoCredentialError;
-  if (reply.status >= 500 && !anticipated) logger.error(`unhandled error on ${where}: ${(err as Error)?.stack ?? String(err)}`);
+  const anticipated =
+    err instanceof ApiError || err instanceof UpstreamError || err instanceof NoCredentialError || isTranslationError(err) || err instanceof MediaFetchError;
+  if (reply.status >= 500 && !anticipated) logger.error(`unhandled error on ${req.method} ${(req.url ?? '').split('?')[0]}: ${(err as Error)?.stack ?? String(err)}`);
+  if (!req.complete) {
+    res.setHeader('Connection', 'close');
+    req.resume();
+  }
   sendJson(res, reply.status, reply.body, reply.headers);
-}
-
-/** Sets the request id and, at debug level, logs the request when its reply is finished. */
-export function trackRequest(req: IncomingMessage, res: ServerResponse, requestId: string, logger: Logger, debug: boolean, label = ''): void {
-  res.setHeader('x-request-id', requestId);
-  if (!debug) return;
-  const started = process.hrtime.bigint();
-  // The path only: a query may carry ?key=<password>.
-  const path = (req.url ?? '').split('?')[0];
-  res.on('finish', () => {
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    logger.debug(`${req.method} ${path} ${res.statusCode} ${ms.toFixed(1)}ms${label}`, { id: requestId });
-  });
 }

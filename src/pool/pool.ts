@@ -1,14 +1,22 @@
 /**
- * The credential pool: membership, health with reasons, per (quota bucket, model) cooldowns, and picking
- * the next usable member. Knows nothing of HTTP, formats or tokens; time comes from a Clock.
+ * The credential pool: membership, health with reasons, per (quota bucket, model) cooldowns, and picking the
+ * next usable member. Health lives in the StateStore (shared by every instance); the pool keeps a mirror of it,
+ * fed by the store's change events, so a pick reads memory only. Knows nothing of HTTP, formats or tokens;
+ * time comes from a Clock.
  */
-import type { UpstreamError } from '../upstream/errors.js';
+import type { CooldownEntry, StateChange, StateStore } from '../store/types.js';
 import { createRoundRobinSelector, type Selector } from './selector.js';
-import type { Clock, Cooldown, MemberStatus, PoolMember, PoolState, PoolSummary } from './types.js';
+import type { Clock, MemberStatus, Outcome, PoolMember, PoolSummary } from './types.js';
 
 export type PickResult<M> =
   | { ok: true; member: M }
-  | { ok: false; reason: 'empty' | 'disabled' | 'cooling' | 'tried'; retryAfterMs?: number };
+  | {
+      ok: false;
+      reason: 'empty' | 'disabled' | 'cooling' | 'tried';
+      retryAfterMs?: number;
+      /** For `cooling`: what the cooldown ending first is about (rate, quota, transient…). */
+      coolingKind?: string;
+    };
 
 interface FreeView {
   version: number;
@@ -16,22 +24,20 @@ interface FreeView {
   free: number[];
 }
 
+interface Cooling {
+  until: number;
+  reason: string;
+  kind: string;
+}
+
 const MAX_CACHED_MODELS = 64;
+export const CRED = 'cred:';
+export const BUCKET = 'bucket:';
 
 /** Caches keyed by model: models come from clients, so a full cache starts over rather than grow. */
 function cacheBounded<V>(cache: Map<string, V>, model: string, value: V): void {
   if (!cache.has(model) && cache.size >= MAX_CACHED_MODELS) cache.clear();
   cache.set(model, value);
-}
-
-/**
- * Sets a cooldown, or lengthens the one running: reports arrive out of order (two requests in flight on one
- * quota), and a short "retry in 5s" must not cut a daily quota's cooldown to five seconds.
- */
-function extend(book: Map<string, Cooldown>, key: string, until: number, reason: string): void {
-  const running = book.get(key);
-  if (running && running.until >= until) return;
-  book.set(key, { until, reason: reason.slice(0, 300) });
 }
 
 /** The first position in the ascending `sorted` whose value is ≥ `value` (sorted.length when none). */
@@ -48,32 +54,92 @@ function lowerBound(sorted: readonly number[], value: number): number {
 
 export interface PoolOptions {
   clock: Clock;
+  store: StateStore;
   selector?: Selector;
-  /** Cooldown for a credential after a transient failure, doubled per consecutive failure. */
+  /** Cooldown for a credential that keeps failing transiently, doubled per further failure. */
   transientBaseMs?: number;
   transientMaxMs?: number;
   /** Cooldown after an auth or permission failure that is not known to be permanent. */
   authCooldownMs?: number;
+  /** Suspect failures from this many requests in a row (no success between) cool a credential. Default 2. */
+  outlierThreshold?: number;
 }
 
 export class CredentialPool<M extends PoolMember> {
   private members: M[] = [];
   private readonly byId = new Map<string, M>();
-  /** Disabled by the pool: for good (`until` undefined) or until a re-check (a condition the user can fix). */
+  // The mirror of the store's health state.
   private readonly disabled = new Map<string, { reason: string; until: number | undefined }>();
-  private readonly credCooldowns = new Map<string, Cooldown>();
-  private readonly modelCooldowns = new Map<string, Map<string, Cooldown>>();
-  private readonly failures = new Map<string, number>();
+  private readonly credCooldowns = new Map<string, Cooling>();
+  private readonly modelCooldowns = new Map<string, Map<string, Cooling>>();
+  /** Suspect failures per credential since its last success (outlier detection; this instance's own view). */
+  private readonly strikes = new Map<string, number>();
   private readonly selector: Selector;
-  /** Bumped on every change that can make a member usable or not; validates `noneFree`. */
+  /** Bumped on every change that can make a member usable or not; validates the caches below. */
   private version = 0;
   /** model → when the first member frees, remembered after a full scan found none (O(1) while quota is out). */
-  private readonly noneFree = new Map<string, { until: number; retryAt: number; version: number; first: M }>();
-  /** model → the members free for it (see freeFor), so a pick with most members cooling skips them all at once. */
+  private readonly noneFree = new Map<string, { until: number; retryAt: number; version: number; first: M; kind: string }>();
+  /** model → the members free for it, so a pick with most members cooling skips them all at once. */
   private readonly freeViews = new Map<string, FreeView>();
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly options: PoolOptions) {
     this.selector = options.selector ?? createRoundRobinSelector();
+    this.unsubscribe = options.store.subscribe((change) => this.apply(change));
+  }
+
+  /** Loads the health state already in the store (other instances', or a snapshot's). */
+  async load(): Promise<void> {
+    const { cooldowns, disables } = await this.options.store.liveHealth(this.options.clock.now());
+    for (const c of cooldowns) this.applyCooldown(c);
+    for (const d of disables) this.disabled.set(d.id, { reason: d.reason, until: d.until });
+    this.version++;
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  /** A change from the store, made here or by another instance. Idempotent. */
+  private apply(change: StateChange): void {
+    switch (change.type) {
+      case 'cooldown':
+        this.applyCooldown(change.entry);
+        break;
+      case 'cooldown-cleared':
+        if (change.scope.startsWith(CRED)) this.credCooldowns.delete(change.scope.slice(CRED.length));
+        else if (change.model === undefined) this.modelCooldowns.delete(change.scope.slice(BUCKET.length));
+        else this.modelCooldowns.get(change.scope.slice(BUCKET.length))?.delete(change.model);
+        break;
+      case 'disable':
+        this.disabled.set(change.entry.id, { reason: change.entry.reason, until: change.entry.until });
+        break;
+      case 'disable-cleared':
+        this.disabled.delete(change.id);
+        break;
+      case 'resync':
+        void this.resync();
+        return;
+      default:
+        return;
+    }
+    this.version++;
+  }
+
+  private async resync(): Promise<void> {
+    this.disabled.clear();
+    this.credCooldowns.clear();
+    this.modelCooldowns.clear();
+    await this.load();
+  }
+
+  private applyCooldown(c: CooldownEntry): void {
+    const cooling: Cooling = { until: c.until, reason: c.reason, kind: c.kind };
+    if (c.scope.startsWith(CRED)) return extend(this.credCooldowns, c.scope.slice(CRED.length), cooling);
+    const key = c.scope.slice(BUCKET.length);
+    let book = this.modelCooldowns.get(key);
+    if (!book) this.modelCooldowns.set(key, (book = new Map()));
+    extend(book, c.model, cooling);
   }
 
   get size(): number {
@@ -94,9 +160,7 @@ export class CredentialPool<M extends PoolMember> {
     const existing = this.byId.get(member.id);
     if (existing) {
       this.members[this.members.indexOf(existing)] = member;
-      this.disabled.delete(member.id);
-      this.credCooldowns.delete(member.id);
-      this.failures.delete(member.id);
+      this.forget(member.id);
     } else {
       this.members.push(member);
     }
@@ -109,15 +173,42 @@ export class CredentialPool<M extends PoolMember> {
     if (!m) return;
     this.members = this.members.filter((x) => x !== m);
     this.byId.delete(id);
+    this.forget(id);
+  }
+
+  private forget(id: string): void {
+    this.strikes.delete(id);
+    if (this.disabled.has(id)) void this.options.store.clearDisable(id);
+    if (this.credCooldowns.has(id)) void this.options.store.clearCooldown(CRED + id);
     this.disabled.delete(id);
     this.credCooldowns.delete(id);
-    this.failures.delete(id);
   }
 
   /** Takes a member out: for good, or until `until` (then one request tries it again). */
   disable(id: string, reason: string, until?: number): void {
+    if (!this.byId.has(id)) return;
     this.version++;
-    if (this.byId.has(id)) this.disabled.set(id, { reason, until });
+    this.disabled.set(id, { reason, until });
+    void this.options.store.setDisable({ id, reason, until });
+  }
+
+  /** Puts a member the pool disabled back in service (an operator's action). */
+  enable(id: string): void {
+    this.version++;
+    this.disabled.delete(id);
+    void this.options.store.clearDisable(id);
+  }
+
+  /** Ends a member's cooldowns, for every model (an operator's action). */
+  clearCooldowns(id: string): void {
+    const m = this.byId.get(id);
+    if (!m) return;
+    this.version++;
+    this.strikes.delete(id);
+    this.credCooldowns.delete(id);
+    this.modelCooldowns.delete(m.quotaKey);
+    void this.options.store.clearCooldown(CRED + id);
+    void this.options.store.clearCooldown(BUCKET + m.quotaKey);
   }
 
   disabledReason(m: M, now = this.options.clock.now()): string | undefined {
@@ -140,7 +231,7 @@ export class CredentialPool<M extends PoolMember> {
     // `first`, the member whose cooldown ends first, must still be enabled: a credential can disable itself
     // (a token revoked during a background refresh) without telling the pool.
     if (known && known.version === this.version && known.until > now && known.first.disabledReason === undefined) {
-      return { ok: false, reason: 'cooling', retryAfterMs: known.retryAt - now };
+      return { ok: false, reason: 'cooling', retryAfterMs: known.retryAt - now, coolingKind: known.kind };
     }
     const start = this.selector.start(n);
     if (accept === undefined) {
@@ -158,6 +249,7 @@ export class CredentialPool<M extends PoolMember> {
     // None free (or a filtered pick): the full scan, which also says why nothing can serve.
     let earliest = Infinity;
     let first: M | undefined;
+    let firstKind = '';
     let anyNotDisabled = false;
     let anyCooling = false;
     let recheck = Infinity;
@@ -173,12 +265,13 @@ export class CredentialPool<M extends PoolMember> {
       }
       anyNotDisabled = true;
       // Cooldowns are read before the exclusion so the earliest free time covers every member.
-      const until = this.coolingUntil(m, model, now);
-      if (until > 0) {
+      const cooling = this.coolingOf(m, model, now);
+      if (cooling) {
         anyCooling = true;
-        if (until < earliest) {
-          earliest = until;
+        if (cooling.until < earliest) {
+          earliest = cooling.until;
           first = m;
+          firstKind = cooling.kind;
         }
         continue;
       }
@@ -190,8 +283,10 @@ export class CredentialPool<M extends PoolMember> {
     if (!anyCooling) return { ok: false, reason: 'tried' };
     // Valid until the earliest cooldown ends, the pool changes or that member disables itself.
     // A member whose disable is re-checked sooner ends the answer then too.
-    if (plain && first !== undefined) cacheBounded(this.noneFree, model, { until: Math.min(earliest, recheck), retryAt: earliest, version: this.version, first });
-    return { ok: false, reason: 'cooling', retryAfterMs: Number.isFinite(earliest) ? Math.max(0, earliest - now) : undefined };
+    if (plain && first !== undefined) {
+      cacheBounded(this.noneFree, model, { until: Math.min(earliest, recheck), retryAt: earliest, version: this.version, first, kind: firstKind });
+    }
+    return { ok: false, reason: 'cooling', retryAfterMs: Number.isFinite(earliest) ? Math.max(0, earliest - now) : undefined, coolingKind: firstKind };
   }
 
   /**
@@ -210,107 +305,84 @@ export class CredentialPool<M extends PoolMember> {
         if (disable.until !== undefined) validUntil = Math.min(validUntil, disable.until); // the re-check frees it
         return;
       }
-      const until = this.coolingUntil(m, model, now);
-      if (until > 0) validUntil = Math.min(validUntil, until);
+      const cooling = this.coolingOf(m, model, now);
+      if (cooling) validUntil = Math.min(validUntil, cooling.until);
       else free.push(idx);
     });
     cacheBounded(this.freeViews, model, { version: this.version, validUntil, free });
     return free;
   }
 
-  /** When the member's cooldown for the model ends, or 0 when it has none running. */
-  private coolingUntil(m: M, model: string, now: number): number {
+  /** The member's cooldown for the model that ends last, or undefined when none is running. */
+  private coolingOf(m: M, model: string, now: number): Cooling | undefined {
     const cd = this.credCooldowns.get(m.id);
-    const mcd = this.modelCooldowns.get(m.quotaKey)?.get(model);
-    return Math.max(cd && cd.until > now ? cd.until : 0, mcd && mcd.until > now ? mcd.until : 0);
+    const book = this.modelCooldowns.get(m.quotaKey);
+    const mcd = book?.get(model) ?? book?.get('*');
+    const a = cd && cd.until > now ? cd : undefined;
+    const b = mcd && mcd.until > now ? mcd : undefined;
+    return a && b ? (a.until >= b.until ? a : b) : (a ?? b);
+  }
+
+  /** When the member may serve the model again (0: now). */
+  coolingUntil(m: M, model: string): number {
+    return this.coolingOf(m, model, this.options.clock.now())?.until ?? 0;
   }
 
   reportSuccess(m: M): void {
-    if (this.failures.has(m.id)) this.failures.delete(m.id);
+    if (this.strikes.has(m.id)) this.strikes.delete(m.id);
   }
 
   /** Learns from a credential- or model-scoped failure. Request-scoped errors must not be reported. */
-  reportFailure(m: M, model: string, err: UpstreamError): void {
-    this.version++;
+  reportFailure(m: M, model: string, o: Outcome): void {
     const now = this.options.clock.now();
-    if (err.fatal) {
-      // A fatal error with a delay is one the user can fix (verify the account, enable the API): re-checked then.
-      this.disable(m.id, err.message, err.retryAfterMs === undefined ? undefined : now + err.retryAfterMs);
+    if (o.fatal) {
+      // A fatal outcome with a delay is one the user can fix (verify the account, enable the API): re-checked then.
+      this.disable(m.id, o.message, o.retryAfterMs === undefined ? undefined : now + o.retryAfterMs);
       return;
     }
-    switch (err.kind) {
+    switch (o.kind) {
       case 'rate':
       case 'quota':
       case 'capacity': {
-        const ms = err.retryAfterMs ?? 1000;
-        let book = this.modelCooldowns.get(m.quotaKey);
-        if (!book) this.modelCooldowns.set(m.quotaKey, (book = new Map()));
-        const label = err.kind === 'rate' ? 'rate limited' : err.kind === 'quota' ? 'quota exhausted' : 'no capacity';
-        extend(book, model, now + ms, `${label}: ${err.message}`);
+        const label = o.kind === 'rate' ? 'rate limited' : o.kind === 'quota' ? 'quota exhausted' : 'no capacity';
+        this.cool({ scope: BUCKET + m.quotaKey, model, until: now + (o.retryAfterMs ?? 1000), reason: `${label}: ${o.message}`, kind: o.kind });
         return;
       }
       case 'auth':
       case 'permission':
-        extend(
-          this.credCooldowns,
-          m.id,
-          now + (this.options.authCooldownMs ?? 5 * 60_000),
-          `${err.kind === 'auth' ? 'authentication failed' : 'permission denied'}: ${err.message}`,
-        );
+        if (!o.suspect) {
+          const label = o.kind === 'auth' ? 'authentication failed' : 'permission denied';
+          this.cool({ scope: CRED + m.id, model: '*', until: now + (this.options.authCooldownMs ?? 5 * 60_000), reason: `${label}: ${o.message}`, kind: o.kind });
+          return;
+        }
+        this.strike(m, o, now);
         return;
-      default: {
-        // Requests that were in flight together fail together: one outage counts once, not once per request.
-        const running = this.credCooldowns.get(m.id);
-        const count = running && running.until > now ? (this.failures.get(m.id) ?? 1) : (this.failures.get(m.id) ?? 0) + 1;
-        this.failures.set(m.id, count);
-        const base = this.options.transientBaseMs ?? 1000;
-        const max = this.options.transientMaxMs ?? 60_000;
-        const ms = err.retryAfterMs ?? Math.min(base * 2 ** (count - 1), max);
-        extend(this.credCooldowns, m.id, now + ms, `upstream error: ${err.message}`);
-      }
+      default:
+        this.strike(m, o, now);
     }
   }
 
-  /** A counter that moves whenever health or cooldowns change (for snapshotting only when needed). */
-  get changes(): number {
-    return this.version;
+  /**
+   * Outlier detection: a suspect failure cools the credential only once requests in a row have failed on it
+   * (no success between), then backs off exponentially. Failures while a cooldown runs (requests that were in
+   * flight together, one outage) count once.
+   */
+  private strike(m: M, o: Outcome, now: number): void {
+    const threshold = this.options.outlierThreshold ?? 2;
+    const running = this.credCooldowns.get(m.id);
+    const count = running && running.until > now ? (this.strikes.get(m.id) ?? threshold) : (this.strikes.get(m.id) ?? 0) + 1;
+    this.strikes.set(m.id, count);
+    if (count < threshold) return;
+    const base = this.options.transientBaseMs ?? 1000;
+    const max = this.options.transientMaxMs ?? 60_000;
+    const ms = o.retryAfterMs ?? Math.min(base * 2 ** (count - threshold), max);
+    this.cool({ scope: CRED + m.id, model: '*', until: now + ms, reason: `failing: ${o.message}`, kind: o.kind });
   }
 
-  /** The cooldowns and disables still in force, to save across restarts. */
-  exportState(): PoolState {
-    const now = this.options.clock.now();
-    const live = <T extends Cooldown>(entries: Iterable<[string, T]>) =>
-      Object.fromEntries([...entries].filter(([, c]) => c.until > now).map(([k, c]) => [k, { until: c.until, reason: c.reason }]));
-    const models: PoolState['modelCooldowns'] = {};
-    for (const [key, book] of this.modelCooldowns) {
-      const entries = live(book);
-      if (Object.keys(entries).length) models[key] = entries;
-    }
-    // Only disables with a re-check time are kept: one for good (a revoked token, an invalid key) is found again
-    // by the first attempt after a restart, and a file replaced meanwhile (a new login) must not inherit it.
-    const disabled: PoolState['disabled'] = {};
-    for (const [id, d] of this.disabled) if (d.until !== undefined && d.until > now) disabled[id] = { until: d.until, reason: d.reason };
-    return { version: 1, credentialCooldowns: live(this.credCooldowns), modelCooldowns: models, disabled };
-  }
-
-  /** Restores saved state; entries for credentials no longer present are dropped, expired ones ignored. */
-  importState(state: PoolState): void {
-    const now = this.options.clock.now();
-    const keys = new Set(this.members.map((m) => m.quotaKey));
-    for (const [id, cd] of Object.entries(state.credentialCooldowns ?? {})) {
-      if (this.byId.has(id) && cd.until > now) this.credCooldowns.set(id, { until: cd.until, reason: cd.reason });
-    }
-    for (const [key, book] of Object.entries(state.modelCooldowns ?? {})) {
-      if (!keys.has(key)) continue;
-      const map = this.modelCooldowns.get(key) ?? new Map<string, Cooldown>();
-      for (const [model, cd] of Object.entries(book)) if (cd.until > now) map.set(model, { until: cd.until, reason: cd.reason });
-      if (map.size) this.modelCooldowns.set(key, map);
-    }
-    for (const [id, d] of Object.entries(state.disabled ?? {})) {
-      // An older file kept disables as bare reasons, for good: those are learned again instead.
-      if (typeof d === 'object' && this.byId.has(id) && d.until > now) this.disabled.set(id, { reason: d.reason, until: d.until });
-    }
+  private cool(entry: CooldownEntry): void {
+    this.applyCooldown(entry);
     this.version++;
+    void this.options.store.extendCooldown(entry);
   }
 
   status(): { credentials: MemberStatus[]; summary: PoolSummary } {
@@ -339,4 +411,14 @@ export class CredentialPool<M extends PoolMember> {
     });
     return { credentials, summary };
   }
+}
+
+/**
+ * Sets a cooldown, or lengthens the one running: reports arrive out of order (two requests in flight on one
+ * quota), and a short "retry in 5s" must not cut a daily quota's cooldown to five seconds.
+ */
+function extend(book: Map<string, Cooling>, key: string, c: Cooling): void {
+  const running = book.get(key);
+  if (running && running.until >= c.until) return;
+  book.set(key, { until: c.until, reason: c.reason.slice(0, 300), kind: c.kind });
 }

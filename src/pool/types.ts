@@ -18,9 +18,19 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 export type CredentialState = 'available' | 'cooling_down' | 'disabled';
 
-export interface Cooldown {
-  until: number;
-  reason: string;
+/**
+ * What the pool learns from a failed attempt (the dispatch loop builds it from an upstream error): the pool
+ * never sees an error class or a response.
+ */
+export interface Outcome {
+  /** rate | quota | capacity: the bucket cools for the model; auth | permission | transient: the credential. */
+  kind: 'rate' | 'quota' | 'capacity' | 'auth' | 'permission' | 'transient';
+  message: string;
+  retryAfterMs: number | undefined;
+  /** Takes the credential out: for good, or (with retryAfterMs) until a re-check. */
+  fatal: boolean;
+  /** Might be the request's fault as much as the credential's (an unexplained 403): not a cooldown at once. */
+  suspect: boolean;
 }
 
 export interface ModelStatus {
@@ -45,13 +55,4 @@ export interface PoolSummary {
   available: number;
   cooling_down: number;
   disabled: number;
-}
-
-/** What survives a restart: cooldowns still running and disables awaiting a re-check (JSON-safe). */
-export interface PoolState {
-  version: 1;
-  credentialCooldowns: Record<string, Cooldown>;
-  modelCooldowns: Record<string, Record<string, Cooldown>>;
-  /** Older files held bare reasons (disabled for good); those are read and dropped. */
-  disabled: Record<string, Cooldown | string>;
 }

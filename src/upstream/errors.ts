@@ -19,6 +19,8 @@ export type ErrorKind =
 
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
+  /** google.rpc.ErrorInfo's reason, when Google gave one (e.g. RATE_LIMIT_EXCEEDED, API_KEY_INVALID). */
+  readonly reason: string | undefined;
   constructor(
     message: string,
     readonly status: number,
@@ -27,10 +29,23 @@ export class UpstreamError extends Error {
     readonly retryAfterMs: number | undefined,
     /** Google's error body when it sent one; passed through to native clients. */
     readonly rpcStatus: GoogleRpcStatus | undefined,
-    /** Disables the credential for good (revoked, terms violation, validation required). */
+    /** Takes the credential out: for good, or (with retryAfterMs) until a re-check. */
     readonly fatal = false,
+    /**
+     * Google answered with an error the request may have caused as much as the credential (a 5xx, a 403 that
+     * names no reason): a request that fails this way on two credentials stops there instead of spreading to
+     * the rest of the pool.
+     */
+    readonly suspect = false,
   ) {
     super(message);
+    const reason = errorDetail(rpcStatus, 'google.rpc.ErrorInfo')?.['reason'];
+    this.reason = typeof reason === 'string' ? reason : undefined;
+  }
+
+  /** "The same way": two failures with one status and reason are taken to have one cause. */
+  get signature(): string {
+    return `${this.status}:${this.reason ?? this.rpcStatus?.status ?? this.kind}`;
   }
 }
 
@@ -48,7 +63,8 @@ export function parseGoogleDuration(text: string | undefined): number | undefine
   return matched ? Math.ceil(total) : undefined;
 }
 
-function parseRpcStatus(bodyText: string): GoogleRpcStatus | undefined {
+/** Google's error body, `{"error": google.rpc.Status}` (or that wrapped in an array); undefined for anything else. */
+export function parseRpcStatus(bodyText: string): GoogleRpcStatus | undefined {
   try {
     let body: unknown = JSON.parse(bodyText);
     // Some transports wrap the status in an array: [{"error": {...}}].
@@ -64,7 +80,8 @@ function parseRpcStatus(bodyText: string): GoogleRpcStatus | undefined {
   return undefined;
 }
 
-function findDetail(rpc: GoogleRpcStatus | undefined, type: string): Record<string, unknown> | undefined {
+/** The first detail of a type, e.g. `google.rpc.ErrorInfo`, `google.rpc.RetryInfo`, `google.rpc.Help`. */
+export function errorDetail(rpc: GoogleRpcStatus | undefined, type: string): Record<string, unknown> | undefined {
   return rpc?.details?.find((d) => typeof d['@type'] === 'string' && d['@type'].endsWith(type));
 }
 
@@ -77,9 +94,9 @@ interface RetryHints {
 }
 
 function readRetryHints(rpc: GoogleRpcStatus | undefined, now: number): RetryHints {
-  const info = findDetail(rpc, 'google.rpc.ErrorInfo');
-  const retry = findDetail(rpc, 'google.rpc.RetryInfo');
-  const failure = findDetail(rpc, 'google.rpc.QuotaFailure');
+  const info = errorDetail(rpc, 'google.rpc.ErrorInfo');
+  const retry = errorDetail(rpc, 'google.rpc.RetryInfo');
+  const failure = errorDetail(rpc, 'google.rpc.QuotaFailure');
   const meta = (info?.metadata ?? {}) as Record<string, string>;
   const reason = typeof info?.reason === 'string' ? info.reason : undefined;
   let retryAfterMs =
@@ -134,35 +151,43 @@ export interface ClassifyOptions {
   defaultRateCooldownMs: number;
 }
 
-/** Turns an HTTP error reply into an UpstreamError. */
+/** Google no longer accepts this key type (standard Gemini API keys, since September 2026). */
+export const KEY_TYPE_UNSUPPORTED_ADVICE =
+  'Google no longer accepts this kind of Gemini API key (ACCESS_TOKEN_TYPE_UNSUPPORTED): create a new key in Google AI Studio and put it in place of this one';
+
+/** A free / Google One AI Pro / Ultra account that Code Assist no longer serves (since 2026-06-18). */
+export const UNSUPPORTED_CLIENT_MESSAGE =
+  'Google stopped serving "Code Assist for individuals" (free, Google One AI Pro and Ultra accounts) to third-party clients on 2026-06-18 (UNSUPPORTED_CLIENT): use a Gemini API key (GEMINI_API_KEYS) or Vertex AI for this account instead';
+
+/**
+ * A 403 about something the request names (an uploaded file, cached content, a tuned model) rather than about
+ * the credential: every credential would answer the same, so it goes back to the client and cools nothing.
+ */
+const REQUEST_RESOURCE = /\b(?:files\/|cachedContents\/|tunedModels\/|corpora\/|the File\b|CachedContent\b|cached content\b)/i;
+
+/** Turns an HTTP error reply into an UpstreamError. Reasons (ErrorInfo, status) decide before message text. */
 export function classifyHttpError(status: number, bodyText: string, opts: ClassifyOptions): UpstreamError {
   const rpc = parseRpcStatus(bodyText);
   const message = rpc?.message ?? (bodyText.slice(0, 300) || `upstream answered HTTP ${status}`);
   const hints = readRetryHints(rpc, opts.now);
-  const make = (scope: ErrorScope, kind: ErrorKind, retryAfterMs?: number, fatal = false) =>
-    new UpstreamError(message, status, scope, kind, retryAfterMs, rpc, fatal);
+  const reason = hints.reason;
+  const make = (scope: ErrorScope, kind: ErrorKind, retryAfterMs?: number, fatal = false, suspect?: boolean, text = message) =>
+    new UpstreamError(text, status, scope, kind, retryAfterMs, rpc, fatal, suspect ?? (kind === 'transient' && status >= 500));
 
   if (status === 400) {
-    if (hints.reason === 'API_KEY_INVALID') return make('credential', 'auth', undefined, true);
+    if (reason === 'API_KEY_INVALID') return make('credential', 'auth', undefined, true);
     return make('request', 'invalid');
   }
-  if (status === 401) return make('credential', 'auth');
-  if (status === 403) {
-    // A suspended account is out for good; the rest the user can fix (verify the account, enable the API,
-    // get a licence), so the credential is out until a re-check, when one request tries it again.
-    if (/violation of Terms of Service/i.test(message)) return make('credential', 'permission', undefined, true);
-    const needsAction = hints.reason === 'VALIDATION_REQUIRED' || /has been disabled|valid license/i.test(message);
-    return make('credential', 'permission', needsAction ? NEEDS_ACTION_RECHECK_MS : undefined, needsAction);
+  if (status === 401) {
+    if (reason === 'ACCESS_TOKEN_TYPE_UNSUPPORTED') return make('credential', 'auth', undefined, true, false, `${KEY_TYPE_UNSUPPORTED_ADVICE} (Google said: ${message})`);
+    return make('credential', 'auth');
   }
+  if (status === 403) return classifyForbidden(message, reason, make);
   if (status === 404) return make('request', 'not-found');
   if (status === 429 || status === 503 || status === 499) {
-    if (hints.reason === 'MODEL_CAPACITY_EXHAUSTED' || hints.reason === 'MODEL_CAPACITY_EXCEEDED') {
-      return make('model', 'capacity', hints.retryAfterMs);
-    }
+    if (reason === 'MODEL_CAPACITY_EXHAUSTED' || reason === 'MODEL_CAPACITY_EXCEEDED') return make('model', 'capacity', hints.retryAfterMs);
     if (status === 429) {
-      if (hints.reason === 'QUOTA_EXHAUSTED' || hints.perDay || hints.limitZero) {
-        return make('model', 'quota', quotaCooldownMs(hints, opts.now));
-      }
+      if (reason === 'QUOTA_EXHAUSTED' || hints.perDay || hints.limitZero) return make('model', 'quota', quotaCooldownMs(hints, opts.now));
       return make('model', 'rate', hints.retryAfterMs ?? opts.defaultRateCooldownMs);
     }
   }
@@ -171,11 +196,48 @@ export function classifyHttpError(status: number, bodyText: string, opts: Classi
   return make('request', 'invalid');
 }
 
+type Make = (scope: ErrorScope, kind: ErrorKind, retryAfterMs?: number, fatal?: boolean, suspect?: boolean, text?: string) => UpstreamError;
+
+function classifyForbidden(message: string, reason: string | undefined, make: Make): UpstreamError {
+  // Known reasons first: they describe the credential whatever the request said.
+  if (reason === 'UNSUPPORTED_CLIENT') return make('credential', 'permission', undefined, true, false, `${UNSUPPORTED_CLIENT_MESSAGE} (Google said: ${message})`);
+  if (reason === 'VALIDATION_REQUIRED' || reason === 'SERVICE_DISABLED' || reason === 'API_KEY_SERVICE_BLOCKED' || reason === 'BILLING_DISABLED') {
+    // The owner can fix these (verify, enable the API, billing): out until a re-check, when one request tries again.
+    return make('credential', 'permission', NEEDS_ACTION_RECHECK_MS, true, false);
+  }
+  if (reason === 'IAM_PERMISSION_DENIED' || reason === 'ACCESS_TOKEN_SCOPE_INSUFFICIENT' || reason === 'CONSUMER_INVALID') {
+    return make('credential', 'permission', undefined, false, false);
+  }
+  // Messages only where no reason says otherwise, and only Google's own sentences from their start: text Google
+  // echoes from the request must never take a credential out for good.
+  if (reason === undefined) {
+    if (/^This client is no longer supported for Gemini Code Assist/i.test(message)) {
+      return make('credential', 'permission', undefined, true, false, `${UNSUPPORTED_CLIENT_MESSAGE} (Google said: ${message})`);
+    }
+    if (/^This service has been disabled in this account for violation of Terms of Service/i.test(message)) return make('credential', 'permission', undefined, true, false);
+    if (/^You do not have a valid license/i.test(message) || /^[^.]{0,120} API has not been used in project [\w-]+ before or it is disabled/i.test(message)) {
+      return make('credential', 'permission', NEEDS_ACTION_RECHECK_MS, true, false);
+    }
+  }
+  if (REQUEST_RESOURCE.test(message)) return make('request', 'invalid');
+  // A 403 that names no reason we know: the credential's, unless other credentials answer the same.
+  return make('credential', 'permission', undefined, false, true);
+}
+
+/** Google could not be reached, or did not answer in time: no reply to read. */
+export class UpstreamNetworkError extends UpstreamError {
+  constructor(
+    message: string,
+    readonly timedOut: boolean,
+  ) {
+    super(message, timedOut ? 504 : 502, 'credential', 'transient', undefined, undefined);
+  }
+}
+
 /** A network failure or timeout talking to Google. */
 export function networkError(cause: unknown, timedOut: boolean): UpstreamError {
   const detail = cause instanceof Error ? cause.message : String(cause);
-  const msg = timedOut ? `upstream timed out (${detail})` : `upstream connection failed (${detail})`;
-  return new UpstreamError(msg, 502, 'credential', 'transient', undefined, undefined);
+  return new UpstreamNetworkError(timedOut ? `upstream timed out (${detail})` : `upstream connection failed (${detail})`, timedOut);
 }
 
 /** A credential could not produce an access token (revoked refresh token, token endpoint down…). */

@@ -1,4 +1,4 @@
-/** The one interface every upstream route (Code Assist now; Gemini API and Vertex later) implements. */
+/** The interface every upstream route (Code Assist, the Gemini API; Vertex AI later) implements. */
 import type {
   GeminiBatchEmbedContentsRequest,
   GeminiBatchEmbedContentsResponse,
@@ -45,7 +45,8 @@ export interface UpstreamClient {
   generate(cred: UpstreamCredential, call: UpstreamCall): Promise<GeminiResponse>;
   stream(cred: UpstreamCredential, call: UpstreamCall): Promise<OpenedStream>;
   countTokens(cred: UpstreamCredential, call: UpstreamCall): Promise<GeminiCountTokensResponse>;
-  embed(cred: UpstreamCredential, call: EmbedCall): Promise<GeminiEmbedResponse>;
+  /** Only on routes whose registry entry says they can embed. */
+  embed?(cred: UpstreamCredential, call: EmbedCall): Promise<GeminiEmbedResponse>;
 }
 
 /** The client went away; nothing is to blame and nothing is retried. */

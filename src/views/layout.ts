@@ -3,7 +3,7 @@
  * Pages are TypeScript modules built with the escape-by-default `html` template (src/http/html.ts), so
  * they compile into dist/ with the rest and need no files read at runtime.
  */
-import { html, raw, type SafeHtml } from '../http/html.js';
+import { html, raw, type SafeHtml } from '../http/pages/html.js';
 
 const CSS = raw(`
 :root{color-scheme:light dark;--fg:#1f2328;--muted:#57606a;--bg:#fff;--line:#d0d7de;--accent:#0b57d0;--ok:#116329;--bad:#b3261e;--soft:#f6f8fa}

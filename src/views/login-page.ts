@@ -1,5 +1,5 @@
 /** The login-mode home page: "Login with Google", the optional project field, and the accounts on disk. */
-import { html, type SafeHtml } from '../http/html.js';
+import { html, type SafeHtml } from '../http/pages/html.js';
 import type { StoredAccount } from '../login/index.js';
 import { layout } from './layout.js';
 

@@ -1,5 +1,5 @@
 /** Asks for GEMINI_AUTH_PASSWORD before any login-mode page is shown. */
-import { html, type SafeHtml } from '../http/html.js';
+import { html, type SafeHtml } from '../http/pages/html.js';
 import { layout } from './layout.js';
 
 export interface PasswordPageModel {

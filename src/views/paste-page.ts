@@ -1,5 +1,5 @@
 /** The headless flow: open the sign-in link anywhere, then paste the address Google redirected to. */
-import { html, safeHref, type SafeHtml } from '../http/html.js';
+import { html, safeHref, type SafeHtml } from '../http/pages/html.js';
 import { layout } from './layout.js';
 
 export interface PastePageModel {

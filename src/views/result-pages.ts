@@ -1,5 +1,5 @@
 /** The pages a finished login lands on: success, or an error that says what to do next. */
-import { html, safeHref, type SafeHtml } from '../http/html.js';
+import { html, safeHref, type SafeHtml } from '../http/pages/html.js';
 import { layout } from './layout.js';
 import type { LoginSuccess } from '../login/login-flow.js';
 

@@ -32,7 +32,7 @@ describe('client abort', () => {
     expect(got).toBeLessThan(20);
     await waitFor(() => stack.sim.aborted() === 1);
     expect(stack.sim.aborted()).toBe(1);
-    expect(stack.rotor.gateway.pool.status().summary.available).toBe(1);
+    expect(stack.rotor.pool.status().summary.available).toBe(1);
     // Still serves afterwards.
     const res = await stack.openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'ok' }] });
     expect(res.choices[0]!.message.content).toBe('Echo from gemini-2.5-flash: ok');

@@ -62,7 +62,7 @@ describe('credentials end to end', () => {
       accounts: [{ email: 'vr@example.com', withProject: false, scenario: 'validation-required' }, { email: 'ok@example.com' }],
     });
     for (let i = 0; i < 3; i++) await ask(stack);
-    const st = stack.rotor.gateway.pool.status();
+    const st = stack.rotor.pool.status();
     const vr = st.credentials.find((c) => c.email === 'vr@example.com')!;
     expect(vr.state).toBe('disabled');
     expect(vr.reason).toMatch(/https?:\/\//);
@@ -118,12 +118,12 @@ describe('credentials end to end', () => {
     stack.sim.addAccount({ email: 'h2@example.com' });
     await writeFile(stack.fileOf('h2@example.com'), JSON.stringify(credentialJson({ email: 'h2@example.com' }, 'sim-project-h2')), { mode: 0o600 });
     const deadline = Date.now() + 5000;
-    while (stack.rotor.gateway.pool.size < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(stack.rotor.gateway.pool.size).toBe(2);
+    while (stack.rotor.pool.size < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(stack.rotor.pool.size).toBe(2);
     for (let i = 0; i < 4; i++) await ask(stack);
     expect(stack.sim.counts()['h2@example.com']?.generateContent).toBe(2);
     await unlink(stack.fileOf('h1@example.com'));
     await stack.rotor.rescanCredentials();
-    expect(stack.rotor.gateway.pool.list().map((m) => m.email)).toEqual(['h2@example.com']);
+    expect(stack.rotor.pool.list().map((m) => m.email)).toEqual(['h2@example.com']);
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { GoogleGenAI } from '@google/genai';
 import { loadConfig } from '../../src/config/config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import { startSimulator, type SimAccountInput, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { createLogger, type Logger } from '../../src/util/log.js';
 

@@ -63,7 +63,7 @@ describe('web login (--gen-creds) in a browser', () => {
     // The built-in gemini-cli client is implied, so the file stays in gemini-cli's own shape.
     expect(saved.client_id).toBeUndefined();
 
-    await waitFor(() => ls.stack.rotor.gateway.pool.size === 1);
+    await waitFor(() => ls.stack.rotor.pool.size === 1);
     const reply = await chat();
     expect(reply.choices[0]!.message.content).toBeTruthy();
     expect(ls.stack.sim.counts()['alice@example.com']?.generateContent).toBe(1);
@@ -72,7 +72,7 @@ describe('web login (--gen-creds) in a browser', () => {
     await page.click('#again');
     expect(await loginAs(page, 'bob@example.com')).toBe('success');
     expect(await ls.files()).toEqual([file, 'oauth_creds_bob@example.com_bob-managed.json']);
-    await waitFor(() => ls.stack.rotor.gateway.pool.size === 2);
+    await waitFor(() => ls.stack.rotor.pool.size === 2);
     for (let i = 0; i < 4; i++) await chat();
     expect(ls.stack.sim.counts()['bob@example.com']?.generateContent).toBeGreaterThanOrEqual(1);
 

@@ -108,7 +108,7 @@ describe('native Gemini /v1beta through the real @google/genai SDK', () => {
     expect(g.status).toBe(400);
     const gb = (await g.json()) as { error: { message: string } };
     expect(gb.error.message).toMatch(/bogusField|bogus_field/);
-    expect(stack.rotor.gateway.pool.status().summary.available).toBe(2);
+    expect(stack.rotor.pool.status().summary.available).toBe(2);
   });
 
   it('answers an unknown method with a 404', async () => {

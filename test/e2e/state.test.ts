@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config.js';
-import { startServer, STATE_FILE } from '../../src/server.js';
+import { startServer, STATE_FILE } from '../../src/cli/serve.js';
 import { createLogger } from '../../src/util/log.js';
 import { startStack, type Stack } from './harness.js';
 
@@ -20,8 +20,8 @@ describe('the state file', () => {
     await ask(stack);
     await ask(stack);
     await stack.rotor.close(1000);
-    const saved = JSON.parse(await readFile(join(stack.dir, STATE_FILE), 'utf8')) as { modelCooldowns: Record<string, unknown> };
-    expect(Object.keys(saved.modelCooldowns)).toEqual(['user:st1@example.com']);
+    const saved = JSON.parse(await readFile(join(stack.dir, STATE_FILE), 'utf8')) as { cooldowns: Array<{ scope: string; model: string }> };
+    expect(saved.cooldowns.map((c) => [c.scope, c.model])).toEqual([['bucket:user:st1@example.com', 'gemini-2.5-flash']]);
     expect((await stat(join(stack.dir, STATE_FILE))).mode & 0o777).toBe(0o600);
 
     // A new Rotor on the same folder remembers that st1 is cooling for flash.
@@ -42,11 +42,11 @@ describe('the state file', () => {
     await ask(stack, 'gemini-2.5-pro');
     await ask(stack, 'gemini-2.5-pro');
     expect(stack.sim.counts()['st1@example.com']?.generateContent).toBe(1);
-    const status = stack.rotor.gateway.pool.status();
+    const status = stack.rotor.pool.status();
     expect(status.credentials.find((c) => c.email === 'st1@example.com')!.models['gemini-2.5-flash']?.state).toBe('cooling_down');
   });
 
-  it('serves on when the state file cannot be written, and says so once', async () => {
+  it('serves on when the state file cannot be written, and says why until it can', async () => {
     stack = await startStack({ accounts: [{ email: 'uw1@example.com' }, { email: 'uw2@example.com' }] });
     // A directory where the file should be: every write fails, even for root.
     await rm(join(stack.dir, STATE_FILE), { force: true });
@@ -56,9 +56,12 @@ describe('the state file', () => {
       await ask(stack);
       await stack.rotor.flushState();
     }
-    const warnings = stack.logs.filter((l) => l.includes('could not be written'));
-    expect(warnings).toHaveLength(1);
+    expect(stack.rotor.stateError()).toBe('EISDIR');
     const res = await ask(stack);
     expect(res.choices[0]!.message.content).toBe('Echo from gemini-2.5-flash: hi');
+    await rm(join(stack.dir, STATE_FILE), { recursive: true });
+    await ask(stack, 'gemini-2.5-pro');
+    await stack.rotor.flushState();
+    expect(stack.rotor.stateError()).toBeUndefined();
   });
 });

@@ -45,6 +45,8 @@ function spawnRotor(sim: Simulator, dir: string) {
       GEMINI_AUTH_PASSWORD: PASSWORD,
       CODE_ASSIST_ENDPOINT: sim.codeAssistEndpoint,
       GOOGLE_OAUTH_TOKEN_URL: sim.tokenUrl,
+      // Far longer than the test may run: exiting at all shows Rotor did not wait for the grace period.
+      SHUTDOWN_GRACE_MS: '600000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -93,7 +95,6 @@ describe('SIGTERM under load', () => {
       const pending = Array.from({ length: IN_FLIGHT }, (_, i) => call(client, KINDS[i % KINDS.length]!, `inflight${i}`));
       // Every request has reached Google (and waits on it) before the signal.
       await waitFor('all requests to be in flight', () => generation() >= IN_FLIGHT, 10_000);
-      const signalled = Date.now();
       child.kill('SIGTERM');
       await waitFor('the shutdown to begin', () => /SIGTERM: finishing in-flight requests/.test(output()), 5000);
       expect(await connects(url), 'a new connection was accepted after SIGTERM').toBe(false);
@@ -102,7 +103,6 @@ describe('SIGTERM under load', () => {
       expect(failures(outcomes)).toEqual([]);
       expect(outcomes.filter((o) => o.kind !== 'chat' && o.kind !== 'generate').every((o) => o.events >= 5)).toBe(true);
       expect(await exited).toEqual({ code: 0, signal: null });
-      expect(Date.now() - signalled).toBeLessThan(10_000);
       expect(output()).not.toMatch(/unhandled|uncaught/i);
       expect(output()).not.toContain(PASSWORD);
       // Tokens refreshed on the way are on disk.
@@ -121,7 +121,7 @@ describe('SIGTERM under load', () => {
     })(), { connections: 4 });
     try {
       let stop = false;
-      let signalled = 0;
+      let signalled = false;
       const afterSignal: string[] = [];
       const errors: string[] = [];
       let answered = 0;
@@ -145,10 +145,9 @@ describe('SIGTERM under load', () => {
       const loops = Array.from({ length: 4 }, loop);
       // Past the start: every connection has had answers and has its next request in flight.
       await waitFor('requests to flow', () => generations() > before + 12, 10_000);
-      signalled = Date.now();
+      signalled = true;
       child.kill('SIGTERM');
       expect(await exited).toEqual({ code: 0, signal: null });
-      const exitedAfter = Date.now() - signalled;
       stop = true;
       await Promise.all(loops);
       // Every answer written after the signal told its client to let the connection go, and each connection
@@ -159,7 +158,6 @@ describe('SIGTERM under load', () => {
       // connection that was idle at the signal can meet Node closing it, a reset before any work: retryable.)
       expect(answered, JSON.stringify({ afterSignal, errors })).toBe(generations() - before);
       expect(errors.every((e) => ['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET'].includes(e)), errors.join(', ')).toBe(true);
-      expect(exitedAfter, 'exited before the 30 s grace period').toBeLessThan(10_000);
     } finally {
       await pool.destroy();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

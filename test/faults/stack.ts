@@ -7,9 +7,10 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config.js';
-import { startServer, type RunningServer, type StartOptions } from '../../src/server.js';
+import { startServer, type RunningServer, type StartOptions } from '../../src/cli/serve.js';
 import { startSimulator, type SimAccountInput, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { createLogger } from '../../src/util/log.js';
+import type { DispatchEvent } from '../../src/dispatch/events.js';
 import { credentialJson, defaultProject } from '../e2e/harness.js';
 
 export const PASSWORD = 'fault-test-secret';
@@ -28,6 +29,8 @@ export interface FaultStack {
   rotor: RunningServer;
   dir: string;
   logs: string[];
+  /** Everything the dispatch loop reported (picks, attempts, fallbacks, requests done). */
+  events: DispatchEvent[];
   fileOf(email: string): string;
   /** POST JSON with the password; returns status and text (never throws on HTTP errors). */
   post(path: string, body: unknown, init?: { signal?: AbortSignal }): Promise<{ status: number; text: string; headers: Headers }>;
@@ -68,11 +71,14 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
     watchDebounceMs: options.server?.watchDebounceMs ?? 50,
     onboardPollIntervalMs: 10,
   });
+  const events: DispatchEvent[] = [];
+  rotor.events.on((e) => events.push(e));
   return {
     sim,
     rotor,
     dir,
     logs,
+    events,
     fileOf,
     async post(path, body, init) {
       const google = path.startsWith('/v1beta');

@@ -61,7 +61,7 @@ describe('upstream faults', () => {
     const outcomes = await storm(stack!, 36, 6);
     expect(failures(outcomes)).toEqual([]);
     const bad = all[0]!;
-    const status = stack!.rotor.gateway.pool.status().credentials.find((c) => c.email === bad)!;
+    const status = stack!.rotor.pool.status().credentials.find((c) => c.email === bad)!;
     expect(status.state).toBe('cooling_down');
     expect(status.reason).toMatch(/authentication failed/);
     // The forced refresh produced a new token, and it is on disk.
@@ -93,23 +93,25 @@ describe('upstream faults', () => {
       if (kind === 'chat-stream') expect(error).toMatchObject({ message: expect.stringMatching(/upstream/), type: expect.any(String) });
       else expect(error).toMatchObject({ code: expect.any(Number), message: expect.stringMatching(/upstream/), status: expect.stringMatching(/^[A-Z_]+$/) });
       // The pool learned from it (that credential cools), and the next requests are served.
-      await waitFor('the cut credential to cool down and recover', () => stack!.rotor.gateway.pool.status().summary.available === 2, 3000);
+      await waitFor('the cut credential to cool down and recover', () => stack!.rotor.pool.status().summary.available === 2, 3000);
       expect(failures(await storm(stack, 6, 3, ALL_KINDS))).toEqual([]);
     },
   );
 
   it('a stalled upstream times out (UPSTREAM_TIMEOUT_MS) and fails over; the stalled calls are abandoned', async () => {
-    const all = await stormWith([{ type: 'stall', ms: 10_000 }], 4, { UPSTREAM_TIMEOUT_MS: '300' });
+    // Stalls far longer than the test runs: only Rotor's timeout can end a stalled call.
+    const all = await stormWith([{ type: 'stall', ms: 10 * 60_000 }], 4, { UPSTREAM_TIMEOUT_MS: '300' });
     const outcomes = await storm(stack!, 24, 8);
     expect(failures(outcomes)).toEqual([]);
-    // Each request waits about one timeout per stalled credential (3 × 300 ms), never the 10 s stall.
-    expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(5000);
     // Rotor hung up on the stalled calls instead of leaving them open.
     await waitFor('stalled upstream calls to be abandoned', () => stack!.sim.aborted() >= 3, 3000);
     // Each stalled credential was blamed for its timeout (and cooled: requests in flight together count once,
     // so the cooldown may be over by now); the healthy one never was.
-    const blamed = (email: string) => stack!.logs.some((l) => l.includes(email) && /failed: transient .*timed out/.test(l));
-    expect(all.filter(blamed).sort()).toEqual(all.slice(0, -1).sort());
+    const emailOf = (id: string) => stack!.rotor.pool.get(id)?.email;
+    const blamed = new Set(
+      stack!.events.flatMap((e) => (e.type === 'attempt' && e.outcome === 'error' && e.status === 504 && e.blamed ? [emailOf(e.credential)] : [])),
+    );
+    expect([...blamed].sort()).toEqual(all.slice(0, -1).sort());
   });
 
   it('an upstream that goes silent mid-stream ends the stream with an error event within the timeout', async () => {
@@ -123,26 +125,26 @@ describe('upstream faults', () => {
       const o = await call(stack, kind, 'quiet');
       expect(o.status).toBe(200);
       expect(o.events).toBe(1);
+      // The next event was 5 s away: an answer with one event and a timeout error came from UPSTREAM_TIMEOUT_MS.
       expect(JSON.stringify(o.errorEvent)).toMatch(/timed out/);
-      expect(o.ms).toBeLessThan(4000); // the next event was 5 s away
     }
     await waitFor('the silent upstream calls to be abandoned', () => stack!.sim.aborted() >= 2, 3000);
   });
 
-  it('when every credential fails, clients get a prompt 429/503 in their dialect, and service resumes when Google does', async () => {
+  it('when every credential fails, clients get a prompt 503 in their dialect (an outage, not a quota), and service resumes when Google does', async () => {
     const all = emails('down-', 2);
     stack = await startFaultStack({ accounts: all.map((email) => ({ email })), env: { DEFAULT_COOLDOWN_MS: '200' } });
     stack.sim.injectFault({ fault: { type: 'status', status: 503 } });
     stack.sim.injectFault({ fault: { type: 'status', status: 503 }, method: 'countTokens' });
     const outcomes = await storm(stack, 12, 6);
     for (const o of outcomes) {
-      expect([429, 503], `${o.kind}: ${o.detail}`).toContain(o.status);
+      expect(o.status, `${o.kind}: ${o.detail}`).toBe(503);
       const body = JSON.parse(o.detail) as { error: Record<string, unknown> };
       if (o.kind.startsWith('chat')) expect(body.error).toMatchObject({ type: expect.any(String), message: expect.any(String) });
       else expect(body.error).toMatchObject({ code: o.status, status: expect.any(String), message: expect.any(String) });
     }
     stack.sim.clearFaults();
-    await waitFor('credentials to come back', () => stack!.rotor.gateway.pool.status().summary.available === 2, 3000);
+    await waitFor('credentials to come back', () => stack!.rotor.pool.status().summary.available === 2, 3000);
     expect(failures(await storm(stack, 12, 6))).toEqual([]);
   });
 });

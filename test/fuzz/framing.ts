@@ -43,15 +43,19 @@ export function framingCases(ctx: CaseContext): FuzzCase[] {
     const path = routePath(route);
     const auth = authHeaders(dialectOfPath(path), ctx.password);
     const good = goodBody(route);
-    // Content types: any type is read as JSON (curl -d sends form), but only UTF-8 charsets are JSON.
-    for (const type of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', '@@@', 'application/json; charset=utf-8', 'application/JSON; charset=UTF-8']) {
-      out.push(fixed('content-type', `${route} ${type ?? '(none)'}`, { method: 'POST', path, headers: { ...auth, 'content-type': type }, body: good }, PASS()));
+    // Content types: only JSON is read as JSON (a cross-site form or a text/plain fetch must not reach the API).
+    for (const type of ['application/json', 'application/json; charset=utf-8', 'application/JSON; charset=UTF-8', 'application/json;charset="utf-8"']) {
+      out.push(fixed('content-type', `${route} ${type}`, { method: 'POST', path, headers: { ...auth, 'content-type': type }, body: good }, PASS()));
+    }
+    for (const type of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', '@@@', 'text/json', 'application/jsonx']) {
+      out.push(fixed('content-type', `${route} ${type ?? '(none)'}`, { method: 'POST', path, headers: { ...auth, 'content-type': type }, body: good }, FAIL(/Content-Type/, [415])));
     }
     for (const charset of ['latin1', 'iso-8859-1', 'windows-1252', 'bogus-xyz', 'utf-bogus']) {
       out.push(fixed('charset', `${route} ${charset}`, jsonRequest(route, good, ctx, { 'content-type': `application/json; charset=${charset}` }), FAIL(/charset/i, [415])));
     }
     out.push(fixed('charset', `${route} utf-16 label on utf-8 bytes`, jsonRequest(route, good, ctx, { 'content-type': 'application/json; charset=utf-16le' }), FAIL(/JSON/, [400])));
-    out.push(fixed('form', `${route} form body`, { method: 'POST', path, headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'model=gemini&messages=hi' }, FAIL(/JSON/, [400])));
+    out.push(fixed('form', `${route} form body`, { method: 'POST', path, headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'model=gemini&messages=hi' }, FAIL(/Content-Type/, [415])));
+    out.push(fixed('form', `${route} form body labelled JSON`, jsonRequest(route, 'model=gemini&messages=hi', ctx), FAIL(/JSON/, [400])));
     // Content encodings.
     for (const [name, compress] of Object.entries(COMPRESSORS)) {
       out.push(fixed('encoding', `${route} ${name}`, jsonRequest(route, compress(Buffer.from(good)), ctx, { 'content-encoding': name }), PASS()));

@@ -106,7 +106,7 @@ describe('bad input on every route', () => {
 
   it('still serves good requests afterwards, with no credential cooled down by client garbage', async () => {
     expect(await serveGoodRequests()).toEqual([]);
-    const status = stack.rotor.gateway.pool.status();
+    const status = stack.rotor.pool.status();
     expect(status.summary).toEqual({ total: ACCOUNTS.length + 1, available: ACCOUNTS.length + 1, cooling_down: 0, disabled: 0 });
     for (const c of status.credentials) expect(c.models, `model cooldowns of ${c.email}`).toEqual({});
     // Both upstream routes took part.

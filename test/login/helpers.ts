@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { startLoginServer, type LoginServer, type LoginServerOptions } from '../../src/login-server.js';
+import { startLoginServer, type LoginServer, type LoginServerOptions } from '../../src/cli/login.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { SimAccountInput } from '../../src/simulator/index.js';
 import { createLogger } from '../../src/util/log.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, html, raw, safeHref } from '../../src/http/html.js';
+import { escapeHtml, html, raw, safeHref } from '../../src/http/pages/html.js';
 
 describe('html tagged template', () => {
   it('escapes every interpolated string, in text and attributes', () => {

@@ -36,7 +36,7 @@ describe('rotor import', () => {
     expect(saved.access_token).toBe(stack.sim.issuedTokens('cli@example.com')[0]);
     expect(lines.join('\n')).not.toMatch(/1\/\/sim-refresh|ya29/);
 
-    await waitFor(() => stack!.rotor.gateway.pool.size === 1);
+    await waitFor(() => stack!.rotor.pool.size === 1);
     await stack.openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] });
     expect(stack.sim.counts()['cli@example.com']?.generateContent).toBe(1);
   });

@@ -1,7 +1,7 @@
 /** The login server over plain HTTP: password gate, cookies, loopback guard, public mode, no browser. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { startLoginServer, type LoginServer } from '../../src/login-server.js';
+import { startLoginServer, type LoginServer } from '../../src/cli/login.js';
 import { silentLogger, createLogger } from '../../src/util/log.js';
 import { startStack, type Stack } from '../e2e/harness.js';
 import { createClient, loginConfig } from './helpers.js';

@@ -4,7 +4,7 @@
  * real login server, the simulator over HTTP, no browser.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BoundedMemoryStore } from '../../src/http/session-store.js';
+import { BoundedMemoryStore } from '../../src/http/pages/session-store.js';
 import type { SimMethod } from '../../src/simulator/index.js';
 import { chooseAccount, createClient, finishLogin, startLoginStack, type LoginStack } from './helpers.js';
 

@@ -4,9 +4,9 @@
  * large and recursive ones included, still convert.
  */
 import { describe, expect, it } from 'vitest';
-import { convertOpenAIToolsToGemini } from '../../src/translate/openai/convert-openai-tools-to-gemini.js';
-import { convertResponseFormat } from '../../src/translate/openai/response-format.js';
-import type { OpenAIChatRequest } from '../../src/translate/openai/request-schema.js';
+import { convertOpenAIToolsToGemini } from '../../src/translate/openai-chat/convert-openai-tools-to-gemini.js';
+import { convertResponseFormat } from '../../src/translate/openai-chat/response-format.js';
+import type { OpenAIChatRequest } from '../../src/translate/openai-chat/request-schema.js';
 import { SCHEMA_MAX_DEPTH, SCHEMA_MAX_OUTPUT_BYTES, SCHEMA_MAX_STEPS, SchemaBudget } from '../../src/translate/schema-budget.js';
 import { sanitizeSchemaForGemini } from '../../src/translate/schema.js';
 import { TranslationError } from '../../src/translate/translation-error.js';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
 import { ClientSignal } from '../../src/util/call-signal.js';
-import { postJson, upstreamBase } from '../../src/upstream/http-call.js';
+import { createTransport, upstreamBase } from '../../src/upstream/transport.js';
 import { ClientAbortError } from '../../src/upstream/types.js';
 
 describe('ClientSignal', () => {
@@ -33,7 +33,7 @@ describe('upstreamBase', () => {
   });
 });
 
-describe('postJson with a ClientSignal', () => {
+describe('the transport with a ClientSignal', () => {
   let server: Server | undefined;
   afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
@@ -41,18 +41,22 @@ describe('postJson with a ClientSignal', () => {
     let closedUpstream!: () => void;
     const upstreamClosed = new Promise<void>((resolve) => (closedUpstream = resolve));
     let seen = '';
+    let arrived!: () => void;
+    const upstreamArrived = new Promise<void>((resolve) => (arrived = resolve));
     server = createServer((req, res) => {
       seen = req.url ?? '';
       req.resume();
+      arrived();
       res.on('close', closedUpstream); // never answers: only the abort can end this request
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const agent = new Agent();
     const signal = new ClientSignal();
-    const opts = { timeoutMs: 30_000, defaultRateCooldownMs: 1000, now: Date.now };
-    const call = postJson(agent, upstreamBase(`http://127.0.0.1:${port}/base`), '/v1internal:generateContent', {}, { a: 1 }, signal, opts);
-    setTimeout(() => signal.abort(), 50);
+    const transport = createTransport({ timeoutMs: 30_000, defaultRateCooldownMs: 1000, dispatcher: agent });
+    const call = transport.send(upstreamBase(`http://127.0.0.1:${port}/base`), { path: '/v1internal:generateContent', headers: {}, body: { a: 1 }, signal });
+    await upstreamArrived; // the client leaves while Google is still thinking
+    signal.abort();
     await expect(call).rejects.toBeInstanceOf(ClientAbortError);
     await upstreamClosed;
     expect(seen).toBe('/base/v1internal:generateContent');

@@ -1,23 +1,19 @@
 /**
- * Code Assist transport (upstream-protocols.md §1.3–1.5): the Gemini request travels inside an envelope
- * {model, project, user_prompt_id, request} to `{endpoint}/v1internal:{method}`; replies are unwrapped
- * from {response, traceId}.
+ * Code Assist (docs/google-protocols.md, "Code Assist"): the Gemini request travels inside an envelope
+ * {model, project, user_prompt_id, request} to `{endpoint}/v1internal:{method}`; replies are unwrapped from
+ * {response, traceId}.
  */
-import type { Dispatcher } from 'undici';
 import { randomUUID } from 'node:crypto';
 import type { GeminiCountTokensResponse, GeminiResponse } from '../../types/gemini.js';
-import { UpstreamError } from '../errors.js';
-import { accessTokenWithin, createAgent, firstEvent, postJson, readJsonBody, readJsonEvents, upstreamBase, type HttpCallOptions } from '../http-call.js';
+import { accessTokenWithin, upstreamBase, type Transport } from '../transport.js';
 import type { OpenedStream, UpstreamCall, UpstreamClient, UpstreamCredential } from '../types.js';
 import { headerSafe } from '../../util/header-safe.js';
 
 export interface CodeAssistOptions {
   endpoint: string;
+  transport: Transport;
   timeoutMs: number;
-  defaultRateCooldownMs: number;
   userAgent: string;
-  now?: () => number;
-  dispatcher?: Dispatcher;
 }
 
 interface CaEnvelope {
@@ -25,17 +21,15 @@ interface CaEnvelope {
   traceId?: string;
 }
 
-export function createCodeAssistClient(options: CodeAssistOptions): UpstreamClient & { close(): Promise<void> } {
-  const own = options.dispatcher ? undefined : createAgent(options.timeoutMs);
-  const agent = options.dispatcher ?? own!;
+export function createCodeAssistClient(options: CodeAssistOptions): UpstreamClient {
+  const { transport } = options;
   const base = upstreamBase(options.endpoint);
-  const http: HttpCallOptions = { timeoutMs: options.timeoutMs, defaultRateCooldownMs: options.defaultRateCooldownMs, now: options.now ?? Date.now };
 
   async function post(cred: UpstreamCredential, method: string, body: unknown, call: UpstreamCall, query = '') {
     const token = await accessTokenWithin(cred, options.timeoutMs, call.signal);
     // The model comes from the client; a header must not carry its control or non-ASCII characters.
     const headers = { authorization: `Bearer ${token}`, 'user-agent': userAgent(call.model) };
-    return postJson(agent, base, `/v1internal:${method}${query}`, headers, body, call.signal, http);
+    return transport.send(base, { path: `/v1internal:${method}${query}`, headers, body, signal: call.signal });
   }
 
   // Requests nearly always name the model of the one before: remember the last header built.
@@ -59,27 +53,19 @@ export function createCodeAssistClient(options: CodeAssistOptions): UpstreamClie
   return {
     async generate(cred, call) {
       const res = await post(cred, 'generateContent', envelope(cred, call), call);
-      return unwrap(await readJsonBody<CaEnvelope>(res, call.signal));
+      return unwrap(await transport.json<CaEnvelope>(res, call.signal));
     },
 
     async stream(cred, call): Promise<OpenedStream> {
       const res = await post(cred, 'streamGenerateContent', envelope(cred, call), call, '?alt=sse');
-      return firstEvent(readJsonEvents<CaEnvelope, GeminiResponse>(res.body, call.signal, http, unwrap), res);
+      return transport.events<CaEnvelope, GeminiResponse>(res, call.signal, unwrap);
     },
 
     async countTokens(cred, call) {
-      // countTokens takes neither project nor top-level model (upstream-protocols.md §1.5).
+      // countTokens takes neither project nor top-level model.
       const body = { request: { model: `models/${call.model}`, contents: call.request.contents } };
       const res = await post(cred, 'countTokens', body, call);
-      return readJsonBody<GeminiCountTokensResponse>(res, call.signal);
-    },
-
-    async embed() {
-      throw new UpstreamError('Code Assist cannot embed', 400, 'request', 'invalid', undefined, undefined);
-    },
-
-    async close() {
-      await own?.close();
+      return transport.json<GeminiCountTokensResponse>(res, call.signal);
     },
   };
 }

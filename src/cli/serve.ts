@@ -1,0 +1,249 @@
+/**
+ * Serve mode: builds the parts from a Config — transport, upstream registry, credentials, state store, pool,
+ * dispatcher, the API chain — and listens. main.ts (the CLI) and the tests both start Rotor through startServer().
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Config } from '../config/config.js';
+import {
+  ensureProject,
+  loadApiKeys,
+  loadCredentials,
+  startBackgroundRefresh,
+  watchCredentialFolder,
+  type CredentialsOptions,
+  type FolderWatch,
+  type OAuthCredential,
+} from '../credentials/index.js';
+import { projectDiscoveryFailure } from '../credentials/ensure-project.js';
+import { createDispatcher, type Dispatcher } from '../dispatch/dispatcher.js';
+import { DispatchEvents } from '../dispatch/events.js';
+import { Member, type DispatchCredential } from '../dispatch/member.js';
+import { createAccessCheck } from '../http/access.js';
+import { createChain } from '../http/chain.js';
+import { API_PREFIXES, apiRoutes, dialectForPath } from '../http/routes.js';
+import { createMediaFetcher } from '../media/fetch-media.js';
+import { CredentialPool } from '../pool/pool.js';
+import { systemClock, type Clock } from '../pool/types.js';
+import { MemoryStore } from '../store/memory.js';
+import { createSignatureCache } from '../store/signature-cache.js';
+import { openSnapshot } from '../store/snapshot.js';
+import type { StateStore } from '../store/types.js';
+import { codeAssistRoute } from '../upstream/code-assist/route.js';
+import { createCodeAssistClient } from '../upstream/code-assist/client.js';
+import { geminiApiRoute } from '../upstream/gemini-api/route.js';
+import { createGeminiApiClient } from '../upstream/gemini-api/client.js';
+import { createRegistry, type Registry } from '../upstream/registry.js';
+import { createTransport } from '../upstream/transport.js';
+import { markDraining } from '../util/draining.js';
+import type { Logger } from '../util/log.js';
+
+export const VERSION = '0.1.0';
+
+/** Cooldowns, disables, usage and durable records, kept beside the credential files. */
+export const STATE_FILE = 'rotor-state.json';
+
+/** Key-value namespaces the memory store's snapshot keeps (the signature cache is only worth its TTL). */
+const durableNamespace = (ns: string) => ns !== 'sig';
+
+export interface StartOptions {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+  /** Tests shorten these. */
+  refreshIntervalMs?: number;
+  onboardPollIntervalMs?: number;
+  watchDebounceMs?: number;
+  stateIntervalMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  dispatcher: Dispatcher;
+  pool: CredentialPool<Member>;
+  events: DispatchEvents;
+  store: StateStore;
+  registry: Registry;
+  credentials: () => OAuthCredential[];
+  /** Re-reads the credential folder now (also happens on its own when files change). */
+  rescanCredentials(): Promise<void>;
+  /** Writes the state snapshot now, if anything changed (also happens every few seconds and on close). */
+  flushState(): Promise<void>;
+  /** Why the state snapshot cannot be written now, if it cannot. */
+  stateError(): string | undefined;
+  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  if (config.password) logger.addSecret(config.password);
+
+  const transport = createTransport({ timeoutMs: config.upstreamTimeoutMs, defaultRateCooldownMs: config.defaultCooldownMs, now: () => clock.now() });
+  const credOptions: CredentialsOptions = {
+    storagePath: config.storagePath,
+    credentialsJsonList: config.credentialsJsonList,
+    clientId: config.clientId,
+    clientSecret: config.clientSecret,
+    tokenUrlOverride: config.oauthTokenUrlOverride,
+    codeAssistEndpoint: config.codeAssistEndpoint,
+    logger,
+    onboardPollIntervalMs: options.onboardPollIntervalMs,
+    requestTimeoutMs: config.upstreamTimeoutMs,
+    transport,
+  };
+  const loaded = await loadCredentials(credOptions);
+  const apiKeys = await loadApiKeys({
+    envKeys: config.geminiApiKeys,
+    jsonListEntries: loaded.apiKeyEntries,
+    storagePath: loaded.mode === 'files' ? config.storagePath : undefined,
+    logger,
+  });
+  for (const e of apiKeys.errors) logger.warn(`API key ${e.source} not loaded: ${e.reason}`);
+  if (apiKeys.keys.length) logger.info(`loaded ${apiKeys.keys.length} Gemini API key(s)`);
+  const loadErrors = [...loaded.errors, ...apiKeys.errors];
+
+  const registry = createRegistry([
+    codeAssistRoute({
+      client: createCodeAssistClient({ endpoint: config.codeAssistEndpoint, transport, timeoutMs: config.upstreamTimeoutMs, userAgent: `GeminiCLI-rotor/${VERSION}` }),
+      ensureProject: (cred) => ensureProject(cred as OAuthCredential, credOptions).catch((err: unknown) => Promise.reject(projectDiscoveryFailure(err))),
+    }),
+    geminiApiRoute({ client: createGeminiApiClient({ baseUrl: config.geminiApiBaseUrl, transport, timeoutMs: config.upstreamTimeoutMs }) }),
+  ]);
+  const member = (cred: DispatchCredential) => new Member(cred, registry.get(cred.route));
+
+  const store = new MemoryStore({ now: () => clock.now() });
+  const snapshot = await openSnapshot({ path: join(config.storagePath, STATE_FILE), store, logger, durable: durableNamespace, intervalMs: options.stateIntervalMs });
+  const pool = new CredentialPool<Member>({ clock, store, transientMaxMs: config.defaultCooldownMs });
+  for (const c of loaded.credentials) pool.upsert(member(c));
+  for (const k of apiKeys.keys) pool.upsert(member(k));
+  await pool.load();
+
+  const events = new DispatchEvents();
+  const dispatcher = createDispatcher({
+    pool,
+    events,
+    maxAttempts: config.maxAttempts,
+    timeoutMs: config.upstreamTimeoutMs,
+    fallbacks: config.modelFallbacks,
+    logger,
+    now: () => clock.now(),
+  });
+  // The OAuth credentials (API keys need no refresh and have no files to watch).
+  const credentials = () => pool.list().flatMap((m) => (m.route === 'code-assist' ? [m.credential as OAuthCredential] : []));
+  const refresher = startBackgroundRefresh(credentials, { logger, intervalMs: options.refreshIntervalMs });
+  const watcher: FolderWatch | undefined =
+    loaded.mode === 'files'
+      ? watchCredentialFolder(
+          credOptions,
+          (id) => {
+            const m = pool.get(id);
+            return m?.route === 'code-assist' ? (m.credential as OAuthCredential) : undefined;
+          },
+          {
+            upsert(cred, isNew) {
+              pool.upsert(member(cred));
+              removeLoadError(loadErrors, cred.id);
+              logger.info(`credential ${cred.id} ${isNew ? 'added' : 'changed on disk'}; now serving it`);
+            },
+            remove(id) {
+              pool.remove(id);
+              logger.info(`credential ${id} is no longer served (its file was deleted or now duplicates another)`);
+            },
+            error(file, reason) {
+              removeLoadError(loadErrors, file);
+              loadErrors.push({ source: file, reason });
+              logger.warn(`credential ${file} not loaded: ${reason}`);
+            },
+            resolved(file) {
+              removeLoadError(loadErrors, file);
+            },
+          },
+          // Seeded with what the loader read, so only files that differ from that are read again.
+          { debounceMs: options.watchDebounceMs, initial: loaded.files },
+        )
+      : undefined;
+
+  const media = createMediaFetcher(config.mediaFetch);
+  const handler = createChain({
+    routes: apiRoutes({
+      dispatcher,
+      media,
+      signatures: createSignatureCache(store),
+      store,
+      models: config.models,
+      loadErrors: () => loadErrors,
+      redact: (text) => logger.redact(text),
+    }),
+    access: createAccessCheck({ password: config.password }),
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+    dialectFor: dialectForPath,
+    apiPrefixes: API_PREFIXES,
+  });
+  const server = createServer(handler);
+  // requestTimeout bounds receiving the request (not streaming the answer): a client trickling its body
+  // must not hold a connection for ever.
+  server.requestTimeout = 120_000;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = 30_000) =>
+    (closing ??= (async () => {
+      // Shutting down: every answer Rotor writes from now on says Connection: close.
+      markDraining(server);
+      refresher.stop();
+      watcher?.close();
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections that finish their last response become idle later; close those as they appear.
+      server.closeIdleConnections();
+      const sweeper = setInterval(() => server.closeIdleConnections(), 50);
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      timer.unref();
+      await done;
+      clearInterval(sweeper);
+      clearTimeout(timer);
+      await snapshot.close(); // after the last in-flight request has had its say
+      pool.close();
+      await store.close();
+      await transport.close();
+      await media.close();
+    })());
+
+  return {
+    url,
+    port,
+    server,
+    dispatcher,
+    pool,
+    events,
+    store,
+    registry,
+    credentials,
+    rescanCredentials: async () => watcher?.rescan(),
+    flushState: () => snapshot.flush(),
+    stateError: () => snapshot.error,
+    close,
+  };
+}
+
+function removeLoadError(errors: Array<{ source: string }>, source: string): void {
+  const i = errors.findIndex((e) => e.source === source);
+  if (i >= 0) errors.splice(i, 1);
+}

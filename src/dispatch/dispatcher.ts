@@ -1,0 +1,184 @@
+/**
+ * The dispatcher: serves one Gemini request over the pool and the upstream routes. One call = pick a credential,
+ * make it ready (its route's preparation), run the call on its route's client, fail over, fall back to another
+ * model when a model is out everywhere. Knows no HTTP and no client dialect; tells subscribers what it does.
+ */
+import type { GeminiCountTokensResponse, GeminiRequest, GeminiResponse, GeminiUsageMetadata } from '../types/gemini.js';
+import type { GeminiEmbedRequest, GeminiEmbedResponse, OpenedStream } from '../upstream/types.js';
+import { ClientAbortError } from '../upstream/types.js';
+import { UpstreamError } from '../upstream/errors.js';
+import { accessTokenWithin } from '../upstream/transport.js';
+import type { Capability } from '../upstream/registry.js';
+import type { CredentialPool } from '../pool/pool.js';
+import type { Logger } from '../util/log.js';
+import type { CallSignal } from '../util/call-signal.js';
+import { NoCredentialError } from './errors.js';
+import type { DispatchEvents } from './events.js';
+import { outcomeOf, runWithFailover, type FailoverHooks } from './failover.js';
+import type { Member } from './member.js';
+
+export interface DispatcherOptions {
+  pool: CredentialPool<Member>;
+  events: DispatchEvents;
+  maxAttempts: number;
+  /** Models to try, in order, when every credential is out of quota for a model (MODEL_FALLBACKS). */
+  fallbacks?: ReadonlyMap<string, string[]>;
+  /** Upper bound for a forced token refresh (UPSTREAM_TIMEOUT_MS). */
+  timeoutMs: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Who is asking: the client's signal (it may leave) and the request id events carry. */
+export interface CallContext {
+  signal: CallSignal;
+  requestId: string;
+}
+
+export interface Dispatcher {
+  readonly pool: CredentialPool<Member>;
+  readonly events: DispatchEvents;
+  /** `model` in the result is the one that served: the requested one, or a configured fallback. */
+  generate(model: string, request: GeminiRequest, ctx: CallContext): Promise<{ response: GeminiResponse; member: Member; model: string }>;
+  stream(model: string, request: GeminiRequest, ctx: CallContext): Promise<{ stream: OpenedStream; member: Member; model: string }>;
+  countTokens(model: string, request: GeminiRequest, ctx: CallContext): Promise<GeminiCountTokensResponse>;
+  /** Embeddings: only on routes that can embed (the Gemini API; Code Assist cannot). */
+  embed(model: string, request: GeminiEmbedRequest, ctx: CallContext): Promise<GeminiEmbedResponse>;
+}
+
+const can = (capability: Capability) => (m: Member) => m.entry.capabilities.has(capability);
+const canEmbed = can('embed');
+
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const { pool, logger, events } = options;
+  const now = options.now ?? Date.now;
+
+  const hooks: FailoverHooks<Member> = {
+    prepare: (member, signal) => member.entry.prepare?.(member.credential, signal),
+    async refresh(member, signal, rejected) {
+      // Bounded like any upstream wait: a stalled token endpoint must not hold the request.
+      await accessTokenWithin({ getAccessToken: () => member.credential.refresh(rejected) }, options.timeoutMs, signal);
+    },
+    tokenOf: (member) => member.credential.cachedAccessToken?.(),
+    onFailure(member, err) {
+      logger.warn(`credential ${member.id} failed: ${err.kind} (HTTP ${err.status}): ${err.message}`);
+    },
+  };
+
+  const run = <T>(model: string, ctx: CallContext, stream: boolean, attempt: (m: Member) => Promise<T>, accept?: (m: Member) => boolean, emptyMessage?: string) =>
+    runWithFailover(pool, { model, signal: ctx.signal, requestId: ctx.requestId, stream, maxAttempts: options.maxAttempts, hooks, events, accept, emptyMessage, now }, attempt);
+
+  /** Tries the model, then its configured fallbacks while every credential is out of quota for the previous one. */
+  async function withFallback<T>(model: string, ctx: CallContext, call: (m: string) => Promise<T>): Promise<{ value: T; model: string }> {
+    const chain = [model, ...(options.fallbacks?.get(model) ?? [])];
+    for (let i = 0; ; i++) {
+      try {
+        return { value: await call(chain[i]!), model: chain[i]! };
+      } catch (err) {
+        const last = i === chain.length - 1;
+        if (last || !(err instanceof NoCredentialError) || err.status !== 429) throw err;
+        logger.info(`no credential can serve ${chain[i]} now; falling back to ${chain[i + 1]}`);
+        if (events.active) events.emit({ type: 'fallback', requestId: ctx.requestId, model: chain[i]!, to: chain[i + 1]! });
+      }
+    }
+  }
+
+  /** Runs a whole operation and reports it done (with what served it) or failed. */
+  async function observed<T>(
+    operation: 'generate' | 'stream' | 'countTokens' | 'embed',
+    model: string,
+    ctx: CallContext,
+    body: () => Promise<T>,
+    result: (value: T) => { member: Member; usage?: GeminiUsageMetadata } | undefined,
+  ): Promise<T> {
+    if (!events.active) return body();
+    const started = now();
+    try {
+      const value = await body();
+      const r = result(value);
+      // A stream reports itself done when it ends (below).
+      if (operation !== 'stream') {
+        events.emit({ type: 'done', requestId: ctx.requestId, model, operation, outcome: 'ok', credential: r?.member.id, route: r?.member.route, usage: r?.usage, latencyMs: now() - started });
+      }
+      return value;
+    } catch (err) {
+      events.emit({ type: 'done', requestId: ctx.requestId, model, operation, outcome: 'error', credential: undefined, route: undefined, error: errorClass(err), latencyMs: now() - started });
+      throw err;
+    }
+  }
+
+  return {
+    pool,
+    events,
+    generate: (requested, request, ctx) =>
+      observed('generate', requested, ctx, async () => {
+        const { value: done, model } = await withFallback(requested, ctx, (model) =>
+          run(model, ctx, false, (m) => m.entry.client.generate(m, { model, request, signal: ctx.signal })),
+        );
+        return { response: done.value, member: done.member, model };
+      }, (v) => ({ member: v.member, usage: v.response.usageMetadata })),
+
+    stream: (requested, request, ctx) =>
+      observed('stream', requested, ctx, async () => {
+        const started = now();
+        const { value: opened, model } = await withFallback(requested, ctx, (model) =>
+          run(model, ctx, true, (m) => m.entry.client.stream(m, { model, request, signal: ctx.signal })),
+        );
+        const { value, member } = opened;
+        let usage = value.first.usageMetadata;
+        let reported = false;
+        const report = (err?: unknown) => {
+          if (reported || !events.active) return;
+          reported = true;
+          events.emit({
+            type: 'done', requestId: ctx.requestId, model: requested, operation: 'stream', outcome: err === undefined ? 'ok' : 'error',
+            credential: member.id, route: member.route, usage, latencyMs: now() - started, ...(err === undefined ? {} : { error: errorClass(err) }),
+          });
+        };
+        // A failure after the first event cannot fail over, but the pool still learns from it.
+        const rest = value.rest;
+        const watched: AsyncIterator<GeminiResponse> = {
+          next: async () => {
+            try {
+              const r = await rest.next();
+              if (r.done) report();
+              else if (r.value.usageMetadata) usage = r.value.usageMetadata;
+              return r;
+            } catch (err) {
+              if (err instanceof UpstreamError && err.scope !== 'request') pool.reportFailure(member, model, outcomeOf(err));
+              report(err);
+              throw err;
+            }
+          },
+          return: async (v?: unknown) => {
+            report(ctx.signal.aborted ? new ClientAbortError() : undefined);
+            return rest.return ? rest.return(v) : { done: true, value: undefined };
+          },
+        };
+        return { stream: { ...value, rest: watched }, member, model };
+      }, () => undefined),
+
+    countTokens: (model, request, ctx) =>
+      observed('countTokens', model, ctx, async () => run(model, ctx, false, (m) => m.entry.client.countTokens(m, { model, request, signal: ctx.signal })), (v) => ({ member: v.member })).then((r) => r.value),
+
+    embed: (model, request, ctx) => {
+      if (!pool.list().some(canEmbed)) {
+        return Promise.reject(
+          new UpstreamError(
+            'embeddings need a Gemini API key (Code Assist accounts cannot embed): add one with GEMINI_API_KEYS, an api_key*.json file or a CREDENTIALS_JSON_LIST entry {"api_key": "..."}',
+            400, 'request', 'invalid', undefined, undefined,
+          ),
+        );
+      }
+      return observed('embed', model, ctx, async () => run(model, ctx, false, (m) => m.entry.client.embed!(m, { model, request, signal: ctx.signal }), canEmbed), (v) => ({ member: v.member })).then((r) => r.value);
+    },
+  };
+}
+
+/** A failure's class for usage and metrics: the status Rotor answers, or who ended it. */
+function errorClass(err: unknown): string {
+  if (err instanceof ClientAbortError) return 'client-abort';
+  if (err instanceof NoCredentialError) return String(err.status);
+  if (err instanceof UpstreamError) return String(err.status || 502);
+  return 'internal';
+}

@@ -1,0 +1,172 @@
+/**
+ * The failover loop: pick a credential, run the attempt, tell the pool what happened, move to the next one.
+ * - A request-scoped error (the client's fault) returns at once and cools nothing.
+ * - A 401 earns one token refresh and a retry on the same credential.
+ * - A rate, quota or capacity error cools that bucket for the model, and the request moves on.
+ * - Transient failures (a timeout, a reset) are told to the pool, which cools a credential only when requests
+ *   in a row fail on it (outlier detection), never for one request's retries.
+ * - The retry budget: Google's error answers that the request may have caused itself (a 5xx, an unexplained
+ *   403) are held back; once the request has failed the same way on two credentials it stops, Google's error
+ *   goes back to the client, and neither those credentials nor the rest of the pool are blamed (a poison
+ *   request must not take the pool down). When the request is served elsewhere, or fails in other ways too,
+ *   the held-back failures are told to the pool after all.
+ */
+import { UpstreamError } from '../upstream/errors.js';
+import { ClientAbortError } from '../upstream/types.js';
+import type { CredentialPool } from '../pool/pool.js';
+import type { Outcome, PoolMember } from '../pool/types.js';
+import type { CallSignal } from '../util/call-signal.js';
+import { NoCredentialError } from './errors.js';
+import type { DispatchEvents } from './events.js';
+
+export interface FailoverHooks<M extends PoolMember> {
+  /** Runs before an attempt on a member (e.g. project discovery); undefined when there is nothing to wait for. */
+  prepare?(member: M, signal: CallSignal): Promise<void> | undefined;
+  /**
+   * Renews the token after a 401; may throw UpstreamError (e.g. a revoked token). `rejected` is the token the
+   * attempt started with (from `tokenOf`), so that many requests rejected together share one refresh.
+   */
+  refresh?(member: M, signal: CallSignal, rejected: string | undefined): Promise<void>;
+  /** The token an attempt on this member will use, when it is already known. */
+  tokenOf?(member: M): string | undefined;
+  /** Called for every failed attempt (logs). */
+  onFailure?(member: M, err: UpstreamError): void;
+}
+
+export interface FailoverOptions<M extends PoolMember> {
+  model: string;
+  signal: CallSignal;
+  maxAttempts: number;
+  requestId?: string;
+  stream?: boolean;
+  hooks?: FailoverHooks<M>;
+  events?: DispatchEvents;
+  /** Only members this accepts may serve (e.g. routes that can embed). */
+  accept?: (member: M) => boolean;
+  /** What to say when no member is accepted at all. */
+  emptyMessage?: string;
+  now?: () => number;
+}
+
+/** How many credentials may fail a request the same suspect way before it stops (the retry budget). */
+export const SAME_FAILURE_BUDGET = 2;
+
+/** The pool's view of an upstream error: what happened, never the error class. */
+export function outcomeOf(err: UpstreamError): Outcome {
+  const kind = err.kind === 'invalid' || err.kind === 'not-found' ? 'transient' : err.kind;
+  return { kind, message: err.message, retryAfterMs: err.retryAfterMs, fatal: err.fatal, suspect: err.suspect };
+}
+
+export async function runWithFailover<M extends PoolMember, T>(
+  pool: CredentialPool<M>,
+  options: FailoverOptions<M>,
+  attempt: (member: M) => Promise<T>,
+): Promise<{ value: T; member: M }> {
+  const { model, signal, hooks, events } = options;
+  const now = options.now ?? Date.now;
+  const requestId = options.requestId ?? '';
+  const tried = new Set<string>();
+  /** Failures the request may have caused itself, told to the pool when it ends, unless it was to blame. */
+  const heldBack: Array<[M, UpstreamError]> = [];
+  const sameWay = new Map<string, number>();
+  let lastError: UpstreamError | undefined;
+  const release = () => {
+    for (const [m, err] of heldBack) pool.reportFailure(m, model, outcomeOf(err));
+  };
+
+  for (let n = 0; n < options.maxAttempts; n++) {
+    if (signal.aborted) throw new ClientAbortError();
+    const pick = pool.pick(model, tried, options.accept);
+    if (!pick.ok) {
+      if (pick.reason === 'tried') break; // every usable credential was tried in this request
+      release();
+      if (pick.reason === 'cooling') throw coolingError(model, pick.coolingKind, pick.retryAfterMs, lastError);
+      throw noneUsable(pick.reason, lastError, options.emptyMessage);
+    }
+    const member = pick.member;
+    tried.add(member.id);
+    if (events?.active) events.emit({ type: 'pick', requestId, model, credential: member.id, route: member.route, attempt: n + 1 });
+    const started = events?.active ? now() : 0;
+    try {
+      const preparing = hooks?.prepare?.(member, signal);
+      if (preparing) await preparing;
+      const value = await runWithOneRefresh(member, attempt, hooks, signal);
+      pool.reportSuccess(member);
+      if (events?.active) {
+        events.emit({ type: 'attempt', requestId, model, credential: member.id, route: member.route, attempt: n + 1, outcome: 'ok', latencyMs: now() - started, stream: options.stream === true });
+      }
+      release();
+      return { value, member };
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      const budgetSpent = err.suspect && (sameWay.get(err.signature) ?? 0) + 1 >= SAME_FAILURE_BUDGET;
+      const blamed = err.scope !== 'request' && !budgetSpent;
+      if (events?.active) {
+        events.emit({ type: 'attempt', requestId, model, credential: member.id, route: member.route, attempt: n + 1, outcome: 'error', status: err.status, kind: err.kind, blamed, latencyMs: now() - started, stream: options.stream === true });
+      }
+      // The client's fault, or the same failure twice: the request is to blame, not the credentials.
+      if (!blamed) throw err;
+      lastError = err;
+      hooks?.onFailure?.(member, err);
+      if (err.suspect) {
+        sameWay.set(err.signature, (sameWay.get(err.signature) ?? 0) + 1);
+        heldBack.push([member, err]);
+      } else pool.reportFailure(member, model, outcomeOf(err));
+    }
+  }
+  release();
+  throw exhausted(tried.size, lastError);
+}
+
+async function runWithOneRefresh<M extends PoolMember, T>(
+  member: M,
+  attempt: (member: M) => Promise<T>,
+  hooks: FailoverHooks<M> | undefined,
+  signal: CallSignal,
+): Promise<T> {
+  const used = hooks?.tokenOf?.(member);
+  try {
+    return await attempt(member);
+  } catch (err) {
+    if (!(err instanceof UpstreamError) || err.kind !== 'auth' || err.fatal || !hooks?.refresh) throw err;
+    await hooks.refresh(member, signal, used);
+    return attempt(member);
+  }
+}
+
+const QUOTA_KINDS = new Set(['rate', 'quota', 'capacity']);
+
+/** Every credential is cooling down: 429 when quotas are out, 503 when they are failing. */
+function coolingError(model: string, kind: string | undefined, retryAfterMs: number | undefined, lastError: UpstreamError | undefined): NoCredentialError {
+  const last = lastError ? ` (last error: ${lastError.message})` : '';
+  if (kind === undefined || QUOTA_KINDS.has(kind)) {
+    return new NoCredentialError(`all credentials are cooling down for ${model}${last}`, 429, retryAfterMs);
+  }
+  return new NoCredentialError(`every credential is cooling down after failures for ${model}${last}`, 503, retryAfterMs, true, 'credentials_failing');
+}
+
+/** The attempts ran out: a quota 429, or the upstream's failure as a 502/503/504, never a 429 for an outage. */
+function exhausted(tried: number, lastError: UpstreamError | undefined): NoCredentialError {
+  const message = `every attempt failed (${tried} credential${tried === 1 ? '' : 's'} tried); last error: ${lastError?.message ?? 'none'}`;
+  if (lastError && QUOTA_KINDS.has(lastError.kind)) return new NoCredentialError(message, 429, lastError.retryAfterMs);
+  if (lastError?.kind === 'transient') return new NoCredentialError(message, lastError.status === 504 ? 504 : 502, lastError.retryAfterMs, true, 'upstream_failed');
+  return new NoCredentialError(message, 503, lastError?.retryAfterMs);
+}
+
+function noneUsable(reason: 'empty' | 'disabled', lastError: UpstreamError | undefined, emptyMessage?: string): NoCredentialError {
+  if (reason === 'empty') {
+    return new NoCredentialError(
+      emptyMessage ??
+        'no credentials are configured: add Google accounts with `rotor --gen-creds` (or put oauth_creds_*.json files in PERSISTENT_STORAGE_PATH, or set CREDENTIALS_JSON_LIST), then retry',
+      503,
+      undefined,
+      false,
+    );
+  }
+  return new NoCredentialError(
+    `every credential is disabled${lastError ? ` (last error: ${lastError.message})` : ''}; see GET /v1/keys/status for the reasons`,
+    503,
+    undefined,
+    false,
+  );
+}

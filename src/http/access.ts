@@ -1,0 +1,65 @@
+/**
+ * Who may use the API. With GEMINI_AUTH_PASSWORD, a request must present it where its dialect's SDKs put their
+ * key (compared in constant time). Without one the API is open, but only to this machine's own clients: a
+ * foreign `Host` (DNS rebinding) and a foreign `Origin` (a web page the user happens to open) are refused, so
+ * no web page can spend the quota or read the accounts.
+ */
+import type { IncomingMessage } from 'node:http';
+import { isLoopbackHost } from '../config/config.js';
+import type { Dialect } from '../translate/dialect.js';
+import { secretMatcher } from '../util/secrets.js';
+import { ApiError } from './errors.js';
+
+export interface AccessOptions {
+  password: string | undefined;
+}
+
+export type AccessCheck = (req: IncomingMessage, dialect: Dialect, query: URLSearchParams) => ApiError | undefined;
+
+function hostnameOf(value: string): string | undefined {
+  try {
+    return new URL(`http://${value}`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+function isLoopbackName(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return isLoopbackHost(h) || h.endsWith('.localhost');
+}
+
+/** Refuses what a browser on this machine could be tricked into sending to an open (password-less) API. */
+export function foreignCaller(req: IncomingMessage): ApiError | undefined {
+  const host = req.headers.host;
+  const hostname = host === undefined ? undefined : hostnameOf(host);
+  if (hostname === undefined || !isLoopbackName(hostname)) {
+    return new ApiError(403, `Host "${String(host ?? '').slice(0, 100)}" refused: without GEMINI_AUTH_PASSWORD the API answers only to a loopback Host (localhost, 127.0.0.1, [::1]); set GEMINI_AUTH_PASSWORD to serve other names`, undefined, 'host_not_allowed');
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== '') {
+    let originHost: string | undefined;
+    try {
+      originHost = new URL(origin).hostname;
+    } catch {
+      originHost = undefined;
+    }
+    if (originHost === undefined || !isLoopbackName(originHost)) {
+      return new ApiError(403, `cross-site request from Origin "${origin.slice(0, 100)}" refused: without GEMINI_AUTH_PASSWORD only this machine's own clients may use the API`, undefined, 'origin_not_allowed');
+    }
+  }
+  return undefined;
+}
+
+export function createAccessCheck(options: AccessOptions): AccessCheck {
+  const matches = options.password === undefined ? undefined : secretMatcher(options.password);
+  return (req, dialect, query) => {
+    if (matches === undefined) return foreignCaller(req);
+    const secret = dialect.secret(req.headers, query);
+    if (secret === undefined) {
+      return new ApiError(401, `missing credentials: send ${dialect.secretHint}an Authorization: Bearer <GEMINI_AUTH_PASSWORD> header`, undefined, 'missing_api_key');
+    }
+    if (!matches(secret)) return new ApiError(401, 'invalid API key (it does not match GEMINI_AUTH_PASSWORD)', undefined, 'invalid_api_key');
+    return undefined;
+  };
+}

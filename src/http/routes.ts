@@ -1,0 +1,51 @@
+/**
+ * The route table of the API: every route, its dialect and its handler, in one place. A new dialect adds its
+ * adapter's lines here.
+ */
+import { geminiAdapter, googleDialect } from '../translate/gemini/adapter.js';
+import { openAIChatAdapter, openAIDialect } from '../translate/openai-chat/adapter.js';
+import { toGeminiModel, toOpenAIModel } from '../translate/models.js';
+import { normaliseModelId } from '../translate/parse-body.js';
+import type { Dialect } from '../translate/dialect.js';
+import { ApiError } from './errors.js';
+import { handleHealth, handleKeysStatus, type AdminDeps } from './handlers/admin.js';
+import { serveGeneration, type GenerateDeps } from './handlers/generate.js';
+import { handleModelCall } from './handlers/native.js';
+import { handleEmbeddings } from './handlers/openai.js';
+import type { ApiRoute } from './router.js';
+import { sendJson } from './send.js';
+
+export interface RouteDeps extends GenerateDeps, AdminDeps {
+  models: string[];
+}
+
+/** Paths that belong to the API (authenticated before anyone learns a route does not exist). */
+export const API_PREFIXES = /^\/v1(?:beta)?(?:[/?#]|$)/i;
+
+/** The dialect of any path, for errors on paths no route matches. */
+export function dialectForPath(path: string): Dialect {
+  // Paths match case-insensitively: /V1BETA/models is the Gemini route too; /v1betax is not.
+  return /^\/v1beta(?:[/?#]|$)/i.test(path) ? googleDialect : openAIDialect;
+}
+
+export function apiRoutes(deps: RouteDeps): ApiRoute[] {
+  const served = (id: string, list: string): string => {
+    const model = normaliseModelId(id);
+    if (!deps.models.includes(model)) throw new ApiError(404, `model ${model} is not served here; GET ${list} lists the models`, 'model', 'model_not_found');
+    return model;
+  };
+  return [
+    // OpenAI
+    { method: 'GET', path: '/v1/models', dialect: openAIDialect, handle: (r) => sendJson(r.res, 200, { object: 'list', data: deps.models.map(toOpenAIModel) }) },
+    { method: 'GET', path: /^\/v1\/models\/([^/]+)$/, dialect: openAIDialect, handle: (r) => sendJson(r.res, 200, toOpenAIModel(served(r.params[0]!, '/v1/models'))) },
+    { method: 'POST', path: '/v1/chat/completions', dialect: openAIDialect, body: true, handle: (r) => serveGeneration(deps, openAIChatAdapter, r) },
+    { method: 'POST', path: '/v1/embeddings', dialect: openAIDialect, body: true, handle: (r) => handleEmbeddings(deps.dispatcher, r) },
+    { method: 'GET', path: '/v1/keys/status', dialect: openAIDialect, handle: (r) => handleKeysStatus(deps, r) },
+    // Gemini
+    { method: 'GET', path: '/v1beta/models', dialect: googleDialect, handle: (r) => sendJson(r.res, 200, { models: deps.models.map(toGeminiModel) }) },
+    { method: 'GET', path: /^\/v1beta\/models\/([^/]+)$/, dialect: googleDialect, handle: (r) => sendJson(r.res, 200, toGeminiModel(served(r.params[0]!, '/v1beta/models'))) },
+    { method: 'POST', path: /^\/v1beta\/models\/([^/]+)$/, dialect: geminiAdapter, body: true, handle: (r) => handleModelCall(deps, r) },
+    // Operations
+    { method: 'GET', path: '/health', dialect: openAIDialect, auth: false, handle: (r) => handleHealth(deps, r) },
+  ];
+}

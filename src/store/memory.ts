@@ -1,0 +1,340 @@
+/**
+ * The embedded StateStore: everything in this process's memory, answered at once. A snapshot (snapshot.ts)
+ * keeps what must outlive a restart. Bounded: expired entries are dropped as they are met, and each key-value
+ * namespace keeps at most `maxKvEntries` (the oldest written go first).
+ */
+import type {
+  Cooldown,
+  CooldownEntry,
+  DisableEntry,
+  KvEntry,
+  ReserveRequest,
+  ReserveResult,
+  StateChange,
+  StateStore,
+  StoreHealth,
+  UsageKey,
+  UsageRow,
+  WindowSpec,
+  WindowUsage,
+} from './types.js';
+
+export interface MemoryStoreOptions {
+  now?: () => number;
+  /** Per namespace (default 100,000). */
+  maxKvEntries?: number;
+}
+
+interface KvValue {
+  value: string;
+  expires: number | undefined;
+}
+
+/** One window's bookings: reservation id → [time, amount]; Map order is booking order. */
+interface Bookings {
+  entries: Map<string, [number, number]>;
+  total: number;
+  /** Fixed windows: when the count goes back to 0. */
+  resetAt?: number;
+}
+
+/** The persistent part, as snapshot.ts saves it. */
+export interface MemorySnapshot {
+  cooldowns: CooldownEntry[];
+  disables: DisableEntry[];
+  usage: UsageRow[];
+  kv: Record<string, Array<{ key: string; value: string; expires?: number }>>;
+  /** Fixed windows (daily counts), so a restart does not forget what today already spent. */
+  fixed: Array<{ window: string; resetAt: number; entries: Array<[string, number, number]> }>;
+}
+
+const sep = '\u0000';
+const MAX_WINDOWS = 50_000;
+
+export class MemoryStore implements StateStore {
+  readonly kind = 'memory';
+  private readonly now: () => number;
+  private readonly maxKv: number;
+  private readonly cooldowns = new Map<string, CooldownEntry>();
+  private readonly disables = new Map<string, DisableEntry>();
+  private readonly windows = new Map<string, Bookings>();
+  private readonly usageRows = new Map<string, UsageRow>();
+  private readonly kv = new Map<string, Map<string, KvValue>>();
+  private readonly listeners = new Set<(change: StateChange) => void>();
+  /** Bumped on every change the snapshot keeps. */
+  version = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxKv = options.maxKvEntries ?? 100_000;
+  }
+
+  health(): StoreHealth {
+    return { kind: 'memory', ok: true, detail: 'in this process (snapshotted to PERSISTENT_STORAGE_PATH)' };
+  }
+
+  private emit(change: StateChange): void {
+    for (const l of this.listeners) l(change);
+  }
+
+  subscribe(listener: (change: StateChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // --- health ---------------------------------------------------------------------------------------------
+
+  async extendCooldown(entry: CooldownEntry): Promise<boolean> {
+    return this.extendCooldownNow(entry);
+  }
+
+  /** Synchronous core, shared with the snapshot loader. */
+  extendCooldownNow(entry: CooldownEntry): boolean {
+    const key = entry.scope + sep + entry.model;
+    const running = this.cooldowns.get(key);
+    if (running && running.until >= entry.until) return false;
+    const stored: CooldownEntry = { scope: entry.scope, model: entry.model, until: entry.until, reason: entry.reason.slice(0, 300), kind: entry.kind };
+    this.cooldowns.set(key, stored);
+    this.version++;
+    this.emit({ type: 'cooldown', entry: stored });
+    return true;
+  }
+
+  async clearCooldown(scope: string, model?: string): Promise<void> {
+    for (const [key, c] of this.cooldowns) if (c.scope === scope && (model === undefined || c.model === model)) this.cooldowns.delete(key);
+    this.version++;
+    this.emit({ type: 'cooldown-cleared', scope, model });
+  }
+
+  async setDisable(entry: DisableEntry): Promise<void> {
+    const stored = { id: entry.id, reason: entry.reason, until: entry.until };
+    this.disables.set(entry.id, stored);
+    this.version++;
+    this.emit({ type: 'disable', entry: stored });
+  }
+
+  async clearDisable(id: string): Promise<void> {
+    if (!this.disables.delete(id)) return;
+    this.version++;
+    this.emit({ type: 'disable-cleared', id });
+  }
+
+  async liveHealth(now: number): Promise<{ cooldowns: CooldownEntry[]; disables: DisableEntry[] }> {
+    const cooldowns: CooldownEntry[] = [];
+    for (const [key, c] of this.cooldowns) {
+      if (c.until > now) cooldowns.push({ ...c });
+      else this.cooldowns.delete(key);
+    }
+    const disables: DisableEntry[] = [];
+    for (const d of this.disables.values()) if (d.until === undefined || d.until > now) disables.push({ ...d });
+    return { cooldowns, disables };
+  }
+
+  // --- quota windows --------------------------------------------------------------------------------------
+
+  private bookings(name: string, spec: WindowSpec, now: number): Bookings {
+    let b = this.windows.get(name);
+    if (spec.kind === 'fixed') {
+      // A new day (or a reset time Google moved): count again from zero.
+      if (!b || b.resetAt !== spec.resetAt || now >= b.resetAt) this.windows.set(name, (b = { entries: new Map(), total: 0, resetAt: spec.resetAt }));
+      return b;
+    }
+    if (!b) this.windows.set(name, (b = { entries: new Map(), total: 0 }));
+    const cutoff = now - spec.windowMs;
+    for (const [id, [at, amount]] of b.entries) {
+      if (at > cutoff) break;
+      b.entries.delete(id);
+      b.total -= amount;
+    }
+    return b;
+  }
+
+  /** Drops windows with nothing left in them (model names come from clients: the map must not only grow). */
+  private sweep(now: number): void {
+    for (const [name, b] of this.windows) {
+      if (b.resetAt !== undefined ? b.resetAt <= now : b.entries.size === 0) this.windows.delete(name);
+    }
+  }
+
+  async reserve(req: ReserveRequest): Promise<ReserveResult> {
+    const now = req.now;
+    if (this.windows.size > MAX_WINDOWS) this.sweep(now);
+    const books = req.windows.map((w) => this.bookings(`${req.key}|${w.name}`, w, now));
+    for (let i = 0; i < req.windows.length; i++) {
+      const w = req.windows[i]!;
+      const b = books[i]!;
+      if (b.total + w.amount > w.limit) return { ok: false, window: w.name, retryAt: freeAt(w, b, now) };
+    }
+    for (let i = 0; i < req.windows.length; i++) {
+      const w = req.windows[i]!;
+      const b = books[i]!;
+      b.entries.set(req.id, [now, w.amount]);
+      b.total += w.amount;
+      if (w.kind === 'fixed') this.version++;
+    }
+    return { ok: true };
+  }
+
+  async adjust(id: string, key: string, window: string, amount: number): Promise<void> {
+    const b = this.windows.get(`${key}|${window}`);
+    const e = b?.entries.get(id);
+    if (!b || !e) return;
+    b.total += amount - e[1];
+    e[1] = amount;
+  }
+
+  async release(id: string, key: string, windows: readonly WindowSpec[]): Promise<void> {
+    for (const w of windows) {
+      const b = this.windows.get(`${key}|${w.name}`);
+      const e = b?.entries.get(id);
+      if (!b || !e) continue;
+      b.entries.delete(id);
+      b.total -= e[1];
+      if (w.kind === 'fixed') this.version++;
+    }
+  }
+
+  async windowUsage(key: string, windows: readonly WindowSpec[], now: number): Promise<WindowUsage[]> {
+    return windows.map((w) => ({ name: w.name, used: this.bookings(`${key}|${w.name}`, w, now).total }));
+  }
+
+  // --- usage ----------------------------------------------------------------------------------------------
+
+  async addUsage(key: UsageKey, counts: Record<string, number>): Promise<void> {
+    const dims = Object.keys(key.dims).sort();
+    const id = key.day + sep + dims.map((d) => `${d}=${key.dims[d]}`).join(sep);
+    let row = this.usageRows.get(id);
+    if (!row) this.usageRows.set(id, (row = { day: key.day, dims: { ...key.dims }, counts: {} }));
+    for (const name in counts) row.counts[name] = (row.counts[name] ?? 0) + counts[name]!;
+    this.version++;
+  }
+
+  async usage(from: string, to: string): Promise<UsageRow[]> {
+    const out: UsageRow[] = [];
+    for (const row of this.usageRows.values()) {
+      if (row.day >= from && row.day <= to) out.push({ day: row.day, dims: { ...row.dims }, counts: { ...row.counts } });
+    }
+    return out;
+  }
+
+  /** Drops usage older than `day` (retention). */
+  pruneUsage(beforeDay: string): void {
+    for (const [id, row] of this.usageRows) if (row.day < beforeDay) this.usageRows.delete(id);
+  }
+
+  // --- key-value ------------------------------------------------------------------------------------------
+
+  private space(ns: string): Map<string, KvValue> {
+    let m = this.kv.get(ns);
+    if (!m) this.kv.set(ns, (m = new Map()));
+    return m;
+  }
+
+  async kvGet(ns: string, key: string): Promise<string | undefined> {
+    return this.kvGetNow(ns, key);
+  }
+
+  private kvGetNow(ns: string, key: string): string | undefined {
+    const m = this.kv.get(ns);
+    const v = m?.get(key);
+    if (!v) return undefined;
+    if (v.expires !== undefined && v.expires <= this.now()) {
+      m!.delete(key);
+      return undefined;
+    }
+    return v.value;
+  }
+
+  async kvGetMany(ns: string, keys: readonly string[]): Promise<Array<string | undefined>> {
+    return keys.map((k) => this.kvGetNow(ns, k));
+  }
+
+  async kvSet(ns: string, key: string, value: string, ttlMs?: number): Promise<void> {
+    const m = this.space(ns);
+    m.delete(key); // re-inserted last: the Map's order is the eviction order
+    m.set(key, { value, expires: ttlMs === undefined ? undefined : this.now() + ttlMs });
+    while (m.size > this.maxKv) m.delete(m.keys().next().value as string);
+    this.version++;
+    this.emit({ type: 'kv', ns, key });
+  }
+
+  async kvDelete(ns: string, key: string): Promise<void> {
+    if (!this.kv.get(ns)?.delete(key)) return;
+    this.version++;
+    this.emit({ type: 'kv', ns, key });
+  }
+
+  async kvList(ns: string): Promise<KvEntry[]> {
+    const m = this.kv.get(ns);
+    if (!m) return [];
+    const now = this.now();
+    const out: KvEntry[] = [];
+    for (const [key, v] of m) {
+      if (v.expires !== undefined && v.expires <= now) m.delete(key);
+      else out.push({ key, value: v.value });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+
+  // --- snapshot -------------------------------------------------------------------------------------------
+
+  /** The persistent part; `durable(ns)` says which key-value namespaces to keep. */
+  snapshot(durable: (ns: string) => boolean): MemorySnapshot {
+    const now = this.now();
+    const kv: MemorySnapshot['kv'] = {};
+    for (const [ns, m] of this.kv) {
+      if (!durable(ns)) continue;
+      const list = [...m].filter(([, v]) => v.expires === undefined || v.expires > now).map(([key, v]) => (v.expires === undefined ? { key, value: v.value } : { key, value: v.value, expires: v.expires }));
+      if (list.length > 0) kv[ns] = list;
+    }
+    const fixed: MemorySnapshot['fixed'] = [];
+    for (const [window, b] of this.windows) {
+      if (b.resetAt !== undefined && b.resetAt > now && b.entries.size > 0) fixed.push({ window, resetAt: b.resetAt, entries: [...b.entries].map(([id, [at, n]]) => [id, at, n]) });
+    }
+    return {
+      cooldowns: [...this.cooldowns.values()].filter((c) => c.until > now),
+      disables: [...this.disables.values()].filter((d) => d.until !== undefined && d.until > now),
+      usage: [...this.usageRows.values()],
+      kv,
+      fixed,
+    };
+  }
+
+  /** Restores a snapshot (before serving); expired entries are skipped. */
+  restore(s: MemorySnapshot): void {
+    const now = this.now();
+    for (const c of s.cooldowns) if (c.until > now) this.extendCooldownNow(c);
+    for (const d of s.disables) if (d.until !== undefined && d.until > now) this.disables.set(d.id, { ...d });
+    for (const row of s.usage) void this.addUsage({ day: row.day, dims: row.dims }, row.counts);
+    for (const [ns, list] of Object.entries(s.kv)) {
+      const m = this.space(ns);
+      for (const e of list) if (e.expires === undefined || e.expires > now) m.set(e.key, { value: e.value, expires: e.expires });
+    }
+    for (const f of s.fixed) {
+      if (f.resetAt <= now) continue;
+      const entries = new Map<string, [number, number]>(f.entries.map(([id, at, n]) => [id, [at, n]]));
+      let total = 0;
+      for (const [, n] of entries.values()) total += n;
+      this.windows.set(f.window, { entries, total, resetAt: f.resetAt });
+    }
+    this.version++;
+  }
+}
+
+/** When a refused booking of `w.amount` would fit: the oldest bookings slide out, or the fixed window resets. */
+function freeAt(w: WindowSpec, b: Bookings, now: number): number {
+  if (w.amount > w.limit) return Infinity;
+  if (w.kind === 'fixed') return Math.max(now, w.resetAt);
+  let excess = b.total + w.amount - w.limit;
+  for (const [at, amount] of b.entries.values()) {
+    excess -= amount;
+    if (excess <= 0) return at + w.windowMs;
+  }
+  return now + w.windowMs;
+}
+
+export type { Cooldown };

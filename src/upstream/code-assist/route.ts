@@ -1,0 +1,20 @@
+/** The Code Assist entry of the upstream registry: quotas are per user, and a credential needs its project first. */
+import type { RouteCredential, RouteEntry } from '../registry.js';
+import type { UpstreamClient } from '../types.js';
+import type { CallSignal } from '../../util/call-signal.js';
+
+export function codeAssistRoute(deps: {
+  client: UpstreamClient;
+  /** Finds or onboards the credential's project; throws UpstreamError. */
+  ensureProject(cred: RouteCredential, signal: CallSignal): Promise<unknown>;
+}): RouteEntry {
+  return {
+    id: 'code-assist',
+    label: 'Code Assist',
+    client: deps.client,
+    capabilities: new Set(['generate', 'stream', 'countTokens', 'search']),
+    // Code Assist quotas are per user (docs/google-protocols.md, "Quotas").
+    quotaKey: (cred) => `user:${cred.email ?? cred.id}`,
+    prepare: (cred, signal) => (cred.projectId ? undefined : deps.ensureProject(cred, signal).then(() => undefined)),
+  };
+}
