@@ -10,12 +10,14 @@ import { PASSWORD } from '../faults/stack.js';
 import { authHeaders, dialectOfPath, jsonRequest, routePath, validBodies, type CaseContext, type FuzzCase } from './cases.js';
 import { mutationCaseFor } from './mutations.js';
 import { framingCases } from './framing.js';
+import { hostileCases } from './hostile.js';
 import { judge } from './oracle.js';
 import { createRng, fuzzSeed } from './prng.js';
 import { rawRequest, type RawResult } from './raw-http.js';
 
 const LIMIT = 64 * 1024;
 const MUTATIONS = 2000;
+const HOSTILE = 40;
 const CONCURRENCY = 8;
 const TIMEOUT_MS = 10_000;
 const ACCOUNTS = ['fz1@example.com', 'fz2@example.com'];
@@ -81,7 +83,7 @@ describe('bad input on every route', () => {
   it('answers thousands of malformed requests with a 4xx in the route dialect, never a 5xx or a hang', async () => {
     const seed = fuzzSeed();
     const rng = createRng(seed);
-    const cases = [...framingCases(ctx), ...Array.from({ length: MUTATIONS }, (_, i) => mutationCaseFor(rng.fork(i), ctx))];
+    const cases = [...framingCases(ctx), ...hostileCases(rng, ctx, HOSTILE), ...Array.from({ length: MUTATIONS }, (_, i) => mutationCaseFor(rng.fork(i), ctx))];
     const failures: string[] = [];
     const statuses = new Map<number, number>();
     const kinds = new Map<string, number>();
@@ -99,7 +101,7 @@ describe('bad input on every route', () => {
     expect(count((s) => s >= 400 && s < 500)).toBeGreaterThan(1000);
     expect(count((s) => s >= 200 && s < 300)).toBeGreaterThan(200);
     for (const s of [400, 401, 404, 413, 415]) expect(statuses.get(s) ?? 0, `status ${s} seen`).toBeGreaterThan(0);
-    for (const k of ['type', 'null', 'delete', 'unknown', 'huge-string', 'deep', 'malformed', 'utf8', 'too-large', 'method', 'path']) {
+    for (const k of ['type', 'null', 'delete', 'unknown', 'huge-string', 'deep', 'malformed', 'utf8', 'too-large', 'method', 'path', 'schema-bomb', 'many-media', 'many-inputs', 'long-input']) {
       expect(kinds.get(k) ?? 0, `cases of kind ${k}`).toBeGreaterThan(0);
     }
   }, 120_000);
