@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { APIError } from 'openai';
 import { createApiKeyCredential } from '../../src/credentials/api-key.js';
 import { startStack, type Stack, type StackOptions } from './harness.js';
+import { chooseAccount, createClient, finishLogin, startLoginStack, type LoginStack } from '../login/helpers.js';
 
 const RETIRED = 'retired@example.com';
 const HEALTHY = 'healthy@example.com';
@@ -145,6 +146,38 @@ describe('ACCESS_TOKEN_TYPE_UNSUPPORTED: a standard Gemini API key Google no lon
   });
 });
 
+describe('ACCESS_TOKEN_TYPE_UNSUPPORTED on Code Assist is not a retired API key', () => {
+  let stack: Stack;
+  afterEach(() => stack?.close());
+
+  it('an OAuth access token Google no longer knows earns one refresh and a retry, not a disable', async () => {
+    stack = await startStack({ accounts: [{ email: HEALTHY }] });
+    await serveSeveral(stack, 1);
+    const [first] = stack.sim.issuedTokens(HEALTHY);
+    // Revoked at Google before its expiry (Google's revoke endpoint): Code Assist then answers the bearer token
+    // 401 UNAUTHENTICATED with ErrorInfo reason ACCESS_TOKEN_TYPE_UNSUPPORTED, as for any token it cannot use.
+    const revoked = await fetch(`${stack.sim.url}/revoke?token=${encodeURIComponent(first!)}`, { method: 'POST' });
+    expect(revoked.status).toBe(200);
+
+    // ROTOR BUG (src/upstream/errors.ts, classifyHttpError: `status === 401 && reason === 'ACCESS_TOKEN_TYPE_UNSUPPORTED'`
+    // is fatal on every route). On the Code Assist route it is an OAuth token Google cannot use, which a refresh
+    // fixes; only on the Gemini API route (metadata.service generativelanguage.googleapis.com, an API key) does it
+    // mean a retired key. Today Rotor skips the refresh, disables the account for good with the advice "create a
+    // new key in Google AI Studio", and the client gets a 503 "every credential is disabled".
+    const outcome = await ask(stack, 'after revoke').then(
+      (r) => r.choices[0]?.message.content,
+      (e: unknown) => `failed: ${(e as Error).message}`,
+    );
+    const account = statusOf(stack, { email: HEALTHY });
+    expect({ outcome, state: account.state, reason: account.reason, tokens: stack.sim.issuedTokens(HEALTHY).length }).toEqual({
+      outcome: 'Echo from gemini-2.5-flash: after revoke',
+      state: 'available',
+      reason: null,
+      tokens: 2,
+    });
+  });
+});
+
 describe('only the broken credential', () => {
   let stack: Stack;
   afterEach(() => stack?.close());
@@ -189,5 +222,39 @@ describe('only the broken credential', () => {
     // One upstream attempt in all; the later requests were refused without calling Google.
     const modelCalls = stack.sim.calls().filter((c) => ['generateContent', 'streamGenerateContent', 'loadCodeAssist'].includes(c.method));
     expect(modelCalls.length).toBe(1);
+  });
+});
+
+describe('logging in a retired account (web login, no browser needed)', () => {
+  let ls: LoginStack | undefined;
+  afterEach(() => ls?.close());
+
+  /** The result page's parts, as text. */
+  const part = (html: string, id: string) =>
+    (new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</`).exec(html)?.[1] ?? '').replace(/&quot;/g, '"').replace(/\s+/g, ' ').trim();
+
+  it('says the account cannot be used through Code Assist, what to use instead, and does not suggest retrying', async () => {
+    ls = await startLoginStack([{ email: RETIRED, scenario: 'unsupported-client' }]);
+    const c = createClient(ls.login.url);
+    const result = await finishLogin(c, await chooseAccount(c, RETIRED));
+    expect(result.html).toContain('data-result="error"');
+    expect(await ls.files()).toEqual([]);
+    const message = part(result.html, 'error-message');
+    expect(message).toMatch(/UNSUPPORTED_CLIENT/);
+    expect(message).toMatch(/Gemini API key/);
+    expect(message).toMatch(/Vertex AI/);
+
+    // ROTOR BUG (src/login/project.ts, explain(): no case for ProjectDiscoveryError code 'UNSUPPORTED_CLIENT', so it
+    // falls to the default "Code Assist setup failed" branch). Today the page is an HTTP 502 titled "Code Assist setup
+    // failed" whose hint reads "This is often temporary: log in again in a minute. If it keeps failing, enter a Google
+    // Cloud project ID and try again." — the opposite of the message above: the refusal is permanent and no project
+    // helps. It should be a 403, like the other ineligible accounts, with a hint that points to API keys / Vertex AI.
+    const title = part(result.html, 'result');
+    const hint = part(result.html, 'error-hint');
+    expect({ status: result.status, title, hint }).toEqual({
+      status: 403,
+      title: expect.not.stringMatching(/setup failed/i),
+      hint: expect.not.stringMatching(/temporary|in a minute|project ID/i),
+    });
   });
 });
