@@ -4,18 +4,21 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { QuotaLimits } from './quota.js';
-import { apiKeyInvalid, unregisteredCaller } from './gemini-api-errors.js';
+import { accessTokenTypeUnsupported, apiKeyInvalid, unregisteredCaller } from './gemini-api-errors.js';
 import type { RpcError } from './rpc-errors.js';
 import type { SimApiKeyInput } from './types.js';
 
 export interface SimApiKey {
   key: string;
   projectId: string;
+  /** A standard key Google no longer accepts: every call answers 401 ACCESS_TOKEN_TYPE_UNSUPPORTED. */
+  rejected: boolean;
 }
 
+/** A refusal names the key when Google knows it (a rejected key), so the call log can show its project. */
 export type KeyAuth =
   | { ok: true; key: SimApiKey; masked: string }
-  | { ok: false; error: RpcError; masked?: string };
+  | { ok: false; error: RpcError; masked?: string; key?: SimApiKey };
 
 export class ApiKeyBook {
   private readonly keys = new Map<string, SimApiKey>();
@@ -24,7 +27,7 @@ export class ApiKeyBook {
   upsert(input: SimApiKeyInput): SimApiKey {
     if (typeof input.key !== 'string' || input.key === '') throw new Error('simulator: an API key needs a non-empty key');
     if (typeof input.projectId !== 'string' || input.projectId === '') throw new Error('simulator: an API key needs a projectId');
-    const key: SimApiKey = { key: input.key, projectId: input.projectId };
+    const key: SimApiKey = { key: input.key, projectId: input.projectId, rejected: input.rejected ?? this.keys.get(input.key)?.rejected ?? false };
     this.keys.set(key.key, key);
     const limits = { ...this.limits.get(key.projectId) };
     if ('rpm' in input) setOptional(limits, 'rpm', input.rpm);
@@ -45,19 +48,32 @@ export class ApiKeyBook {
     return this.limits.get(projectId) ?? {};
   }
 
-  list(): Array<SimApiKey & QuotaLimits> {
-    return [...this.keys.values()].map((k) => ({ ...k, ...this.limitsOf(k.projectId) }));
+  list(): Array<KeyView & QuotaLimits> {
+    return [...this.keys.values()].map((k) => ({ ...keyView(k), ...this.limitsOf(k.projectId) }));
   }
 
-  /** The header wins over the query parameter, as Google's front end reads it first. */
-  authenticate(req: IncomingMessage, query: URLSearchParams): KeyAuth {
+  /** The header wins over the query parameter, as Google's front end reads it first. `method` names the RPC in errors. */
+  authenticate(req: IncomingMessage, query: URLSearchParams, method: string): KeyAuth {
     const header = req.headers['x-goog-api-key'];
     const sent = (typeof header === 'string' && header !== '' ? header : undefined) ?? query.get('key') ?? undefined;
     if (sent === undefined || sent === '') return { ok: false, error: unregisteredCaller() };
     const masked = maskKey(sent);
     const key = this.keys.get(sent);
-    return key ? { ok: true, key, masked } : { ok: false, error: apiKeyInvalid(), masked };
+    if (!key) return { ok: false, error: apiKeyInvalid(), masked };
+    if (key.rejected) return { ok: false, error: accessTokenTypeUnsupported(method), masked, key };
+    return { ok: true, key, masked };
   }
+}
+
+export interface KeyView {
+  key: string;
+  projectId: string;
+  rejected?: true;
+}
+
+/** A key as the control API shows it: `rejected` only when it is. */
+export function keyView(k: SimApiKey): KeyView {
+  return { key: k.key, projectId: k.projectId, ...(k.rejected ? { rejected: true as const } : {}) };
 }
 
 /** `AIza...wxyz`: enough to tell keys apart in a log, not enough to use one. */

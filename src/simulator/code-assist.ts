@@ -66,7 +66,7 @@ export async function handleCodeAssist(
       });
     }
     case 'countTokens':
-      return handleCountTokens(ctx, res, body);
+      return handleCountTokens(ctx, res, account, body);
     case 'loadCodeAssist':
       return handleLoadCodeAssist(ctx, res, account, body);
     case 'onboardUser':

@@ -1,13 +1,15 @@
 /**
  * The /__sim control surface, for driving a simulator in another process (benchmarks, demo):
  *   POST /__sim/faults (SimFaultRule)   DELETE /__sim/faults   GET /__sim/faults
- *   POST /__sim/accounts (SimAccountInput, upsert)             GET /__sim/accounts
- *   POST /__sim/api-keys (SimApiKeyInput, upsert)              GET /__sim/api-keys   DELETE /__sim/api-keys?key=
+ *   POST /__sim/accounts (SimAccountInput, upsert: e.g. {email, scenario: 'unsupported-client'})   GET /__sim/accounts
+ *   POST /__sim/api-keys (SimApiKeyInput, upsert: e.g. {key, projectId, rejected: true})           GET /__sim/api-keys
+ *   DELETE /__sim/api-keys?key=
  *   GET /__sim/counts   GET /__sim/calls?method=&email=&route=&project=   POST /__sim/reset-stats
  *   GET /__sim/validate?email=  (the validationUrl of VALIDATION_REQUIRED: completes verification)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { keyView } from './api-keys.js';
 import type { SimContext } from './context.js';
 import { escapeHtml, parseJsonBody, readBody, sendHtml, sendJson } from './http-io.js';
 import type { SimAccountInput, SimApiKeyInput, SimCallFilter, SimFaultRule } from './types.js';
@@ -53,7 +55,7 @@ export const accountSchema = z.strictObject({
   projectId: z.string().min(1).optional(),
   onboarded: z.boolean().optional(),
   tier: z.enum(['free-tier', 'standard-tier', 'legacy-tier']).optional(),
-  scenario: z.enum(['ok', 'needs-project', 'validation-required', 'ineligible']).optional(),
+  scenario: z.enum(['ok', 'needs-project', 'validation-required', 'ineligible', 'unsupported-client']).optional(),
   revoked: z.boolean().optional(),
   noRefreshToken: z.boolean().optional(),
   rpm: z.number().int().nonnegative().optional(),
@@ -65,6 +67,7 @@ export const apiKeySchema = z.strictObject({
   projectId: z.string().min(1),
   rpm: z.number().int().nonnegative().optional(),
   rpd: z.number().int().nonnegative().optional(),
+  rejected: z.boolean().optional(),
 });
 
 const AVATAR =
@@ -112,7 +115,7 @@ export async function handleControl(
       const key = apiKeySchema.safeParse(json());
       if (!key.success) return sendJson(res, 400, { error: 'invalid api key', issues: key.error.issues });
       const saved = ctx.apiKeys.upsert(key.data as SimApiKeyInput);
-      return sendJson(res, 200, { ok: true, key: saved.key, projectId: saved.projectId });
+      return sendJson(res, 200, { ok: true, ...keyView(saved) });
     }
     case 'GET /__sim/api-keys':
       return sendJson(res, 200, { apiKeys: ctx.apiKeys.list() });

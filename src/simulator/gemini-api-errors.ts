@@ -19,6 +19,31 @@ export function apiKeyInvalid(): RpcError {
   ]);
 }
 
+/** The RPC names Google's front end puts in ErrorInfo.metadata.method, per /v1beta method. */
+const RPC_METHODS: Record<string, string> = {
+  generateContent: 'GenerativeService.GenerateContent',
+  streamGenerateContent: 'GenerativeService.StreamGenerateContent',
+  countTokens: 'GenerativeService.CountTokens',
+  embedContent: 'GenerativeService.EmbedContent',
+  batchEmbedContents: 'GenerativeService.BatchEmbedContents',
+  listModels: 'ModelService.ListModels',
+  getModel: 'ModelService.GetModel',
+};
+
+/**
+ * 401 for a standard key Google stopped accepting (September 2026): the front end no longer takes the key as a
+ * credential at all, so it answers as for an unusable token, naming the RPC that was called.
+ */
+export function accessTokenTypeUnsupported(method: string): RpcError {
+  const message =
+    'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.';
+  const rpc = RPC_METHODS[method];
+  const metadata: Record<string, string> = { service: SERVICE, ...(rpc ? { method: `google.ai.generativelanguage.v1beta.${rpc}` } : {}) };
+  const err = rpcError(401, message, [{ '@type': `${TYPE}ErrorInfo`, reason: 'ACCESS_TOKEN_TYPE_UNSUPPORTED', domain: 'googleapis.com', metadata }]);
+  err.headers = { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' };
+  return err;
+}
+
 /** No key at all: Google's front end does not know who is calling (403, not 400). */
 export function unregisteredCaller(): RpcError {
   return rpcError(

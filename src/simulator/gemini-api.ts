@@ -1,7 +1,8 @@
 /**
  * The public Gemini API surface (/v1beta, upstream-protocols §2): routing, API-key authentication, the
  * request log, injected faults, then the method. Order per request, as for Code Assist: route (404) → key
- * (403 none / 400 API_KEY_INVALID) → parse JSON (400) → log → faults → method (validation, quota, reply).
+ * (403 none / 400 API_KEY_INVALID / 401 ACCESS_TOKEN_TYPE_UNSUPPORTED for a rejected key) → parse JSON (400) → log
+ * → faults → method (validation, quota, reply).
  *   GET  /v1beta/models                      GET /v1beta/models/{model}
  *   POST /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents}
  */
@@ -44,10 +45,10 @@ export async function handleGeminiApi(
   if (!target) return sendRpc(res, notFound(`The requested URL /v1beta${rest} was not found on this server.`));
   const { method, model } = target;
 
-  const auth = ctx.apiKeys.authenticate(req, query);
+  const auth = ctx.apiKeys.authenticate(req, query, method);
   const parsed = req.method === 'POST' ? parseJsonBody(text) : ({ ok: true, value: {} } as const);
   const body = parsed.ok ? parsed.value : text;
-  const project = auth.ok ? auth.key.projectId : undefined;
+  const project = auth.key?.projectId;
   ctx.state.record(
     {
       method,

@@ -18,6 +18,7 @@ import {
   quotaExhausted,
   rateLimited,
   rpcError,
+  unsupportedClient,
   validationRequired,
   type RpcError,
 } from './rpc-errors.js';
@@ -33,6 +34,8 @@ function checkModel(ctx: SimContext, model: unknown): RpcError | undefined {
 function checkProject(ctx: SimContext, account: SimAccount, project: unknown): RpcError | undefined {
   if (account.scenario === 'validation-required') return validationRequired(validationUrl(ctx, account));
   if (typeof project !== 'string' || project === '') return rpcError(400, 'Request contains an invalid argument.');
+  // A retired individual account is refused whichever project it names.
+  if (account.scenario === 'unsupported-client') return unsupportedClient();
   return ctx.state.allowedProjects(account).has(project) ? undefined : permissionDenied(project);
 }
 
@@ -71,13 +74,14 @@ export async function handleGenerate(
   await serveReply(ctx, res, buildReply(String(model), request), meta, opts, { 'x-cloudaicompanion-trace-id': traceId });
 }
 
-export function handleCountTokens(ctx: SimContext, res: ServerResponse, body: unknown): void {
+/** countTokens names no project: the account alone decides (a retired individual account is refused). */
+export function handleCountTokens(ctx: SimContext, res: ServerResponse, account: SimAccount, body: unknown): void {
   const parsed = readProto(body, caCountTokensRequest);
   if (parsed.violations.length > 0) return sendRpc(res, badRequest(parsed.violations));
   const request = (parsed.value['request'] ?? {}) as ProtoObject;
   const rawModel = request['model'];
   const model = typeof rawModel === 'string' ? rawModel.replace(/^models\//, '') : rawModel;
-  const error = checkModel(ctx, model) ?? checkContents(request);
+  const error = checkModel(ctx, model) ?? (account.scenario === 'unsupported-client' ? unsupportedClient() : undefined) ?? checkContents(request);
   if (error) return sendRpc(res, error);
   sendJson(res, 200, { totalTokens: countPromptTokens(request) });
 }

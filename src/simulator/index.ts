@@ -13,6 +13,7 @@ export type {
   SimFault,
   SimFaultRule,
   SimMethod,
+  SimScenario,
   Simulator,
   SimulatorOptions,
 } from './types.js';

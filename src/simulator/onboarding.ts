@@ -8,7 +8,16 @@ import { sendJson, sendRpc } from './http-io.js';
 import { readProto, type ProtoObject } from './proto-json.js';
 import { nextUtcMidnight } from './quota.js';
 import { loadCodeAssistRequest, onboardUserRequest, retrieveUserQuotaRequest } from './setup-schema.js';
-import { badRequest, formatTimestamp, notFound, permissionDenied, rpcError, validationRequired } from './rpc-errors.js';
+import {
+  badRequest,
+  formatTimestamp,
+  notFound,
+  permissionDenied,
+  rpcError,
+  UNSUPPORTED_CLIENT_MESSAGE,
+  unsupportedClient,
+  validationRequired,
+} from './rpc-errors.js';
 import { randomId, type OperationRecord, type SimAccount } from './state.js';
 
 type TierId = SimAccount['tier'];
@@ -37,6 +46,7 @@ const TIERS: Record<TierId, ProtoObject> = {
 };
 
 const OPERATION_DONE_AFTER_POLLS = 2;
+const ONBOARD_RESPONSE_TYPE = 'type.googleapis.com/google.internal.cloud.code.v1internal.OnboardUserResponse';
 
 function tier(id: TierId, isDefault = false): ProtoObject {
   return isDefault ? { ...TIERS[id], isDefault: true } : { ...TIERS[id] };
@@ -90,6 +100,19 @@ export function handleLoadCodeAssist(ctx: SimContext, res: ServerResponse, accou
           },
         ],
       });
+    case 'unsupported-client':
+      // Code Assist for individuals, retired for this client: no current tier, no project, the reason as an
+      // ineligible tier (gemini-cli shows reasonMessage as "Failed to sign in. Message: ...").
+      return sendJson(res, 200, {
+        ineligibleTiers: [
+          {
+            reasonCode: 'UNSUPPORTED_CLIENT',
+            reasonMessage: UNSUPPORTED_CLIENT_MESSAGE,
+            tierId: 'free-tier',
+            tierName: TIERS['free-tier']['name'],
+          },
+        ],
+      });
     case 'needs-project': {
       // A licensed (standard) user with no managed project: the client must bring its own.
       const out: ProtoObject = { currentTier: tier('standard-tier'), allowedTiers: [tier('standard-tier', true)] };
@@ -118,7 +141,7 @@ function operationView(op: OperationRecord): ProtoObject {
     name,
     done: true,
     response: {
-      '@type': 'type.googleapis.com/google.internal.cloud.code.v1internal.OnboardUserResponse',
+      '@type': ONBOARD_RESPONSE_TYPE,
       cloudaicompanionProject: { id: op.project, name: op.project },
     },
   };
@@ -143,6 +166,11 @@ export function handleOnboardUser(ctx: SimContext, res: ServerResponse, account:
   if (typeof tierId !== 'string' || tierId === '') return sendRpc(res, rpcError(400, 'Request contains an invalid argument.'));
   if (account.scenario === 'validation-required') return sendRpc(res, validationRequired(validationUrl(ctx, account)));
   if (account.scenario === 'ineligible') return sendRpc(res, rpcError(403, 'This account is not eligible for Gemini Code Assist.'));
+  // UNCONFIRMED what Google answers here. A finished operation without a project is what makes gemini-cli end its
+  // set-up with IneligibleTierError (the reasonMessage of loadCodeAssist), as users of retired accounts report.
+  if (account.scenario === 'unsupported-client') {
+    return sendJson(res, 200, { done: true, response: { '@type': ONBOARD_RESPONSE_TYPE } });
+  }
   const allowedTier: TierId = account.scenario === 'needs-project' ? 'standard-tier' : account.tier;
   if (tierId !== allowedTier) return sendRpc(res, rpcError(400, `Tier ${tierId} is not available for this user.`));
   // gemini-cli setup.ts: the free tier uses a managed project; naming one fails the precondition.
@@ -177,6 +205,7 @@ export function handleRetrieveUserQuota(ctx: SimContext, res: ServerResponse, ac
   const req = parsed(res, body, retrieveUserQuotaRequest);
   if (!req) return;
   const project = typeof req['project'] === 'string' ? req['project'] : '';
+  if (account.scenario === 'unsupported-client' && project !== '') return sendRpc(res, unsupportedClient());
   if (!ctx.state.allowedProjects(account).has(project)) return sendRpc(res, permissionDenied(project));
   const resetTime = formatTimestamp(nextUtcMidnight(ctx.now()));
   const buckets = [...ctx.models].map((modelId) => {

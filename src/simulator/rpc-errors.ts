@@ -116,6 +116,15 @@ export function validationRequired(validationUrl: string): RpcError {
   ]);
 }
 
+/** What Code Assist says to a "Code Assist for individuals" account since Google retired that tier (2026-06-18). */
+export const UNSUPPORTED_CLIENT_MESSAGE =
+  'This client is no longer supported for Gemini Code Assist for individuals. To continue using Gemini, please migrate to the Antigravity suite of products: https://antigravity.google';
+
+/** 403 UNSUPPORTED_CLIENT: the account's tier no longer serves this client, whatever the request. */
+export function unsupportedClient(): RpcError {
+  return rpcError(403, UNSUPPORTED_CLIENT_MESSAGE, [errorInfo('UNSUPPORTED_CLIENT')]);
+}
+
 /** 429 RATE_LIMIT_EXCEEDED: short, per-minute; the client should retry after RetryInfo. */
 export function rateLimited(model: string, delayMs: number, nowMs: number): RpcError {
   const whole = Math.floor(delayMs / 1000);

@@ -3,7 +3,7 @@
  * One instance per simulator, created by startSimulator; nothing here is module-global.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { SimAccountInput, SimCall, SimCallFilter } from './types.js';
+import type { SimAccountInput, SimCall, SimCallFilter, SimScenario } from './types.js';
 
 export interface SimAccount {
   email: string;
@@ -11,7 +11,7 @@ export interface SimAccount {
   projectId: string;
   onboarded: boolean;
   tier: 'free-tier' | 'standard-tier' | 'legacy-tier';
-  scenario: 'ok' | 'needs-project' | 'validation-required' | 'ineligible';
+  scenario: SimScenario;
   revoked: boolean;
   noRefreshToken: boolean;
   rpm?: number;
@@ -161,7 +161,7 @@ export class SimState {
 
   /** Projects this account may generate against; empty until it is onboarded and eligible. */
   allowedProjects(account: SimAccount): Set<string> {
-    if (!account.onboarded || account.scenario === 'ineligible' || account.scenario === 'validation-required') {
+    if (!account.onboarded || account.scenario === 'ineligible' || account.scenario === 'validation-required' || account.scenario === 'unsupported-client') {
       return new Set();
     }
     return new Set([account.projectId, ...account.extraProjects]);

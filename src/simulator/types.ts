@@ -4,6 +4,9 @@
  * The simulator is "Google, not Rotor": nothing here is imported from, or shared with, the rest of src/.
  */
 
+/** How loadCodeAssist and the model calls treat an account (see `SimAccountInput.scenario`). */
+export type SimScenario = 'ok' | 'needs-project' | 'validation-required' | 'ineligible' | 'unsupported-client';
+
 /** One Google account the simulator knows. Only `email` is required; the rest has realistic defaults. */
 export interface SimAccountInput {
   email: string;
@@ -15,8 +18,13 @@ export interface SimAccountInput {
   onboarded?: boolean;
   /** Default 'free-tier'. */
   tier?: 'free-tier' | 'standard-tier' | 'legacy-tier';
-  /** loadCodeAssist scenarios (upstream-protocols §1.6 / §5). Default 'ok'. */
-  scenario?: 'ok' | 'needs-project' | 'validation-required' | 'ineligible';
+  /**
+   * loadCodeAssist scenarios (upstream-protocols §1.6 / §5). Default 'ok'. 'unsupported-client': a "Code Assist for
+   * individuals" account (free, Google One AI Pro / Ultra) after Google retired that tier for gemini-cli and
+   * third-party clients on 2026-06-18: loadCodeAssist names no current tier and an UNSUPPORTED_CLIENT
+   * ineligible tier; model calls answer 403 with ErrorInfo reason UNSUPPORTED_CLIENT.
+   */
+  scenario?: SimScenario;
   /** refresh_token grant answers 400 invalid_grant. */
   revoked?: boolean;
   /** authorization_code grant returns no refresh_token. */
@@ -35,6 +43,12 @@ export interface SimApiKeyInput {
   rpm?: number;
   /** The project's per-model requests per day, reset at midnight Pacific time. */
   rpd?: number;
+  /**
+   * A standard Gemini API key Google no longer accepts (since September 2026): every /v1beta call made with
+   * it answers 401 UNAUTHENTICATED, ErrorInfo reason ACCESS_TOKEN_TYPE_UNSUPPORTED. Default false; an upsert that
+   * leaves it out keeps the key's current setting.
+   */
+  rejected?: boolean;
 }
 
 export type SimFault =
@@ -136,7 +150,7 @@ export interface Simulator {
   addAccount(a: SimAccountInput): void;
   /** Throws for an unknown email. */
   updateAccount(email: string, patch: Partial<SimAccountInput>): void;
-  /** Adds a Gemini API key, or moves it to another project / changes its project's limits. */
+  /** Adds a Gemini API key, or moves it to another project / changes its project's limits / rejects it. */
   addApiKey(k: SimApiKeyInput): void;
   /** The key stops working (400 API_KEY_INVALID), as a deleted key does. */
   removeApiKey(key: string): void;
@@ -146,7 +160,7 @@ export interface Simulator {
   calls(filter?: SimCallFilter): SimCall[];
   /**
    * who -> method -> count. `who` is the account email for OAuth / Code Assist traffic, `key:<projectId>` for
-   * Gemini API traffic with a valid key, and '(none)' for requests with no known account or key.
+   * Gemini API traffic with a known key (valid or rejected), and '(none)' for requests with no known account or key.
    */
   counts(): Record<string, Record<string, number>>;
   /** Clears calls, counts and aborted. */
