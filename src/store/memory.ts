@@ -23,6 +23,8 @@ export interface MemoryStoreOptions {
   now?: () => number;
   /** Per namespace (default 100,000). */
   maxKvEntries?: number;
+  /** Quota windows kept before a reservation sweeps out the empty ones (default 50,000). */
+  maxWindows?: number;
 }
 
 interface KvValue {
@@ -30,12 +32,15 @@ interface KvValue {
   expires: number | undefined;
 }
 
-/** One window's bookings: reservation id → [time, amount]; Map order is booking order. */
+/** One window's bookings: reservation id → [time, amount]; Map order is time order. */
 interface Bookings {
   entries: Map<string, [number, number]>;
   total: number;
   /** Fixed windows: when the count goes back to 0. */
   resetAt?: number;
+  /** Sliding windows: the length last asked for, and the latest booking's time (the sweep needs both). */
+  windowMs?: number;
+  last?: number;
 }
 
 /** The persistent part, as snapshot.ts saves it. */
@@ -49,12 +54,14 @@ export interface MemorySnapshot {
 }
 
 const sep = '\u0000';
-const MAX_WINDOWS = 50_000;
 
 export class MemoryStore implements StateStore {
   readonly kind = 'memory';
   private readonly now: () => number;
   private readonly maxKv: number;
+  private readonly maxWindows: number;
+  /** The window count past which a reservation sweeps (kept ahead of what a sweep could not drop). */
+  private sweepAbove: number;
   private readonly cooldowns = new Map<string, CooldownEntry>();
   private readonly disables = new Map<string, DisableEntry>();
   private readonly windows = new Map<string, Bookings>();
@@ -67,6 +74,8 @@ export class MemoryStore implements StateStore {
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now;
     this.maxKv = options.maxKvEntries ?? 100_000;
+    this.maxWindows = options.maxWindows ?? 50_000;
+    this.sweepAbove = this.maxWindows;
   }
 
   health(): StoreHealth {
@@ -140,6 +149,7 @@ export class MemoryStore implements StateStore {
       return b;
     }
     if (!b) this.windows.set(name, (b = { entries: new Map(), total: 0 }));
+    b.windowMs = spec.windowMs;
     const cutoff = now - spec.windowMs;
     for (const [id, [at, amount]] of b.entries) {
       if (at > cutoff) break;
@@ -149,28 +159,48 @@ export class MemoryStore implements StateStore {
     return b;
   }
 
-  /** Drops windows with nothing left in them (model names come from clients: the map must not only grow). */
+  /**
+   * Drops windows with nothing left in them: fixed ones past their reset, sliding ones whose every booking has
+   * slid out (model names come from clients: the map must not only grow). The next sweep waits until the count
+   * doubles what this one kept, so a map full of live windows is not scanned on every reservation.
+   */
   private sweep(now: number): void {
     for (const [name, b] of this.windows) {
-      if (b.resetAt !== undefined ? b.resetAt <= now : b.entries.size === 0) this.windows.delete(name);
+      const ended = b.resetAt !== undefined ? b.resetAt <= now : b.entries.size === 0 || (b.last ?? -Infinity) + (b.windowMs ?? 0) <= now;
+      if (ended) this.windows.delete(name);
     }
+    this.sweepAbove = Math.max(this.maxWindows, 2 * this.windows.size);
+  }
+
+  /** Quota windows held in memory (status and tests). */
+  get windowCount(): number {
+    return this.windows.size;
   }
 
   async reserve(req: ReserveRequest): Promise<ReserveResult> {
     const now = req.now;
-    if (this.windows.size > MAX_WINDOWS) this.sweep(now);
+    if (this.windows.size > this.sweepAbove) this.sweep(now);
     const books = req.windows.map((w) => this.bookings(`${req.key}|${w.name}`, w, now));
+    // Refused: name the window that frees last, since the reservation fits only once every window has room.
+    let refused: { ok: false; window: string; retryAt: number } | undefined;
     for (let i = 0; i < req.windows.length; i++) {
       const w = req.windows[i]!;
       const b = books[i]!;
-      if (b.total + w.amount > w.limit) return { ok: false, window: w.name, retryAt: freeAt(w, b, now) };
+      if (b.total + w.amount <= w.limit) continue;
+      const retryAt = freeAt(w, b, now);
+      if (!refused || retryAt > refused.retryAt) refused = { ok: false, window: w.name, retryAt };
     }
+    if (refused) return refused;
     for (let i = 0; i < req.windows.length; i++) {
       const w = req.windows[i]!;
       const b = books[i]!;
       b.entries.set(req.id, [now, w.amount]);
       b.total += w.amount;
       if (w.kind === 'fixed') this.version++;
+      else if (b.last === undefined || now >= b.last) b.last = now;
+      // Booked with an earlier time than the latest (another instance's clock, a time taken before another's
+      // booking): put the entries back in time order, which pruning and freeAt rely on. Rare, so a re-sort.
+      else b.entries = new Map([...b.entries].sort((x, y) => x[1][0] - y[1][0]));
     }
     return { ok: true };
   }
@@ -181,6 +211,7 @@ export class MemoryStore implements StateStore {
     if (!b || !e) return;
     b.total += amount - e[1];
     e[1] = amount;
+    if (b.resetAt !== undefined) this.version++;
   }
 
   async release(id: string, key: string, windows: readonly WindowSpec[]): Promise<void> {
@@ -194,15 +225,28 @@ export class MemoryStore implements StateStore {
     }
   }
 
+  /** A read: it neither creates, prunes nor resets a window (asking with another resetAt must not wipe one). */
   async windowUsage(key: string, windows: readonly WindowSpec[], now: number): Promise<WindowUsage[]> {
-    return windows.map((w) => ({ name: w.name, used: this.bookings(`${key}|${w.name}`, w, now).total }));
+    return windows.map((w) => {
+      const b = this.windows.get(`${key}|${w.name}`);
+      if (!b) return { name: w.name, used: 0 };
+      if (w.kind === 'fixed') return { name: w.name, used: b.resetAt === w.resetAt && now < w.resetAt ? b.total : 0 };
+      // Entries are in time order: subtract what has slid out, oldest first, as pruning would.
+      const cutoff = now - w.windowMs;
+      let used = b.total;
+      for (const [at, amount] of b.entries.values()) {
+        if (at > cutoff) break;
+        used -= amount;
+      }
+      return { name: w.name, used };
+    });
   }
 
   // --- usage ----------------------------------------------------------------------------------------------
 
   async addUsage(key: UsageKey, counts: Record<string, number>): Promise<void> {
-    const dims = Object.keys(key.dims).sort();
-    const id = key.day + sep + dims.map((d) => `${d}=${key.dims[d]}`).join(sep);
+    // JSON, so no dimension name or value (both may come from clients) can pass for another.
+    const id = JSON.stringify([key.day, ...Object.keys(key.dims).sort().flatMap((d) => [d, key.dims[d]])]);
     let row = this.usageRows.get(id);
     if (!row) this.usageRows.set(id, (row = { day: key.day, dims: { ...key.dims }, counts: {} }));
     for (const name in counts) row.counts[name] = (row.counts[name] ?? 0) + counts[name]!;
