@@ -1,7 +1,8 @@
 /**
- * The public Gemini API surface (/v1beta, upstream-protocols §2): routing, API-key authentication, the
- * request log, injected faults, then the method. Order per request, as for Code Assist: route (404) → key
- * (403 none / 400 API_KEY_INVALID) → parse JSON (400) → log → faults → method (validation, quota, reply).
+ * The public Gemini API surface (/v1beta, docs/google-protocols.md#gemini-api): routing, API-key
+ * authentication, the request log, injected faults, then the method. Order per request, as for Code Assist:
+ * route (404) → key (403 none / 400 API_KEY_INVALID) → parse JSON (400) → log → faults → method (validation,
+ * quota, reply).
  *   GET  /v1beta/models                      GET /v1beta/models/{model}
  *   POST /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents}
  */

@@ -15,7 +15,7 @@ export interface SimAccountInput {
   onboarded?: boolean;
   /** Default 'free-tier'. */
   tier?: 'free-tier' | 'standard-tier' | 'legacy-tier';
-  /** loadCodeAssist scenarios (upstream-protocols §1.6 / §5). Default 'ok'. */
+  /** loadCodeAssist scenarios (docs/google-protocols.md#project-discovery). Default 'ok'. */
   scenario?: 'ok' | 'needs-project' | 'validation-required' | 'ineligible';
   /** refresh_token grant answers 400 invalid_grant. */
   revoked?: boolean;
