@@ -4,7 +4,10 @@
  */
 import { z } from 'zod';
 
-/** gemini-cli's public installed-app OAuth client (upstream-protocols.md §1.1; Google documents it as not secret). */
+/**
+ * gemini-cli's public installed-app OAuth client (docs/google-protocols.md#oauth-client-and-scopes; Google
+ * documents it as not secret).
+ */
 export const GEMINI_CLI_CLIENT_ID = '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com';
 export const GEMINI_CLI_CLIENT_SECRET = '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';
 

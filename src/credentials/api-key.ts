@@ -1,5 +1,5 @@
 /**
- * Gemini API keys (one per Google Cloud project, upstream-protocols.md §2, §8). A key has no refresh and
+ * Gemini API keys (one per Google Cloud project, docs/google-protocols.md#api-keys). A key has no refresh and
  * no file format of Google's own, so Rotor reads them from GEMINI_API_KEYS (comma-separated), from
  * CREDENTIALS_JSON_LIST entries `{"type":"api_key","api_key":"…","project_id":"…"}`, and from
  * `api_key*.json` files holding one such object (or a list). Keys are never validated by their shape:

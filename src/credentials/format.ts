@@ -1,7 +1,7 @@
 /**
- * Credential file formats (upstream-protocols.md §1.2): gemini-cli `oauth_creds.json`, Python google-auth
- * "authorized_user", and CLIProxyAPI's nested `{token:{…}}` file. Parsing keeps the original object so that
- * serialising writes the credential back in its own format with every unknown field intact.
+ * Credential file formats (docs/google-protocols.md#credential-files): gemini-cli `oauth_creds.json`, Python
+ * google-auth "authorized_user", and CLIProxyAPI's nested `{token:{…}}` file. Parsing keeps the original
+ * object so that serialising writes the credential back in its own format with every unknown field intact.
  */
 import { z } from 'zod';
 
@@ -94,7 +94,10 @@ export function parseExpiry(value: string): number {
   return ms;
 }
 
-/** `YYYY-MM-DDTHH:MM:SSZ`, the one expiry spelling every authorized_user parser accepts (§1.2 b). */
+/**
+ * `YYYY-MM-DDTHH:MM:SSZ`, the one expiry spelling every authorized_user parser accepts
+ * (docs/google-protocols.md#python-authorized-user-format).
+ */
 export function formatExpiry(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -1,7 +1,7 @@
 /**
  * Finds (or creates, by onboarding) the Code Assist project of an account, as gemini-cli does at start-up
- * (upstream-protocols.md §1.6): loadCodeAssist, then onboardUser for a not-yet-onboarded account, then
- * poll the long-running operation until it is done.
+ * (docs/google-protocols.md#project-discovery): loadCodeAssist, then onboardUser for a not-yet-onboarded
+ * account, then poll the long-running operation until it is done.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { callCodeAssist, unsupportedClient, validationRequired, type CodeAssistCall } from './code-assist-call.js';
@@ -59,7 +59,7 @@ export async function discoverProject(input: DiscoverProjectInput): Promise<Disc
     throw ineligibleError(ineligible) ?? projectRequired(tierId);
   }
 
-  // An account that must be verified first cannot be onboarded (§1.6 item 7).
+  // An account that must be verified first cannot be onboarded (docs/google-protocols.md#account-verification).
   if (ineligible.some((t) => t['reasonCode'] === 'VALIDATION_REQUIRED' || t['reasonCode'] === 'UNSUPPORTED_CLIENT')) throw ineligibleError(ineligible) as ProjectDiscoveryError;
   const allowed = records(load['allowedTiers']);
   const tier = allowed.find((t) => t['isDefault'] === true);
@@ -82,7 +82,8 @@ function clientMetadata(project: string | undefined): Json {
 }
 
 async function onboard(call: CodeAssistCall, tierId: string, requested: string | undefined, input: DiscoverProjectInput): Promise<string> {
-  // The free tier uses a Google-managed project; naming one makes onboardUser fail its precondition (§1.6).
+  // The free tier uses a Google-managed project; naming one makes onboardUser fail its precondition
+  // (docs/google-protocols.md#onboarduser).
   const project = tierId === 'free-tier' ? undefined : requested;
   const body = { tierId, ...(project ? { cloudaicompanionProject: project } : {}), metadata: clientMetadata(project) };
   const interval = input.pollIntervalMs ?? 5000;

@@ -1,5 +1,5 @@
 /**
- * The Google side of a login (upstream-protocols.md §1.1): the authorization URL, the code exchange
+ * The Google side of a login (docs/google-protocols.md#oauth): the authorization URL, the code exchange
  * through google-auth-library's OAuth2Client with endpoints taken from config, and the userinfo call.
  * The library's errors carry the request (code, verifier, secret), so only status and OAuth error
  * fields are read from them. Every call is bounded in time, like loadCodeAssist: a Google that never

@@ -1,6 +1,6 @@
 /**
- * The Code Assist project of a freshly logged-in account (upstream-protocols.md §1.6), with every way it
- * can fail turned into a message that tells the user what to do.
+ * The Code Assist project of a freshly logged-in account (docs/google-protocols.md#project-discovery), with
+ * every way it can fail turned into a message that tells the user what to do.
  */
 import { discoverProject, ProjectDiscoveryError, type DiscoveredProject } from '../credentials/index.js';
 import { LoginError } from './errors.js';

@@ -1,6 +1,7 @@
 /**
- * Gemini API keys (upstream-protocols §2.1): the key comes in `x-goog-api-key` or `?key=`; a key belongs to a
- * Google Cloud project, and quotas belong to the project (two keys of one project share its buckets, §2.5).
+ * Gemini API keys (docs/google-protocols.md#api-keys): the key comes in `x-goog-api-key` or `?key=`; a key
+ * belongs to a Google Cloud project, and quotas belong to the project (two keys of one project share its
+ * buckets, docs/google-protocols.md#gemini-api-quotas).
  */
 import type { IncomingMessage } from 'node:http';
 import type { QuotaLimits } from './quota.js';

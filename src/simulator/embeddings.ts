@@ -1,9 +1,9 @@
 /**
- * embedContent and batchEmbedContents of the Gemini API (upstream-protocols §2.2). A vector is derived from
- * the model and the text alone: a PRNG seeded with their FNV-1a hash fills the model's full size (3072 for
- * gemini-embedding-*, 768 otherwise), normalised to length 1. `outputDimensionality` returns the first N
- * values of that vector, not re-normalised, as Google documents for gemini-embedding-001 (only the full
- * size is normalised; a 768-value prefix has a norm near 0.5).
+ * embedContent and batchEmbedContents of the Gemini API (docs/google-protocols.md#embeddings). A vector is
+ * derived from the model and the text alone: a PRNG seeded with their FNV-1a hash fills the model's full size
+ * (3072 for gemini-embedding-*, 768 otherwise), normalised to length 1. `outputDimensionality` returns the
+ * first N values of that vector, not re-normalised, as Google documents for gemini-embedding-001 (only the
+ * full size is normalised; a 768-value prefix has a norm near 0.5).
  */
 import type { ServerResponse } from 'node:http';
 import type { SimContext } from './context.js';
@@ -107,7 +107,8 @@ export async function handleEmbed(
   for (const [i, request] of requests.entries()) {
     const at = batch ? `BatchEmbedContentsRequest.requests[${i}]` : 'EmbedContentRequest';
     const named = request['model'];
-    // Each request of a batch must name its model, and it must be the URL's (gemini-balance, §2.2).
+    // Each request of a batch must name its model, and it must be the URL's (gemini-balance;
+    // docs/google-protocols.md#embeddings).
     if (batch && typeof named !== 'string') return sendRpc(res, rpcError(400, `* ${at}.model: unexpected model name format\n`));
     if (typeof named === 'string' && named !== `models/${model}`) {
       return sendRpc(res, rpcError(400, `* ${at}.model: the model in the request (${named}) must match the model in the URL (models/${model}).\n`));

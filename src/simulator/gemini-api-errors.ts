@@ -1,7 +1,9 @@
 /**
- * Error bodies of the public Gemini API (generativelanguage.googleapis.com, upstream-protocols §2.4): the
- * API-key errors, the free-tier 429s (QuotaFailure + Help + RetryInfo, "Please retry in Ns."), NOT_FOUND for
- * models, and 503 overloaded. These differ from Code Assist's (rpc-errors.ts), which clients must tell apart.
+ * Error bodies of the public Gemini API (generativelanguage.googleapis.com;
+ * docs/google-protocols.md#gemini-api-429s and docs/google-protocols.md#authentication-and-permission-errors):
+ * the API-key errors, the free-tier 429s (QuotaFailure + Help + RetryInfo, "Please retry in Ns."), NOT_FOUND
+ * for models, and 503 overloaded. These differ from Code Assist's (rpc-errors.ts), which clients must tell
+ * apart.
  */
 import type { TerminalFault } from './faults.js';
 import { formatGoDuration, rpcError, type RpcDetail, type RpcError } from './rpc-errors.js';
@@ -10,7 +12,7 @@ const TYPE = 'type.googleapis.com/google.rpc.';
 const SERVICE = 'generativelanguage.googleapis.com';
 const RATE_LIMITS_URL = 'https://ai.google.dev/gemini-api/docs/rate-limits';
 
-/** 400 for an unknown or deleted key, exactly as §2.4 records it. */
+/** 400 for an unknown or deleted key, as docs/google-protocols.md#authentication-and-permission-errors records it. */
 export function apiKeyInvalid(): RpcError {
   const message = 'API key not valid. Please pass a valid API key.';
   return rpcError(400, message, [
@@ -68,7 +70,8 @@ export function modelNotFound(model: string): RpcError {
 export type QuotaKind = 'generate' | 'embed';
 
 function quotaNames(kind: QuotaKind, period: 'Minute' | 'Day'): { metric: string; quotaId: string } {
-  // The embed metric and quota ids are UNCONFIRMED; the generate ones are in §2.4.
+  // The embed metric and quota ids are UNCONFIRMED; the generate ones are in
+  // docs/google-protocols.md#gemini-api-429s.
   return kind === 'generate'
     ? { metric: `${SERVICE}/generate_content_free_tier_requests`, quotaId: `GenerateRequestsPer${period}PerProjectPerModel-FreeTier` }
     : { metric: `${SERVICE}/embed_content_free_tier_requests`, quotaId: `EmbedContentRequestsPer${period}PerProjectPerModel-FreeTier` };

@@ -1,7 +1,8 @@
 /**
- * Gemini API generateContent, streamGenerateContent and countTokens (upstream-protocols §2.2): the same
- * checks and replies as Code Assist, with the Gemini API's bodies (no envelope), its wording for unknown
- * models and missing signatures, and its quotas: per project and model, answered with the §2.4 429s.
+ * Gemini API generateContent, streamGenerateContent and countTokens
+ * (docs/google-protocols.md#gemini-api-endpoints): the same checks and replies as Code Assist, with the
+ * Gemini API's bodies (no envelope), its wording for unknown models and missing signatures, and its quotas:
+ * per project and model, answered with the 429s of docs/google-protocols.md#gemini-api-429s.
  */
 import type { ServerResponse } from 'node:http';
 import type { SimApiKey } from './api-keys.js';

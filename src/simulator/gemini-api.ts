@@ -1,5 +1,5 @@
 /**
- * The public Gemini API surface (/v1beta, upstream-protocols §2): routing, API-key authentication, the
+ * The public Gemini API surface (/v1beta, docs/google-protocols.md#gemini-api): routing, API-key authentication, the
  * request log, injected faults, then the method. Order per request, as for Code Assist: route (404) → key
  * (403 none / 400 API_KEY_INVALID / 401 ACCESS_TOKEN_TYPE_UNSUPPORTED for a rejected key) → parse JSON (400) → log
  * → faults → method (validation, quota, reply).

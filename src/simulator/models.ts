@@ -1,6 +1,7 @@
 /**
  * The Gemini API model catalogue: GET /v1beta/models (paged: pageSize default 50, at most 1000; pageToken
- * opaque) and GET /v1beta/models/{model}, in the Model shape of upstream-protocols §2.2.
+ * opaque) and GET /v1beta/models/{model}, in the Model shape of
+ * docs/google-protocols.md#model-list.
  */
 import type { ServerResponse } from 'node:http';
 import type { SimContext } from './context.js';

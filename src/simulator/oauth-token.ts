@@ -1,6 +1,7 @@
 /**
  * Google's OAuth token endpoint (refresh_token and authorization_code grants, PKCE), revoke, and userinfo
- * (upstream-protocols §1.1). OAuth errors use the RFC 6749 shape `{error, error_description}`, not rpc Status.
+ * (docs/google-protocols.md#oauth). OAuth errors use the RFC 6749 shape `{error, error_description}`, not rpc
+ * Status.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,6 +1,7 @@
 /**
- * Project discovery and onboarding (upstream-protocols §1.6): loadCodeAssist scenarios, onboardUser as a
- * long-running operation (polled with GET operations/<id> or by re-POSTing), and retrieveUserQuota (§1.7).
+ * Project discovery and onboarding (docs/google-protocols.md#project-discovery): loadCodeAssist scenarios,
+ * onboardUser as a long-running operation (polled with GET operations/<id> or by re-POSTing), and
+ * retrieveUserQuota (docs/google-protocols.md#retrieveuserquota).
  */
 import type { ServerResponse } from 'node:http';
 import type { SimContext } from './context.js';

@@ -175,7 +175,8 @@ export function buildReply(model: string, request: ProtoObject): Reply {
 
   const calls = chooseFunctionCalls(request, user);
   if (calls.length > 0) {
-    // Gemini 3 signs the first function call of a step (ai.google.dev thought-signatures, upstream-protocols §3.12).
+    // Gemini 3 signs the first function call of a step (ai.google.dev thought-signatures,
+    // docs/google-protocols.md#thought-signatures).
     const parts = calls.map((call, i): ProtoObject => ({
       functionCall: { name: call.name, args: call.args },
       ...(i === 0 && gemini3 ? { thoughtSignature: signatureFor(call.name) } : {}),

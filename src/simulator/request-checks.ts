@@ -1,8 +1,9 @@
 /**
  * The semantic checks Google runs after the request parses: non-empty contents, valid roles, one `data` per
  * part, function call / response turn pairing, Gemini 3 thought signatures, function names, thinking config.
- * Messages are the ones clients report seeing (upstream-protocols §3.4, §3.12); those marked UNCONFIRMED are
- * plausible wording for a rejection that is itself documented.
+ * Messages are the ones clients report seeing (docs/google-protocols.md#function-calling and
+ * docs/google-protocols.md#thought-signatures); those marked UNCONFIRMED are plausible wording for a
+ * rejection that is itself documented.
  */
 import { isPlainObject } from './http-io.js';
 import { PART_DATA_FIELDS } from './request-schema.js';
@@ -160,7 +161,8 @@ function checkThinking(request: ProtoObject, model: string): RpcError | undefine
   if (!isPlainObject(thinking)) return undefined;
   const budget = thinking['thinkingBudget'];
   const level = thinking['thinkingLevel'];
-  // UNCONFIRMED wording for the next two; the restrictions are in upstream-protocols §1.10.
+  // UNCONFIRMED wording for the next two; the restrictions are in
+  // docs/google-protocols.md#thinking-budgets-and-levels.
   if (budget !== undefined && level !== undefined) {
     return rpcError(400, 'You can only set only one of thinking budget and thinking level.');
   }

@@ -1,6 +1,7 @@
 /**
- * google.rpc.Status error bodies as Google's JSON APIs send them (upstream-protocols §1.8), plus the duration
- * spellings they use: protobuf Duration ("0.539477544s") in RetryInfo, Go durations ("13h19m1.2s") in metadata.
+ * google.rpc.Status error bodies as Google's JSON APIs send them
+ * (docs/google-protocols.md#google-error-bodies), plus the duration spellings they use: protobuf Duration
+ * ("0.539477544s") in RetryInfo, Go durations ("13h19m1.2s") in metadata.
  */
 
 export interface RpcDetail {

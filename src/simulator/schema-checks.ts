@@ -4,7 +4,7 @@
  * `format` may only be "enum" or "date-time". Keywords the subset does not have (additionalProperties, $ref,
  * const, $schema, ...) never get here: the proto reader rejects them as unknown names. JSON Schema fields
  * (`parametersJsonSchema`, `responseJsonSchema`) are not checked, as Google accepts JSON Schema there.
- * Message texts are the ones clients report (upstream-protocols §3.5):
+ * Message texts are the ones clients report (docs/google-protocols.md#schemas):
  *   * GenerateContentRequest.generation_config.response_schema.properties["a"].properties: should be non-empty for OBJECT type
  */
 import { isPlainObject } from './http-io.js';

@@ -1,6 +1,7 @@
 /**
  * Request messages of the project-discovery methods (loadCodeAssist, onboardUser, retrieveUserQuota), from
- * gemini-cli code_assist/types.ts; enum values as listed in upstream-protocols §1.6.
+ * gemini-cli code_assist/types.ts; enum values as listed in
+ * docs/google-protocols.md#loadcodeassist.
  */
 import type { FieldSpec, MessageSpec } from './proto-json.js';
 

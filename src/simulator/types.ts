@@ -19,7 +19,7 @@ export interface SimAccountInput {
   /** Default 'free-tier'. */
   tier?: 'free-tier' | 'standard-tier' | 'legacy-tier';
   /**
-   * loadCodeAssist scenarios (upstream-protocols §1.6 / §5). Default 'ok'. 'unsupported-client': a "Code Assist for
+   * loadCodeAssist scenarios (docs/google-protocols.md#project-discovery). Default 'ok'. 'unsupported-client': a "Code Assist for
    * individuals" account (free, Google One AI Pro / Ultra) after Google retired that tier for gemini-cli and
    * third-party clients on 2026-06-18: loadCodeAssist names no current tier and an UNSUPPORTED_CLIENT
    * ineligible tier; model calls answer 403 with ErrorInfo reason UNSUPPORTED_CLIENT.

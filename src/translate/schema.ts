@@ -6,10 +6,11 @@ import { TranslationError } from './translation-error.js';
 export type GeminiSchema = Record<string, unknown>;
 
 /**
- * JSON Schema → the OpenAPI-3.0 subset of Gemini's `Schema` (upstream-protocols §3.5). Pure; the input is
- * never modified. What Gemini's proto rejects ("Unknown name …", "only allowed for OBJECT type", "should
- * be non-empty for OBJECT type", "items: missing field", "enum: only allowed for STRING type") is rewritten,
- * and what it cannot express is kept as a hint in `description`, so the model still sees the intent:
+ * JSON Schema → the OpenAPI-3.0 subset of Gemini's `Schema` (docs/google-protocols.md#schemas). Pure; the
+ * input is never modified. What Gemini's proto rejects ("Unknown name …", "only allowed for OBJECT type",
+ * "should be non-empty for OBJECT type", "items: missing field", "enum: only allowed for STRING type") is
+ * rewritten, and what it cannot express is kept as a hint in `description`, so the model still sees the
+ * intent:
  * - kept: `type`, `description`, `nullable`, `enum` (strings), `properties`, `required` (pruned to known
  *   properties), `items`, `anyOf`, `minItems`/`maxItems`, `minimum`/`maximum`, and `format` only where
  *   Gemini defines it (string: enum, date-time; number: float, double; integer: int32, int64);

@@ -2,7 +2,7 @@
  * Every upstream failure becomes an UpstreamError with a scope (who is to blame) and a kind (what happened),
  * so the pool can decide: a request-scoped error goes back to the client at once and cools nothing; a
  * credential- or model-scoped one cools that credential (for that model) and the request moves on.
- * Facts: upstream-protocols.md §1.8 and §2.4.
+ * Facts: docs/google-protocols.md#google-error-bodies.
  */
 import type { GoogleRpcStatus } from '../types/gemini.js';
 

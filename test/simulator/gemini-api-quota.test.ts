@@ -1,4 +1,7 @@
-/** Gemini API quotas (per project and model, §2.4 bodies, midnight Pacific) and faults matched by key / project. */
+/**
+ * Gemini API quotas (per project and model, the bodies of docs/google-protocols.md#gemini-api-429s, midnight
+ * Pacific) and faults matched by key / project.
+ */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { nextPacificMidnight } from '../../src/simulator/pacific-time.js';
@@ -38,7 +41,7 @@ describe('quotas per project and model', () => {
   afterAll(() => sim.close());
   const gen = (key: string, model = 'gemini-2.5-flash') => apiCall(sim, model, 'generateContent', key, userText('x'));
 
-  it('two keys of one project share the per-minute bucket; the 429 is the §2.4 body', async () => {
+  it('two keys of one project share the per-minute bucket; the 429 is the documented per-minute body', async () => {
     expect((await gen(K1)).status).toBe(200);
     clock += 20_000;
     expect((await gen(K2)).status).toBe(200);

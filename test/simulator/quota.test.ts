@@ -1,4 +1,7 @@
-/** Per-account, per-model quotas and the 429 bodies Code Assist sends for them (upstream-protocols §1.8). */
+/**
+ * Per-account, per-model quotas and the 429 bodies Code Assist sends for them
+ * (docs/google-protocols.md#code-assist-429s).
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { call, envelope, start, tokenFor } from './helpers.js';

@@ -1,4 +1,7 @@
-/** loadCodeAssist scenarios and onboardUser as a long-running operation (upstream-protocols §1.6). */
+/**
+ * loadCodeAssist scenarios and onboardUser as a long-running operation
+ * (docs/google-protocols.md#project-discovery).
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { call, envelope, json, start, tokenFor } from './helpers.js';

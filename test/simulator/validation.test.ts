@@ -1,4 +1,7 @@
-/** Requests are parsed as strictly as Google does (upstream-protocols §5): unknown names and wrong types are 400s. */
+/**
+ * Requests are parsed as strictly as Google does (docs/google-protocols.md#strict-parsing): unknown names and
+ * wrong types are 400s.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { call, envelope, raw, start, tokenFor } from './helpers.js';

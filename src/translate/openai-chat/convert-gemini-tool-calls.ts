@@ -14,9 +14,10 @@ export function createToolCallIdSource(ctx: OpenAIResponseContext): () => string
 }
 
 /**
- * A Gemini `functionCall` part → an OpenAI tool call (upstream-protocols §3.4, §3.11): the client's
- * original function name (via `toolNames`), the arguments as one JSON string, and, when Gemini signed the
- * call, the signature both in the id (unless `signaturesInToolCallIds` is false) and in `extra_content`.
+ * A Gemini `functionCall` part → an OpenAI tool call (docs/google-protocols.md#openai-stream-chunks): the
+ * client's original function name (via `toolNames`), the arguments as one JSON string, and, when Gemini
+ * signed the call, the signature both in the id (unless `signaturesInToolCallIds` is false) and in
+ * `extra_content`.
  */
 export function convertGeminiFunctionCall(
   call: GeminiFunctionCall,

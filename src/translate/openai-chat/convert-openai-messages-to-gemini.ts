@@ -23,7 +23,8 @@ export interface ConvertMessagesOptions {
 type MessageContent = string | null | undefined | OpenAIContentPart[];
 
 /**
- * OpenAI `messages` → Gemini `contents` + `systemInstruction` (upstream-protocols §3.1–3.4, §3.12).
+ * OpenAI `messages` → Gemini `contents` + `systemInstruction` (docs/google-protocols.md#roles-and-turns,
+ * docs/google-protocols.md#function-calling, docs/google-protocols.md#thought-signatures).
  * - system and developer messages, wherever they stand, become `systemInstruction` parts in order;
  * - user → `user` (text, images, audio, files), assistant → `model`, tool/function results → `user` with
  *   `functionResponse` parts; the deprecated assistant `function_call` is a call like a `tool_calls` entry
@@ -63,7 +64,8 @@ export function convertOpenAIMessagesToGemini(
         if (message.function_call) {
           const { name, arguments: args } = message.function_call;
           const part: GeminiPart = { functionCall: { name: geminiName(name), args: parseArguments(args, `${at}.function_call.arguments`) } };
-          // It has no id to carry a signature; as the message's first call it takes the bypass value (§3.12).
+          // It has no id to carry a signature; as the message's first call it takes the bypass value
+          // (docs/google-protocols.md#thought-signatures).
           if (calls.length === 0) part.thoughtSignature = BYPASS_THOUGHT_SIGNATURE;
           parts.push(part);
         }
@@ -145,7 +147,8 @@ function toolCallParts(
       },
     };
     const sent = decodeToolCallIdSignature(call.id) ?? call.extra_content?.google?.thought_signature ?? undefined;
-    // Gemini signs the first call of a step and validates that one (thought-signatures rules, §3.12).
+    // Gemini signs the first call of a step and validates that one
+    // (docs/google-protocols.md#thought-signatures).
     const signature = k === 0 ? (sent ?? lookupSignature?.(call.id) ?? BYPASS_THOUGHT_SIGNATURE) : sent;
     if (signature !== undefined && signature !== '') part.thoughtSignature = signature;
     return part;

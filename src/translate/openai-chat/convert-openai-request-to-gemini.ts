@@ -69,7 +69,8 @@ interface GenerationOptions {
 }
 
 /**
- * Sampling, output and thinking options → `generationConfig` (upstream-protocols §3.6–3.8); `undefined`
+ * Sampling, output and thinking options → `generationConfig` (docs/google-protocols.md#generation-config,
+ * docs/google-protocols.md#structured-output, docs/google-protocols.md#thinking-configuration); `undefined`
  * when nothing is set. OpenAI's `null` means "not set".
  */
 export function convertGenerationConfig(req: OpenAIChatRequest, options: GenerationOptions = {}): GeminiGenerationConfig | undefined {

@@ -14,7 +14,8 @@ export interface GeminiToolsTranslation {
 
 /**
  * `tools`, `tool_choice`, `web_search_options` (and the `-search` model suffix) → Gemini `tools` and
- * `toolConfig` (upstream-protocols §3.3, §3.13):
+ * `toolConfig` (docs/google-protocols.md#function-calling, docs/google-protocols.md#function-names,
+ * docs/google-protocols.md#google-search-grounding):
  * - all function tools go into ONE `{functionDeclarations}` tool; names Gemini rejects are sanitised
  *   (createToolNameMap); `parameters` are rewritten by sanitizeSchemaForGemini into the OpenAPI subset of
  *   the classic `parameters` field, all within one SchemaBudget (past it, a TranslationError naming the

@@ -48,7 +48,7 @@ export interface GeminiEmbeddingsTranslation {
 }
 
 /**
- * OpenAI embeddings request → Gemini `batchEmbedContents` bodies (upstream-protocols §2.2): one
+ * OpenAI embeddings request → Gemini `batchEmbedContents` bodies (docs/google-protocols.md#embeddings): one
  * `{model: "models/<m>", content: {parts: [{text}]}, outputDimensionality?}` per input, split into batches
  * of GEMINI_EMBED_BATCH_LIMIT. `dimensions` becomes `outputDimensionality`; `user` is ignored. More than
  * EMBEDDINGS_MAX_INPUTS inputs, an input over EMBEDDINGS_MAX_TOKENS_PER_INPUT or a request over

@@ -2,11 +2,12 @@ import type { GeminiGroundingMetadata } from '../../types/gemini.js';
 import type { OpenAIUrlCitation } from './types.js';
 
 /**
- * Google Search grounding → OpenAI `url_citation` annotations (upstream-protocols §3.13, LiteLLM's
- * mapping): one per (supported segment, cited web chunk). Gemini measures segments in UTF-8 bytes of the
- * answer text; OpenAI indexes characters of `content`, so offsets are converted against `text` (the
- * answer so far), and when the segment's own text is known and does not sit at the converted offsets,
- * its first occurrence in `text` is used instead. Chunks without a web source are skipped.
+ * Google Search grounding → OpenAI `url_citation` annotations
+ * (docs/google-protocols.md#google-search-grounding, LiteLLM's mapping): one per (supported segment, cited
+ * web chunk). Gemini measures segments in UTF-8 bytes of the answer text; OpenAI indexes characters of
+ * `content`, so offsets are converted against `text` (the answer so far), and when the segment's own text is
+ * known and does not sit at the converted offsets, its first occurrence in `text` is used instead. Chunks
+ * without a web source are skipped.
  */
 export function convertGroundingToAnnotations(meta: GeminiGroundingMetadata | undefined, text: string): OpenAIUrlCitation[] {
   const chunks = meta?.groundingChunks ?? [];

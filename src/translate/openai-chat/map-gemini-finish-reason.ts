@@ -2,9 +2,9 @@ import type { GeminiFinishReason } from '../../types/gemini.js';
 import type { OpenAIFinishReason } from './types.js';
 
 /**
- * Gemini `finishReason` → OpenAI `finish_reason` (upstream-protocols §3.9). Total: unknown or absent
- * reasons become `stop`. A response that carries tool calls always ends with `tool_calls`, because
- * Gemini reports STOP there and OpenAI clients only run tools on `tool_calls`.
+ * Gemini `finishReason` → OpenAI `finish_reason` (docs/google-protocols.md#finish-reason-mapping). Total:
+ * unknown or absent reasons become `stop`. A response that carries tool calls always ends with `tool_calls`,
+ * because Gemini reports STOP there and OpenAI clients only run tools on `tool_calls`.
  */
 export function mapGeminiFinishReason(
   reason: GeminiFinishReason | undefined,

@@ -2,8 +2,8 @@ import type { GeminiUsageMetadata } from '../../types/gemini.js';
 import type { OpenAIUsage } from './types.js';
 
 /**
- * Gemini `usageMetadata` → OpenAI `usage` (upstream-protocols §3.10, LiteLLM convention): completion
- * tokens include thinking tokens, so prompt + completion = total, as with OpenAI reasoning models.
+ * Gemini `usageMetadata` → OpenAI `usage` (docs/google-protocols.md#usage-mapping, LiteLLM convention):
+ * completion tokens include thinking tokens, so prompt + completion = total, as with OpenAI reasoning models.
  * Missing counts are 0; the details objects appear only when Gemini reported the count.
  */
 export function mapGeminiUsage(meta: GeminiUsageMetadata | undefined): OpenAIUsage {

@@ -11,9 +11,10 @@ export interface ModelAlias {
 const SUFFIXES = ['-search', '-nothinking', '-maxthinking'] as const;
 
 /**
- * Splits the proxy pseudo-model suffixes geminicli2api made common (upstream-protocols §1.10) off a model
- * name. They combine in any order (`gemini-2.5-flash-search-nothinking`); when both thinking suffixes are
- * present, the last one wins. Pure string work: any other name comes back unchanged.
+ * Splits the proxy pseudo-model suffixes geminicli2api made common
+ * (docs/google-protocols.md#proxy-model-suffixes) off a model name. They combine in any order
+ * (`gemini-2.5-flash-search-nothinking`); when both thinking suffixes are present, the last one wins. Pure
+ * string work: any other name comes back unchanged.
  */
 export function parseModelAlias(model: string): ModelAlias {
   let rest = model;

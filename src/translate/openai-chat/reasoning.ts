@@ -33,9 +33,10 @@ type Family =
 const EFFORT_BUDGET = { low: 1024, medium: 8192, high: 24576 } as const;
 
 /**
- * Budget ranges (upstream-protocols §1.10): 2.5 Pro 128–32768 and cannot switch thinking off, 2.5 Flash
- * 0–24576 (its smallest useful budget taken as 128, LiteLLM's choice), 2.5 Flash-Lite 512–24576.
- * Gemini 3 uses levels: Pro `low|high`, Flash `minimal|low|medium|high`. Other models: no thinking config.
+ * Budget ranges (docs/google-protocols.md#thinking-budgets-and-levels): 2.5 Pro 128–32768 and cannot switch
+ * thinking off, 2.5 Flash 0–24576 (its smallest useful budget taken as 128, LiteLLM's choice), 2.5 Flash-Lite
+ * 512–24576. Gemini 3 uses levels: Pro `low|high`, Flash `minimal|low|medium|high`. Other models: no thinking
+ * config.
  */
 export function thinkingFamily(model: string): Family | undefined {
   const id = model.toLowerCase().replace(/^models\//, '');
@@ -50,9 +51,9 @@ export function thinkingFamily(model: string): Family | undefined {
 
 /**
  * OpenAI `reasoning_effort`, a model suffix or Google's passthrough → `generationConfig.thinkingConfig`
- * (upstream-protocols §3.7). Precedence: passthrough, then reasoning_effort, then the suffix; none of
- * them → `undefined` (the model's default thinking). Thoughts are included unless thinking is off
- * ("none"), so clients get `reasoning_content`. On a model that cannot switch thinking off, "none" means
+ * (docs/google-protocols.md#reasoning-effort). Precedence: passthrough, then reasoning_effort, then the
+ * suffix; none of them → `undefined` (the model's default thinking). Thoughts are included unless thinking is
+ * off ("none"), so clients get `reasoning_content`. On a model that cannot switch thinking off, "none" means
  * its minimum. Models without thinking controls (Gemma, 2.0) ignore reasoning_effort and the suffixes.
  */
 export function convertReasoningToThinkingConfig(input: ReasoningInput): GeminiThinkingConfig | undefined {
@@ -91,7 +92,7 @@ function levelFor(effort: ReasoningEffort, levels: readonly Level[]): Level {
 
 function passthroughConfig(config: GoogleThinkingConfig, field: string): GeminiThinkingConfig {
   if (config.thinking_budget != null && config.thinking_level != null) {
-    // Gemini rejects both together (upstream-protocols §1.10).
+    // Gemini rejects both together (docs/google-protocols.md#thinking-configuration).
     throw new TranslationError(field, 'set thinking_budget or thinking_level, not both');
   }
   const out: GeminiThinkingConfig = {};

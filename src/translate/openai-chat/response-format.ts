@@ -16,10 +16,10 @@ export type SchemaMode = 'json' | 'openapi';
 type StructuredOutput = Pick<GeminiGenerationConfig, 'responseMimeType' | 'responseSchema' | 'responseJsonSchema'>;
 
 /**
- * `response_format` → Gemini's structured-output fields (upstream-protocols §3.6): `text` sets nothing
- * (plain text is Gemini's default), `json_object` asks for `application/json`, `json_schema` adds the
- * schema in the chosen mode (a json_schema without a schema is plain JSON mode). `name`, `description`
- * and `strict` have no Gemini counterpart: Gemini always follows a given schema.
+ * `response_format` → Gemini's structured-output fields (docs/google-protocols.md#structured-output): `text`
+ * sets nothing (plain text is Gemini's default), `json_object` asks for `application/json`, `json_schema`
+ * adds the schema in the chosen mode (a json_schema without a schema is plain JSON mode). `name`,
+ * `description` and `strict` have no Gemini counterpart: Gemini always follows a given schema.
  */
 export function convertResponseFormat(format: OpenAIChatRequest['response_format'], mode: SchemaMode = 'json'): StructuredOutput {
   if (format == null || format.type === 'text') return {};

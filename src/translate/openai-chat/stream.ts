@@ -54,7 +54,7 @@ export function createOpenAIStreamState(ctx: OpenAIStreamContext): OpenAIStreamS
 }
 
 /**
- * One Gemini stream chunk → 0..n OpenAI `chat.completion.chunk`s (upstream-protocols §3.11).
+ * One Gemini stream chunk → 0..n OpenAI `chat.completion.chunk`s (docs/google-protocols.md#openai-stream-chunks).
  * Each choice's first chunk carries `delta.role: "assistant"`; answer text, thought text and function
  * calls become `delta.content` / `delta.reasoning_content` / `delta.tool_calls` chunks in upstream order
  * (one chunk per call, whole arguments, `index` counting the choice's calls); the first text chunk of a

@@ -1,7 +1,8 @@
 /**
- * Gemini 3 thought signatures across OpenAI clients (upstream-protocols §3.12). A signature Gemini sends
- * with a function call must come back on that call in the next request, but OpenAI clients only keep a
- * tool call's `id`, `type` and `function`. Rotor therefore carries it three ways, tried in this order:
+ * Gemini 3 thought signatures across OpenAI clients
+ * (docs/google-protocols.md#signatures-through-openai-clients). A signature Gemini sends with a function call
+ * must come back on that call in the next request, but OpenAI clients only keep a tool call's `id`, `type`
+ * and `function`. Rotor therefore carries it three ways, tried in this order:
  * 1. inside the tool-call id: `<base id>__thought__<tag><base64url>`, with only `[A-Za-z0-9_-]`, so any
  *    client keeps it. Tag `b`: the signature was canonical base64, carried as its bytes (shortest);
  *    tag `t`: carried as its UTF-8 text. Either way the exact original string comes back;

@@ -1,4 +1,4 @@
-/** Gemini's rule for function names (upstream-protocols §3.3). */
+/** Gemini's rule for function names (docs/google-protocols.md#function-names). */
 const VALID = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
 const MAX = 64;
 

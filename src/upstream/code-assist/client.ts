@@ -1,5 +1,5 @@
 /**
- * Code Assist (docs/google-protocols.md, "Code Assist"): the Gemini request travels inside an envelope
+ * Code Assist (docs/google-protocols.md#code-assist-envelope): the Gemini request travels inside an envelope
  * {model, project, user_prompt_id, request} to `{endpoint}/v1internal:{method}`; replies are unwrapped from
  * {response, traceId}.
  */

@@ -13,7 +13,7 @@ export function codeAssistRoute(deps: {
     label: 'Code Assist',
     client: deps.client,
     capabilities: new Set(['generate', 'stream', 'countTokens', 'search']),
-    // Code Assist quotas are per user (docs/google-protocols.md, "Quotas").
+    // Code Assist quotas are per user (docs/google-protocols.md#code-assist-quotas).
     quotaKey: (cred) => `user:${cred.email ?? cred.id}`,
     prepare: (cred, signal) => (cred.projectId ? undefined : deps.ensureProject(cred, signal).then(() => undefined)),
   };

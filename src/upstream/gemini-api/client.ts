@@ -1,5 +1,5 @@
 /**
- * The Gemini API (docs/google-protocols.md, "Gemini API"): plain GenerateContentRequest bodies to
+ * The Gemini API (docs/google-protocols.md#gemini-api-endpoints): plain GenerateContentRequest bodies to
  * `{base}/v1beta/models/{model}:{method}`, the key in the x-goog-api-key header only (never in the URL, where
  * it would end up in access logs).
  */
