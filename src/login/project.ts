@@ -73,6 +73,15 @@ function explain(err: ProjectDiscoveryError, input: FindProjectInput): LoginErro
           'For AI Studio API keys, use the Gemini API route instead.',
         status: 403,
       });
+    case 'UNSUPPORTED_CLIENT':
+      return new LoginError('INELIGIBLE', {
+        title: 'Google no longer serves this account through Code Assist',
+        message: `${who}: ${err.message}. No account was added.`.replace(/\.\. No/, '. No'),
+        hint:
+          'Give Rotor a Gemini API key from Google AI Studio (GEMINI_API_KEYS or an api_key*.json file) instead. ' +
+          'Accounts with a Gemini Code Assist Standard or Enterprise licence still work here.',
+        status: 403,
+      });
     case 'PROJECT_REQUIRED':
       return new LoginError('PROJECT_REQUIRED', {
         title: 'This account needs a Google Cloud project',

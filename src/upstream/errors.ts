@@ -17,6 +17,32 @@ export type ErrorKind =
   | 'capacity' // 429/503 no capacity for the model
   | 'transient'; // 5xx, network errors, timeouts
 
+/** One quota Google says was exceeded, read from a 429's QuotaFailure (a limit the quota book can learn). */
+export interface QuotaViolation {
+  /** rpm, rpd or tpm. */
+  window: 'rpm' | 'rpd' | 'tpm';
+  /** quotaValue: the limit, when Google named it. */
+  limit: number | undefined;
+  quotaId: string;
+}
+
+/** QuotaFailure violations → windows: PerMinute / PerDay in the quota id, tokens in the metric. */
+export function quotaViolations(rpc: GoogleRpcStatus | undefined): QuotaViolation[] {
+  const failure = errorDetail(rpc, 'google.rpc.QuotaFailure');
+  const list = Array.isArray(failure?.violations) ? (failure.violations as Array<Record<string, unknown>>) : [];
+  const out: QuotaViolation[] = [];
+  for (const v of list) {
+    const quotaId = typeof v.quotaId === 'string' ? v.quotaId : '';
+    const metric = typeof v.quotaMetric === 'string' ? v.quotaMetric : '';
+    const value = Number(v.quotaValue);
+    const tokens = /token/i.test(metric) || /Token/.test(quotaId);
+    const window = /PerDay|Daily/i.test(quotaId) ? 'rpd' : /PerMinute/i.test(quotaId) ? (tokens ? 'tpm' : 'rpm') : undefined;
+    if (window === undefined || (tokens && window === 'rpd')) continue;
+    out.push({ window, limit: Number.isInteger(value) && value >= 0 ? value : undefined, quotaId });
+  }
+  return out;
+}
+
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
   /** google.rpc.ErrorInfo's reason, when Google gave one (e.g. RATE_LIMIT_EXCEEDED, API_KEY_INVALID). */
@@ -41,6 +67,11 @@ export class UpstreamError extends Error {
     super(message);
     const reason = errorDetail(rpcStatus, 'google.rpc.ErrorInfo')?.['reason'];
     this.reason = typeof reason === 'string' ? reason : undefined;
+  }
+
+  /** For a 429: the quotas Google says were exceeded. */
+  get quota(): QuotaViolation[] {
+    return this.status === 429 ? quotaViolations(this.rpcStatus) : [];
   }
 
   /** "The same way": two failures with one status and reason are taken to have one cause. */
@@ -179,7 +210,12 @@ export function classifyHttpError(status: number, bodyText: string, opts: Classi
     return make('request', 'invalid');
   }
   if (status === 401) {
-    if (reason === 'ACCESS_TOKEN_TYPE_UNSUPPORTED') return make('credential', 'auth', undefined, true, false, `${KEY_TYPE_UNSUPPORTED_ADVICE} (Google said: ${message})`);
+    // On the Gemini API this reason means a retired key type (for good); elsewhere (an OAuth token Code Assist no
+    // longer knows) it earns the usual refresh and retry.
+    const service = errorDetail(rpc, 'google.rpc.ErrorInfo')?.['metadata'] as Record<string, unknown> | undefined;
+    if (reason === 'ACCESS_TOKEN_TYPE_UNSUPPORTED' && service?.['service'] === 'generativelanguage.googleapis.com') {
+      return make('credential', 'auth', undefined, true, false, `${KEY_TYPE_UNSUPPORTED_ADVICE} (Google said: ${message})`);
+    }
     return make('credential', 'auth');
   }
   if (status === 403) return classifyForbidden(message, reason, make);

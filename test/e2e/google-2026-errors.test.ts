@@ -159,11 +159,8 @@ describe('ACCESS_TOKEN_TYPE_UNSUPPORTED on Code Assist is not a retired API key'
     const revoked = await fetch(`${stack.sim.url}/revoke?token=${encodeURIComponent(first!)}`, { method: 'POST' });
     expect(revoked.status).toBe(200);
 
-    // ROTOR BUG (src/upstream/errors.ts, classifyHttpError: `status === 401 && reason === 'ACCESS_TOKEN_TYPE_UNSUPPORTED'`
-    // is fatal on every route). On the Code Assist route it is an OAuth token Google cannot use, which a refresh
-    // fixes; only on the Gemini API route (metadata.service generativelanguage.googleapis.com, an API key) does it
-    // mean a retired key. Today Rotor skips the refresh, disables the account for good with the advice "create a
-    // new key in Google AI Studio", and the client gets a 503 "every credential is disabled".
+    // On Code Assist this reason means an OAuth token Google cannot use, which a refresh fixes; only on the Gemini
+    // API (metadata.service generativelanguage.googleapis.com, an API key) does it mean a retired key.
     const outcome = await ask(stack, 'after revoke').then(
       (r) => r.choices[0]?.message.content,
       (e: unknown) => `failed: ${(e as Error).message}`,
@@ -244,11 +241,7 @@ describe('logging in a retired account (web login, no browser needed)', () => {
     expect(message).toMatch(/Gemini API key/);
     expect(message).toMatch(/Vertex AI/);
 
-    // ROTOR BUG (src/login/project.ts, explain(): no case for ProjectDiscoveryError code 'UNSUPPORTED_CLIENT', so it
-    // falls to the default "Code Assist setup failed" branch). Today the page is an HTTP 502 titled "Code Assist setup
-    // failed" whose hint reads "This is often temporary: log in again in a minute. If it keeps failing, enter a Google
-    // Cloud project ID and try again." — the opposite of the message above: the refusal is permanent and no project
-    // helps. It should be a 403, like the other ineligible accounts, with a hint that points to API keys / Vertex AI.
+    // Permanent, like the other ineligible accounts: a 403 whose hint points to API keys, never "try again later".
     const title = part(result.html, 'result');
     const hint = part(result.html, 'error-hint');
     expect({ status: result.status, title, hint }).toEqual({

@@ -1,0 +1,216 @@
+/**
+ * The quota book: how much each quota bucket may still spend on each model, booked in the StateStore before a
+ * request goes out, so a pool plans instead of learning from Google's 429s. A bucket is what Google counts
+ * against: the Cloud project of a Gemini API key, the account of a Code Assist credential. Windows: requests
+ * per minute (sliding), requests per day (until the route's daily reset), input tokens per minute (sliding).
+ * Limits come from configuration and from what Google's 429 bodies say (learned; the lower of the two wins).
+ */
+import type { StateStore, WindowSpec } from '../store/types.js';
+import type { Clock, PoolMember } from './types.js';
+
+export type WindowName = 'rpm' | 'rpd' | 'tpm';
+export const WINDOWS: readonly WindowName[] = ['rpm', 'rpd', 'tpm'];
+
+export type Limits = Partial<Record<WindowName, number>>;
+
+/** QUOTAS / rotor.config.json: route → tier → model → limits (`*` for any tier or model); bucket overrides. */
+export interface QuotaConfig {
+  routes?: Record<string, Record<string, Record<string, Limits>>>;
+  /** A quota key (e.g. `project:my-project`, `user:me@example.com`) → model → limits. */
+  buckets?: Record<string, Record<string, Limits>>;
+}
+
+export interface LimitInfo {
+  limit: number;
+  source: 'configured' | 'learned';
+}
+
+/** What the book needs of a member beyond the pool's view. */
+export interface QuotaMember extends PoolMember {
+  /** The account tier (`free-tier`, `standard-tier`…) or a key's declared tier; undefined when unknown. */
+  readonly tier?: string | undefined;
+}
+
+export interface QuotaBookOptions {
+  store: StateStore;
+  clock: Clock;
+  config: QuotaConfig;
+  /** Length of the per-minute windows (default 60 s; tests shorten it with the simulator's). */
+  minuteMs?: number;
+  /** When a route's daily quota resets next, after `now`. */
+  dayResetAt(route: string, now: number): number;
+}
+
+export interface Reservation {
+  id: string;
+  key: string;
+  windows: WindowSpec[];
+}
+
+export type ReserveOutcome = { ok: true; reservation: Reservation | undefined } | { ok: false; window: string; retryAt: number };
+
+const LEARNED_NS = 'limit';
+const LEARNED_TTL_MS = 7 * 86_400_000;
+let nextId = 0;
+
+export class QuotaBook {
+  private readonly learned = new Map<string, number>();
+  /** key → window → [used, measured at, valid until]: the last figure the store gave, for choosing buckets. */
+  private readonly seen = new Map<string, Map<string, [number, number]>>();
+  private readonly minuteMs: number;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly options: QuotaBookOptions) {
+    this.minuteMs = options.minuteMs ?? 60_000;
+    this.unsubscribe = options.store.subscribe((c) => {
+      if (c.type === 'kv' && c.ns === LEARNED_NS) void this.reloadLearned(c.key);
+      if (c.type === 'resync') void this.load();
+    });
+  }
+
+  /** Loads the limits learned so far (by this instance before a restart, or by others). */
+  async load(): Promise<void> {
+    for (const { key, value } of await this.options.store.kvList(LEARNED_NS)) this.setLearned(key, value);
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  private async reloadLearned(key: string): Promise<void> {
+    const value = await this.options.store.kvGet(LEARNED_NS, key).catch(() => undefined);
+    if (value === undefined) this.learned.delete(key);
+    else this.setLearned(key, value);
+  }
+
+  private setLearned(key: string, value: string): void {
+    const n = Number((JSON.parse(value) as { limit?: unknown }).limit);
+    if (Number.isInteger(n) && n >= 0) this.learned.set(key, n);
+  }
+
+  private configured(m: QuotaMember, model: string, window: WindowName): number | undefined {
+    const { buckets, routes } = this.options.config;
+    const own = buckets?.[m.quotaKey];
+    const fromBucket = own?.[model]?.[window] ?? own?.['*']?.[window];
+    if (fromBucket !== undefined) return fromBucket;
+    const route = routes?.[m.route];
+    if (!route) return undefined;
+    for (const tier of m.tier !== undefined ? [m.tier, '*'] : ['*']) {
+      const v = route[tier]?.[model]?.[window] ?? route[tier]?.['*']?.[window];
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+
+  /** The limit in force for one window: the lower of the configured and the learned one. */
+  limit(m: QuotaMember, model: string, window: WindowName): LimitInfo | undefined {
+    const configured = this.configured(m, model, window);
+    const learned = this.learned.get(`${m.quotaKey}|${model}|${window}`);
+    if (learned !== undefined && (configured === undefined || learned < configured)) return { limit: learned, source: 'learned' };
+    return configured === undefined ? undefined : { limit: configured, source: 'configured' };
+  }
+
+  /** The windows a request on `m` for `model` books, with `tokens` estimated input tokens. */
+  windows(m: QuotaMember, model: string, tokens: number): WindowSpec[] {
+    const out: WindowSpec[] = [];
+    const now = this.options.clock.now();
+    for (const name of WINDOWS) {
+      const info = this.limit(m, model, name);
+      if (!info) continue;
+      if (name === 'rpd') out.push({ name, kind: 'fixed', resetAt: this.options.dayResetAt(m.route, now), limit: info.limit, amount: 1 });
+      else out.push({ name, kind: 'sliding', windowMs: this.minuteMs, limit: info.limit, amount: name === 'tpm' ? tokens : 1 });
+    }
+    return out;
+  }
+
+  /** Books one request (and its estimated tokens) in the bucket, or says when it would fit. */
+  async reserve(m: QuotaMember, model: string, tokens: number): Promise<ReserveOutcome> {
+    const windows = this.windows(m, model, tokens);
+    if (windows.length === 0) return { ok: true, reservation: undefined };
+    const key = `${m.quotaKey}|${model}`;
+    const id = `${process.pid}.${++nextId}`;
+    const now = this.options.clock.now();
+    const result = await this.options.store.reserve({ id, key, windows, now });
+    if (result.ok && result.used) this.remember(key, windows, result.used, now);
+    if (!result.ok) this.remember(key, windows, windows.map((w) => w.limit), now);
+    return result.ok ? { ok: true, reservation: { id, key, windows } } : { ok: false, window: result.window, retryAt: result.retryAt };
+  }
+
+  private remember(key: string, windows: readonly WindowSpec[], used: readonly number[], now: number): void {
+    let m = this.seen.get(key);
+    if (!m) {
+      if (this.seen.size > 10_000) this.seen.clear();
+      this.seen.set(key, (m = new Map()));
+    }
+    windows.forEach((w, i) => m!.set(w.name, [used[i]!, w.kind === 'fixed' ? w.resetAt : now + w.windowMs]));
+  }
+
+  /**
+   * How much room the bucket has left for the model, 0..1 (the fullest window decides); 1 with no known limits.
+   * From the last figures the store gave: a guide for choosing, the booking itself is exact.
+   */
+  headroom(m: QuotaMember, model: string): number {
+    const seen = this.seen.get(`${m.quotaKey}|${model}`);
+    const now = this.options.clock.now();
+    let room = 1;
+    for (const name of WINDOWS) {
+      const info = this.limit(m, model, name);
+      if (!info) continue;
+      if (info.limit === 0) return 0;
+      const [used, until] = seen?.get(name) ?? [0, 0];
+      const current = until > now ? used : 0;
+      room = Math.min(room, Math.max(0, (info.limit - current) / info.limit));
+    }
+    return room;
+  }
+
+  /** Requests booked today in the bucket for the model, as last seen (for `least-used`). */
+  usedToday(m: QuotaMember, model: string): number {
+    const [used, until] = this.seen.get(`${m.quotaKey}|${model}`)?.get('rpd') ?? [0, 0];
+    return until > this.options.clock.now() ? used : 0;
+  }
+
+  /** After the answer: the real input tokens (Google counted the request). */
+  async settle(r: Reservation | undefined, promptTokens: number | undefined): Promise<void> {
+    if (!r || promptTokens === undefined || !r.windows.some((w) => w.name === 'tpm')) return;
+    await this.options.store.adjust(r.id, r.key, 'tpm', promptTokens).catch(() => undefined);
+  }
+
+  /** Google did not count the request (it refused it): the booking is taken back. */
+  async release(r: Reservation | undefined): Promise<void> {
+    if (r) await this.options.store.release(r.id, r.key, r.windows).catch(() => undefined);
+  }
+
+  /** Keeps a limit Google named in a 429 (quotaValue), for every instance and across restarts. */
+  async learn(m: QuotaMember, model: string, window: WindowName, limit: number, quotaId: string): Promise<void> {
+    const key = `${m.quotaKey}|${model}|${window}`;
+    if (this.learned.get(key) === limit) return;
+    this.learned.set(key, limit);
+    await this.options.store.kvSet(LEARNED_NS, key, JSON.stringify({ limit, quotaId, at: this.options.clock.now() }), LEARNED_TTL_MS).catch(() => undefined);
+  }
+
+  /** Per window: used (from the store) and the limit with where it came from, for the status page. */
+  async status(m: QuotaMember, model: string): Promise<Record<string, { used: number; limit: number; source: LimitInfo['source'] }>> {
+    const windows = this.windows(m, model, 0);
+    if (windows.length === 0) return {};
+    const key = `${m.quotaKey}|${model}`;
+    const usage = await this.options.store.windowUsage(key, windows, this.options.clock.now());
+    const out: Record<string, { used: number; limit: number; source: LimitInfo['source'] }> = {};
+    windows.forEach((w, i) => {
+      out[w.name] = { used: usage[i]?.used ?? 0, limit: w.limit, source: this.limit(m, model, w.name as WindowName)!.source };
+    });
+    return out;
+  }
+
+  /** Models with a limit for this member (configured or learned), for the status page. */
+  modelsWithLimits(m: QuotaMember): string[] {
+    const models = new Set<string>();
+    const add = (book: Record<string, Limits> | undefined) => Object.keys(book ?? {}).forEach((k) => k !== '*' && models.add(k));
+    add(this.options.config.buckets?.[m.quotaKey]);
+    const route = this.options.config.routes?.[m.route];
+    add(route?.['*']);
+    if (m.tier !== undefined) add(route?.[m.tier]);
+    for (const key of this.learned.keys()) if (key.startsWith(`${m.quotaKey}|`)) models.add(key.split('|')[1]!);
+    return [...models];
+  }
+}
