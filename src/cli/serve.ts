@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Config } from '../config/config.js';
+import type { Config, RotationStrategy } from '../config/config.js';
 import {
   ensureProject,
   loadApiKeys,
@@ -24,7 +24,11 @@ import { createAccessCheck } from '../http/access.js';
 import { createChain } from '../http/chain.js';
 import { API_PREFIXES, apiRoutes, dialectForPath } from '../http/routes.js';
 import { createMediaFetcher } from '../media/fetch-media.js';
-import { CredentialPool } from '../pool/pool.js';
+import { CredentialPool, type PoolOptions } from '../pool/pool.js';
+import { QuotaBook } from '../pool/quota.js';
+import { createFillFirstSelector } from '../pool/selector.js';
+import { WaitQueue } from '../dispatch/queue.js';
+import { createAffinity } from '../dispatch/affinity.js';
 import { systemClock, type Clock } from '../pool/types.js';
 import { MemoryStore } from '../store/memory.js';
 import { createSignatureCache } from '../store/signature-cache.js';
@@ -64,6 +68,8 @@ export interface RunningServer {
   server: Server;
   dispatcher: Dispatcher;
   pool: CredentialPool<Member>;
+  quota: QuotaBook;
+  queue: WaitQueue;
   events: DispatchEvents;
   store: StateStore;
   registry: Registry;
@@ -118,10 +124,24 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const store = new MemoryStore({ now: () => clock.now() });
   const snapshot = await openSnapshot({ path: join(config.storagePath, STATE_FILE), store, logger, durable: durableNamespace, intervalMs: options.stateIntervalMs });
-  const pool = new CredentialPool<Member>({ clock, store, transientMaxMs: config.defaultCooldownMs });
+  const quota = new QuotaBook({
+    store,
+    clock,
+    config: config.quotas,
+    minuteMs: config.quotaWindowMs,
+    dayResetAt: (route, now) => registry.get(route).dayResetAt(now),
+  });
+  await quota.load();
+  const pool = new CredentialPool<Member>({
+    clock,
+    store,
+    transientMaxMs: config.defaultCooldownMs,
+    ...strategy(config.rotationStrategy, quota),
+  });
   for (const c of loaded.credentials) pool.upsert(member(c));
   for (const k of apiKeys.keys) pool.upsert(member(k));
   await pool.load();
+  const queue = new WaitQueue({ maxWaitMs: config.queue.maxWaitMs, maxLength: config.queue.maxLength, now: () => clock.now() });
 
   const events = new DispatchEvents();
   const dispatcher = createDispatcher({
@@ -132,6 +152,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     fallbacks: config.modelFallbacks,
     logger,
     now: () => clock.now(),
+    quota,
+    queue,
+    affinity: createAffinity(store),
   });
   // The OAuth credentials (API keys need no refresh and have no files to watch).
   const credentials = () => pool.list().flatMap((m) => (m.route === 'code-assist' ? [m.credential as OAuthCredential] : []));
@@ -178,6 +201,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       models: config.models,
       loadErrors: () => loadErrors,
       redact: (text) => logger.redact(text),
+      quota,
+      queue,
     }),
     access: createAccessCheck({ password: config.password }),
     maxBodyBytes: config.maxBodyBytes,
@@ -221,6 +246,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       clearTimeout(timer);
       await snapshot.close(); // after the last in-flight request has had its say
       pool.close();
+      quota.close();
       await store.close();
       await transport.close();
       await media.close();
@@ -232,6 +258,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     server,
     dispatcher,
     pool,
+    quota,
+    queue,
     events,
     store,
     registry,
@@ -241,6 +269,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     stateError: () => snapshot.error,
     close,
   };
+}
+
+/** ROTATION_STRATEGY → how the pool orders the members free for a model. */
+function strategy(name: RotationStrategy, quota: QuotaBook): Pick<PoolOptions<Member>, 'selector' | 'score'> {
+  switch (name) {
+    case 'round-robin':
+      return {};
+    case 'fill-first':
+      return { selector: createFillFirstSelector() };
+    case 'least-used':
+      return { score: (m, model) => -quota.usedToday(m, model) };
+    case 'headroom':
+      return { score: (m, model) => quota.headroom(m, model) };
+  }
 }
 
 function removeLoadError(errors: Array<{ source: string }>, source: string): void {

@@ -3,6 +3,8 @@
  * it returns either the config or one line per bad variable so main can print them and exit 2.
  */
 import { z } from 'zod';
+import type { QuotaConfig } from '../pool/quota.js';
+import { loadQuotaConfig } from './quotas.js';
 
 /**
  * gemini-cli's public installed-app OAuth client (docs/google-protocols.md#oauth-client-and-scopes; Google
@@ -111,7 +113,22 @@ const envSchema = z.object({
   MEDIA_FETCH_TIMEOUT_MS: int('MEDIA_FETCH_TIMEOUT_MS', 15_000, 100, 600_000),
   MEDIA_MAX_URLS: int('MEDIA_MAX_URLS', 16, 0, 1000),
   MEDIA_MAX_TOTAL_BYTES: int('MEDIA_MAX_TOTAL_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  ROTATION_STRATEGY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const s = (v ?? '').trim().toLowerCase() || 'headroom';
+      if ((STRATEGIES as readonly string[]).includes(s)) return s as RotationStrategy;
+      ctx.addIssue({ code: 'custom', message: `ROTATION_STRATEGY: expected one of ${STRATEGIES.join(', ')}, found "${v}"` });
+      return z.NEVER;
+    }),
+  MAX_QUEUE_WAIT_MS: int('MAX_QUEUE_WAIT_MS', 10_000, 0, 600_000),
+  MAX_QUEUE_LENGTH: int('MAX_QUEUE_LENGTH', 100, 0, 100_000),
+  QUOTA_WINDOW_MS: int('QUOTA_WINDOW_MS', 60_000, 100, 3_600_000),
 });
+
+export const STRATEGIES = ['headroom', 'round-robin', 'fill-first', 'least-used'] as const;
+export type RotationStrategy = (typeof STRATEGIES)[number];
 
 export interface Config {
   port: number;
@@ -141,6 +158,14 @@ export interface Config {
   sessionSecret: string | undefined;
   /** Comma-separated Gemini API keys (each its own quota bucket unless a file names its project). */
   geminiApiKeys: string | undefined;
+  /** How a credential is chosen among those free (ROTATION_STRATEGY). */
+  rotationStrategy: RotationStrategy;
+  /** Configured quota limits (QUOTAS or rotor.config.json). */
+  quotas: QuotaConfig;
+  /** How long a request may wait for quota, and how many may wait per model (0: no queue). */
+  queue: { maxWaitMs: number; maxLength: number };
+  /** The length of a per-minute quota window. */
+  quotaWindowMs: number;
   /** maxBytes per URL; maxUrls and maxTotalBytes per request (MEDIA_MAX_URLS, MEDIA_MAX_TOTAL_BYTES). */
   mediaFetch: { allowPrivateNetworks: boolean; maxBytes: number; timeoutMs: number; maxUrls: number; maxTotalBytes: number };
   /** model → models to try in order when no credential can serve it (all out of quota). */
@@ -171,6 +196,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       ],
     };
   }
+  const quotas = loadQuotaConfig(env);
+  if (!quotas.ok) return { ok: false, errors: [quotas.error] };
   const models = e.MODELS ? e.MODELS.split(',').map((m) => m.trim()).filter(Boolean) : DEFAULT_MODELS;
   return {
     ok: true,
@@ -200,6 +227,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       sessionSecret: e.SESSION_SECRET,
       geminiApiKeys: e.GEMINI_API_KEYS,
       modelFallbacks: e.MODEL_FALLBACKS,
+      rotationStrategy: e.ROTATION_STRATEGY,
+      quotas: quotas.quotas,
+      queue: { maxWaitMs: e.MAX_QUEUE_WAIT_MS, maxLength: e.MAX_QUEUE_LENGTH },
+      quotaWindowMs: e.QUOTA_WINDOW_MS,
       mediaFetch: {
         allowPrivateNetworks: e.MEDIA_FETCH_ALLOW_PRIVATE,
         maxBytes: e.MEDIA_FETCH_MAX_BYTES,

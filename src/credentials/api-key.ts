@@ -19,6 +19,8 @@ export interface ApiKeyCredential {
   readonly projectId: string | undefined;
   readonly disabledReason: undefined;
   readonly label: string | undefined;
+  /** The key's quota tier as its owner declared it (`free`, `tier1`…), selecting configured limits. */
+  readonly tier: string | undefined;
   maskedAccessToken(): string;
   getAccessToken(): Promise<string>;
   cachedAccessToken(): string | undefined;
@@ -30,6 +32,7 @@ const entrySchema = z.looseObject({
   api_key: z.string().min(1),
   project_id: z.string().min(1).nullish(),
   label: z.string().nullish(),
+  tier: z.string().min(1).nullish(),
 });
 
 export const API_KEY_FILE_PATTERN = /^api_keys?.*\.json$/;
@@ -38,7 +41,7 @@ export function isApiKeyEntry(value: unknown): boolean {
   return typeof value === 'object' && value !== null && ('api_key' in value || (value as { type?: unknown }).type === 'api_key');
 }
 
-export function createApiKeyCredential(key: string, projectId?: string, label?: string): ApiKeyCredential {
+export function createApiKeyCredential(key: string, projectId?: string, label?: string, tier?: string): ApiKeyCredential {
   const secret = key.trim();
   const id = `key-${fingerprint(secret).slice(0, 10)}`;
   return {
@@ -48,6 +51,7 @@ export function createApiKeyCredential(key: string, projectId?: string, label?: 
     projectId,
     disabledReason: undefined,
     label,
+    tier,
     maskedAccessToken: () => maskSecret(secret),
     getAccessToken: async () => secret,
     cachedAccessToken: () => secret,
@@ -68,13 +72,13 @@ export async function loadApiKeys(input: {
 }): Promise<ApiKeyLoadResult> {
   const out: ApiKeyLoadResult = { keys: [], errors: [] };
   const seen = new Set<string>();
-  const add = (key: string, project: string | undefined, label: string | undefined, source: string) => {
+  const add = (key: string, project: string | undefined, label: string | undefined, source: string, tier?: string) => {
     // Not a check of the key's shape (Google's formats change): a key that cannot travel in a header never works.
     if (!/^[\x21-\x7e]+$/.test(key.trim())) {
       out.errors.push({ source, reason: 'the key holds characters an HTTP header cannot carry (a pasted quote, space or line break?)' });
       return;
     }
-    const cred = createApiKeyCredential(key, project, label);
+    const cred = createApiKeyCredential(key, project, label, tier);
     if (seen.has(cred.id)) return;
     seen.add(cred.id);
     input.logger.addSecret(key.trim());
@@ -85,7 +89,7 @@ export async function loadApiKeys(input: {
   const addEntry = (value: unknown, source: string) => {
     const r = entrySchema.safeParse(value);
     if (!r.success) out.errors.push({ source, reason: 'expected {"api_key": "...", "project_id"?: "..."}' });
-    else add(r.data.api_key, r.data.project_id ?? undefined, r.data.label ?? undefined, source);
+    else add(r.data.api_key, r.data.project_id ?? undefined, r.data.label ?? undefined, source, r.data.tier ?? undefined);
   };
   (input.jsonListEntries ?? []).forEach((v, i) => addEntry(v, `CREDENTIALS_JSON_LIST[${i}]`));
 

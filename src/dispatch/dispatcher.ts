@@ -14,8 +14,12 @@ import type { Logger } from '../util/log.js';
 import type { CallSignal } from '../util/call-signal.js';
 import { NoCredentialError } from './errors.js';
 import type { DispatchEvents } from './events.js';
-import { outcomeOf, runWithFailover, type FailoverHooks } from './failover.js';
+import { outcomeOf, runWithFailover, type BookResult, type FailoverHooks, type Lease } from './failover.js';
 import type { Member } from './member.js';
+import type { QuotaBook } from '../pool/quota.js';
+import type { WaitQueue } from './queue.js';
+import type { Affinity } from './affinity.js';
+import { estimateInputTokens } from './estimate.js';
 
 export interface DispatcherOptions {
   pool: CredentialPool<Member>;
@@ -27,12 +31,19 @@ export interface DispatcherOptions {
   timeoutMs: number;
   logger: Logger;
   now?: () => number;
+  /** Books each attempt against the buckets' limits (absent: nothing is booked). */
+  quota?: QuotaBook;
+  /** Where requests wait while every credential is out of quota for their model. */
+  queue?: WaitQueue;
+  affinity?: Affinity;
 }
 
 /** Who is asking: the client's signal (it may leave) and the request id events carry. */
 export interface CallContext {
   signal: CallSignal;
   requestId: string;
+  /** A conversation key: its requests go back to the credential that served it while it has room. */
+  affinityKey?: string;
 }
 
 export interface Dispatcher {
@@ -60,13 +71,70 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await accessTokenWithin({ getAccessToken: () => member.credential.refresh(rejected) }, options.timeoutMs, signal);
     },
     tokenOf: (member) => member.credential.cachedAccessToken?.(),
-    onFailure(member, err) {
-      logger.warn(`credential ${member.id} failed: ${err.kind} (HTTP ${err.status}): ${err.message}`);
-    },
   };
 
-  const run = <T>(model: string, ctx: CallContext, stream: boolean, attempt: (m: Member) => Promise<T>, accept?: (m: Member) => boolean, emptyMessage?: string) =>
-    runWithFailover(pool, { model, signal: ctx.signal, requestId: ctx.requestId, stream, maxAttempts: options.maxAttempts, hooks, events, accept, emptyMessage, now }, attempt);
+  const { quota, queue, affinity } = options;
+  hooks.onFailure = (member, err) => logger.warn(`credential ${member.id} failed: ${err.kind} (HTTP ${err.status}): ${err.message}`);
+
+  /** Books an attempt; the lease corrects the tokens after the answer or takes the booking back. */
+  const bookFor = (model: string, tokens: () => number) =>
+    quota &&
+    (async (m: Member): Promise<BookResult> => {
+      const r = await quota.reserve(m, model, quota.windows(m, model, 0).some((w) => w.name === 'tpm') ? tokens() : 0);
+      if (!r.ok) return r;
+      const reservation = r.reservation;
+      if (!reservation) return { ok: true, lease: undefined };
+      const lease: Lease = {
+        settle: (promptTokens) => void quota.settle(reservation, promptTokens),
+        release: () => {
+          void quota.release(reservation).then(() => {
+            pool.unbook(m.quotaKey, model);
+            queue?.wake(model);
+          });
+        },
+      };
+      return { ok: true, lease };
+    });
+
+  async function run<T>(
+    model: string,
+    ctx: CallContext,
+    stream: boolean,
+    attempt: (m: Member) => Promise<T>,
+    extra: { accept?: (m: Member) => boolean; emptyMessage?: string; tokens?: () => number; free?: boolean } = {},
+  ) {
+    const preferredId = ctx.affinityKey && affinity ? await affinity.lookup(ctx.affinityKey) : undefined;
+    const result = await runWithFailover(
+      pool,
+      {
+        model,
+        signal: ctx.signal,
+        requestId: ctx.requestId,
+        stream,
+        maxAttempts: options.maxAttempts,
+        hooks,
+        events,
+        accept: extra.accept,
+        emptyMessage: extra.emptyMessage,
+        now,
+        // countTokens costs no quota: nothing to book.
+        book: extra.free ? undefined : bookFor(model, extra.tokens ?? (() => 0)) || undefined,
+        preferred: preferredId === undefined ? undefined : pool.get(preferredId),
+        queue,
+      },
+      async (m) => {
+        try {
+          return await attempt(m);
+        } catch (err) {
+          // A 429 that names its limits teaches the quota book (every instance, across restarts).
+          if (quota && err instanceof UpstreamError) for (const v of err.quota) if (v.limit !== undefined) void quota.learn(m, model, v.window, v.limit, v.quotaId);
+          throw err;
+        }
+      },
+    );
+    if (ctx.affinityKey && affinity) affinity.remember(ctx.affinityKey, result.member.id);
+    return result;
+  }
 
   /** Tries the model, then its configured fallbacks while every credential is out of quota for the previous one. */
   async function withFallback<T>(model: string, ctx: CallContext, call: (m: string) => Promise<T>): Promise<{ value: T; model: string }> {
@@ -112,24 +180,30 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     events,
     generate: (requested, request, ctx) =>
       observed('generate', requested, ctx, async () => {
+        const tokens = () => estimateInputTokens(request);
         const { value: done, model } = await withFallback(requested, ctx, (model) =>
-          run(model, ctx, false, (m) => m.entry.client.generate(m, { model, request, signal: ctx.signal })),
+          run(model, ctx, false, (m) => m.entry.client.generate(m, { model, request, signal: ctx.signal }), { tokens }),
         );
+        done.lease?.settle(done.value.usageMetadata?.promptTokenCount);
         return { response: done.value, member: done.member, model };
       }, (v) => ({ member: v.member, usage: v.response.usageMetadata })),
 
     stream: (requested, request, ctx) =>
       observed('stream', requested, ctx, async () => {
         const started = now();
+        const tokens = () => estimateInputTokens(request);
         const { value: opened, model } = await withFallback(requested, ctx, (model) =>
-          run(model, ctx, true, (m) => m.entry.client.stream(m, { model, request, signal: ctx.signal })),
+          run(model, ctx, true, (m) => m.entry.client.stream(m, { model, request, signal: ctx.signal }), { tokens }),
         );
-        const { value, member } = opened;
+        const { value, member, lease } = opened;
         let usage = value.first.usageMetadata;
         let reported = false;
         const report = (err?: unknown) => {
-          if (reported || !events.active) return;
+          if (reported) return;
           reported = true;
+          // Google counted the request once it streamed: the booking stands, with the real tokens when known.
+          lease?.settle(usage?.promptTokenCount);
+          if (!events.active) return;
           events.emit({
             type: 'done', requestId: ctx.requestId, model: requested, operation: 'stream', outcome: err === undefined ? 'ok' : 'error',
             credential: member.id, route: member.route, usage, latencyMs: now() - started, ...(err === undefined ? {} : { error: errorClass(err) }),
@@ -159,7 +233,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }, () => undefined),
 
     countTokens: (model, request, ctx) =>
-      observed('countTokens', model, ctx, async () => run(model, ctx, false, (m) => m.entry.client.countTokens(m, { model, request, signal: ctx.signal })), (v) => ({ member: v.member })).then((r) => r.value),
+      observed('countTokens', model, ctx, async () => run(model, ctx, false, (m) => m.entry.client.countTokens(m, { model, request, signal: ctx.signal }), { free: true }), (v) => ({ member: v.member })).then((r) => r.value),
 
     embed: (model, request, ctx) => {
       if (!pool.list().some(canEmbed)) {
@@ -170,7 +244,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           ),
         );
       }
-      return observed('embed', model, ctx, async () => run(model, ctx, false, (m) => m.entry.client.embed!(m, { model, request, signal: ctx.signal }), canEmbed), (v) => ({ member: v.member })).then((r) => r.value);
+      return observed('embed', model, ctx, async () => {
+        const r = await run(model, ctx, false, (m) => m.entry.client.embed!(m, { model, request, signal: ctx.signal }), { accept: canEmbed });
+        r.lease?.settle(undefined);
+        return r;
+      }, (v) => ({ member: v.member })).then((r) => r.value);
     },
   };
 }

@@ -11,13 +11,14 @@
  *   request must not take the pool down). When the request is served elsewhere, or fails in other ways too,
  *   the held-back failures are told to the pool after all.
  */
-import { UpstreamError } from '../upstream/errors.js';
+import { UpstreamError, UpstreamNetworkError } from '../upstream/errors.js';
 import { ClientAbortError } from '../upstream/types.js';
 import type { CredentialPool } from '../pool/pool.js';
 import type { Outcome, PoolMember } from '../pool/types.js';
 import type { CallSignal } from '../util/call-signal.js';
 import { NoCredentialError } from './errors.js';
 import type { DispatchEvents } from './events.js';
+import type { Ticket, WaitQueue } from './queue.js';
 
 export interface FailoverHooks<M extends PoolMember> {
   /** Runs before an attempt on a member (e.g. project discovery); undefined when there is nothing to wait for. */
@@ -33,6 +34,16 @@ export interface FailoverHooks<M extends PoolMember> {
   onFailure?(member: M, err: UpstreamError): void;
 }
 
+/** A booking in the quota book for one attempt, settled once the answer (or the stream) is complete. */
+export interface Lease {
+  /** Google served it: corrects the booked tokens with the real count. */
+  settle(promptTokens: number | undefined): void;
+  /** Google did not count it (it refused the request): the booking is taken back. */
+  release(): void;
+}
+
+export type BookResult = { ok: true; lease: Lease | undefined } | { ok: false; retryAt: number; window: string };
+
 export interface FailoverOptions<M extends PoolMember> {
   model: string;
   signal: CallSignal;
@@ -46,6 +57,12 @@ export interface FailoverOptions<M extends PoolMember> {
   /** What to say when no member is accepted at all. */
   emptyMessage?: string;
   now?: () => number;
+  /** Books the attempt in the quota book before it goes out; a refusal skips that bucket until it frees. */
+  book?: (member: M) => Promise<BookResult>;
+  /** Tried first while it is free (session affinity: the conversation's credential, for Gemini's prompt cache). */
+  preferred?: M;
+  /** Where requests wait when every credential is out of quota for the model. */
+  queue?: WaitQueue;
 }
 
 /** How many credentials may fail a request the same suspect way before it stops (the retry budget). */
@@ -57,11 +74,13 @@ export function outcomeOf(err: UpstreamError): Outcome {
   return { kind, message: err.message, retryAfterMs: err.retryAfterMs, fatal: err.fatal, suspect: err.suspect };
 }
 
+const QUOTA_KINDS = new Set(['rate', 'quota', 'capacity', 'booked']);
+
 export async function runWithFailover<M extends PoolMember, T>(
   pool: CredentialPool<M>,
   options: FailoverOptions<M>,
   attempt: (member: M) => Promise<T>,
-): Promise<{ value: T; member: M }> {
+): Promise<{ value: T; member: M; lease: Lease | undefined }> {
   const { model, signal, hooks, events } = options;
   const now = options.now ?? Date.now;
   const requestId = options.requestId ?? '';
@@ -70,52 +89,89 @@ export async function runWithFailover<M extends PoolMember, T>(
   const heldBack: Array<[M, UpstreamError]> = [];
   const sameWay = new Map<string, number>();
   let lastError: UpstreamError | undefined;
+  let ticket: Ticket | undefined;
+  let preferred = options.preferred;
   const release = () => {
     for (const [m, err] of heldBack) pool.reportFailure(m, model, outcomeOf(err));
   };
 
-  for (let n = 0; n < options.maxAttempts; n++) {
-    if (signal.aborted) throw new ClientAbortError();
-    const pick = pool.pick(model, tried, options.accept);
-    if (!pick.ok) {
-      if (pick.reason === 'tried') break; // every usable credential was tried in this request
-      release();
-      if (pick.reason === 'cooling') throw coolingError(model, pick.coolingKind, pick.retryAfterMs, lastError);
-      throw noneUsable(pick.reason, lastError, options.emptyMessage);
-    }
-    const member = pick.member;
-    tried.add(member.id);
-    if (events?.active) events.emit({ type: 'pick', requestId, model, credential: member.id, route: member.route, attempt: n + 1 });
-    const started = events?.active ? now() : 0;
-    try {
-      const preparing = hooks?.prepare?.(member, signal);
-      if (preparing) await preparing;
-      const value = await runWithOneRefresh(member, attempt, hooks, signal);
-      pool.reportSuccess(member);
-      if (events?.active) {
-        events.emit({ type: 'attempt', requestId, model, credential: member.id, route: member.route, attempt: n + 1, outcome: 'ok', latencyMs: now() - started, stream: options.stream === true });
+  try {
+    for (let n = 0, refused = 0; n < options.maxAttempts; ) {
+      if (signal.aborted) throw new ClientAbortError();
+      const candidate = preferred && !tried.has(preferred.id) && pool.isFree(preferred, model) && (options.accept?.(preferred) ?? true) ? preferred : undefined;
+      preferred = undefined;
+      const pick = candidate ? ({ ok: true, member: candidate } as const) : pool.pick(model, tried, options.accept);
+      if (!pick.ok) {
+        if (pick.reason === 'tried') break; // every usable credential was tried in this request
+        if (pick.reason === 'cooling') {
+          const retryAt = now() + (pick.retryAfterMs ?? 0);
+          const quotaOut = pick.coolingKind === undefined || QUOTA_KINDS.has(pick.coolingKind);
+          // Out of quota everywhere: wait in line for the first bucket to free, if it frees in time.
+          if (quotaOut && options.queue?.enabled) {
+            ticket ??= options.queue.join(model, signal, pick.retryAfterMs);
+            if (retryAt <= ticket.deadline) {
+              await ticket.turn(retryAt);
+              continue;
+            }
+          }
+          release();
+          throw coolingError(model, pick.coolingKind, pick.retryAfterMs, lastError);
+        }
+        release();
+        throw noneUsable(pick.reason, lastError, options.emptyMessage);
       }
-      release();
-      return { value, member };
-    } catch (err) {
-      if (!(err instanceof UpstreamError)) throw err;
-      const budgetSpent = err.suspect && (sameWay.get(err.signature) ?? 0) + 1 >= SAME_FAILURE_BUDGET;
-      const blamed = err.scope !== 'request' && !budgetSpent;
-      if (events?.active) {
-        events.emit({ type: 'attempt', requestId, model, credential: member.id, route: member.route, attempt: n + 1, outcome: 'error', status: err.status, kind: err.kind, blamed, latencyMs: now() - started, stream: options.stream === true });
+      const member = pick.member;
+      let lease: Lease | undefined;
+      if (options.book) {
+        const booked = await options.book(member);
+        if (!booked.ok) {
+          // This bucket is booked out: skip it (and every key of its project) until it frees; not an attempt.
+          pool.markBooked(member, model, booked.retryAt, booked.window);
+          if (++refused > pool.size + 1) break;
+          continue;
+        }
+        lease = booked.lease;
       }
-      // The client's fault, or the same failure twice: the request is to blame, not the credentials.
-      if (!blamed) throw err;
-      lastError = err;
-      hooks?.onFailure?.(member, err);
-      if (err.suspect) {
-        sameWay.set(err.signature, (sameWay.get(err.signature) ?? 0) + 1);
-        heldBack.push([member, err]);
-      } else pool.reportFailure(member, model, outcomeOf(err));
+      ticket?.leave();
+      ticket = undefined;
+      tried.add(member.id);
+      n++;
+      if (events?.active) events.emit({ type: 'pick', requestId, model, credential: member.id, route: member.route, attempt: n });
+      const started = events?.active ? now() : 0;
+      try {
+        const preparing = hooks?.prepare?.(member, signal);
+        if (preparing) await preparing;
+        const value = await runWithOneRefresh(member, attempt, hooks, signal);
+        pool.reportSuccess(member);
+        if (events?.active) {
+          events.emit({ type: 'attempt', requestId, model, credential: member.id, route: member.route, attempt: n, outcome: 'ok', latencyMs: now() - started, stream: options.stream === true });
+        }
+        release();
+        return { value, member, lease };
+      } catch (err) {
+        // Google answered with a refusal: it did not count the request. (A reset or a timeout may have been counted.)
+        if (!(err instanceof UpstreamNetworkError)) lease?.release();
+        if (!(err instanceof UpstreamError)) throw err;
+        const budgetSpent = err.suspect && (sameWay.get(err.signature) ?? 0) + 1 >= SAME_FAILURE_BUDGET;
+        const blamed = err.scope !== 'request' && !budgetSpent;
+        if (events?.active) {
+          events.emit({ type: 'attempt', requestId, model, credential: member.id, route: member.route, attempt: n, outcome: 'error', status: err.status, kind: err.kind, blamed, latencyMs: now() - started, stream: options.stream === true });
+        }
+        // The client's fault, or the same failure twice: the request is to blame, not the credentials.
+        if (!blamed) throw err;
+        lastError = err;
+        hooks?.onFailure?.(member, err);
+        if (err.suspect) {
+          sameWay.set(err.signature, (sameWay.get(err.signature) ?? 0) + 1);
+          heldBack.push([member, err]);
+        } else pool.reportFailure(member, model, outcomeOf(err));
+      }
     }
+    release();
+    throw exhausted(tried.size, lastError);
+  } finally {
+    ticket?.leave();
   }
-  release();
-  throw exhausted(tried.size, lastError);
 }
 
 async function runWithOneRefresh<M extends PoolMember, T>(
@@ -133,8 +189,6 @@ async function runWithOneRefresh<M extends PoolMember, T>(
     return attempt(member);
   }
 }
-
-const QUOTA_KINDS = new Set(['rate', 'quota', 'capacity']);
 
 /** Every credential is cooling down: 429 when quotas are out, 503 when they are failing. */
 function coolingError(model: string, kind: string | undefined, retryAfterMs: number | undefined, lastError: UpstreamError | undefined): NoCredentialError {

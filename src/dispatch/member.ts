@@ -1,5 +1,5 @@
 /** A credential as the pool and the dispatch loop see it: the credential, its route entry, its quota key. */
-import type { PoolMember } from '../pool/types.js';
+import type { QuotaMember } from '../pool/quota.js';
 import type { RouteCredential, RouteEntry } from '../upstream/registry.js';
 
 /** The credential surface dispatch needs (satisfied by OAuth credentials and API keys). */
@@ -9,9 +9,11 @@ export interface DispatchCredential extends RouteCredential {
   refresh(rejected?: string): Promise<string>;
   /** The current token or key for display, e.g. `ya29…x9Q` (empty before the first token). */
   maskedAccessToken(): string;
+  /** The quota tier, when known (an API key's declared tier); selects configured limits. */
+  readonly tier?: string | undefined;
 }
 
-export class Member implements PoolMember {
+export class Member implements QuotaMember {
   readonly quotaKey: string;
   constructor(
     readonly credential: DispatchCredential,
@@ -34,6 +36,9 @@ export class Member implements PoolMember {
   }
   get disabledReason() {
     return this.credential.disabledReason;
+  }
+  get tier() {
+    return this.credential.tier;
   }
   getAccessToken() {
     return this.credential.getAccessToken();

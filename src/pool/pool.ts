@@ -52,7 +52,7 @@ function lowerBound(sorted: readonly number[], value: number): number {
   return lo;
 }
 
-export interface PoolOptions {
+export interface PoolOptions<M extends PoolMember = PoolMember> {
   clock: Clock;
   store: StateStore;
   selector?: Selector;
@@ -63,7 +63,15 @@ export interface PoolOptions {
   authCooldownMs?: number;
   /** Suspect failures from this many requests in a row (no success between) cool a credential. Default 2. */
   outlierThreshold?: number;
+  /**
+   * Prefers, among the members free for a model, the one with the highest score (ties: round-robin order);
+   * without it, the selector's order decides. With many free members, the 64 after the round-robin position
+   * are compared, so a pick stays cheap on a pool of thousands.
+   */
+  score?: (member: M, model: string) => number;
 }
+
+const SCORED = 64;
 
 export class CredentialPool<M extends PoolMember> {
   private members: M[] = [];
@@ -83,7 +91,7 @@ export class CredentialPool<M extends PoolMember> {
   private readonly freeViews = new Map<string, FreeView>();
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly options: PoolOptions) {
+  constructor(private readonly options: PoolOptions<M>) {
     this.selector = options.selector ?? createRoundRobinSelector();
     this.unsubscribe = options.store.subscribe((change) => this.apply(change));
   }
@@ -238,12 +246,27 @@ export class CredentialPool<M extends PoolMember> {
       // The members free for this model, in pool order: the first usable one at or after `start` (cyclically)
       // is the one the scan below would find, without walking past every member that is cooling down.
       const free = this.freeFor(model, now);
-      for (let k = 0, at = lowerBound(free, start); k < free.length; k++, at++) {
+      const score = this.options.score;
+      let best = -1;
+      let bestScore = -Infinity;
+      for (let k = 0, at = lowerBound(free, start), seen = 0; k < free.length; k++, at++) {
         const idx = free[at % free.length]!;
         const m = this.members[idx]!;
         if (m.disabledReason !== undefined || exclude?.has(m.id)) continue;
-        this.selector.chosen(idx, n);
-        return { ok: true, member: m };
+        if (!score) {
+          best = idx;
+          break;
+        }
+        const s = score(m, model);
+        if (s > bestScore) {
+          best = idx;
+          bestScore = s;
+        }
+        if (++seen >= SCORED) break;
+      }
+      if (best >= 0) {
+        this.selector.chosen(best, n);
+        return { ok: true, member: this.members[best]! };
       }
     }
     // None free (or a filtered pick): the full scan, which also says why nothing can serve.
@@ -321,6 +344,29 @@ export class CredentialPool<M extends PoolMember> {
     const a = cd && cd.until > now ? cd : undefined;
     const b = mcd && mcd.until > now ? mcd : undefined;
     return a && b ? (a.until >= b.until ? a : b) : (a ?? b);
+  }
+
+  /**
+   * The bucket's quota is booked out for the model until `until` (this instance's view, from the quota book):
+   * skipped by picks like a cooldown, but not shared, and ended as soon as room reappears (unbook).
+   */
+  markBooked(m: M, model: string, until: number, window: string): void {
+    this.version++;
+    this.applyCooldown({ scope: BUCKET + m.quotaKey, model, until, reason: `quota booked out (${window}) until the window frees`, kind: 'booked' });
+  }
+
+  /** Room reappeared in a bucket (a booking was taken back): its booked-out marks end. */
+  unbook(quotaKey: string, model: string): void {
+    const book = this.modelCooldowns.get(quotaKey);
+    if (book?.get(model)?.kind !== 'booked') return;
+    book.delete(model);
+    this.version++;
+  }
+
+  /** Whether the member could serve the model now (not disabled, not cooling, not booked out). */
+  isFree(m: M, model: string): boolean {
+    const now = this.options.clock.now();
+    return this.byId.get(m.id) === m && this.disabledReason(m, now) === undefined && this.coolingOf(m, model, now) === undefined;
   }
 
   /** When the member may serve the model again (0: now). */

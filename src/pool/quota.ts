@@ -57,6 +57,8 @@ export class QuotaBook {
   private readonly learned = new Map<string, number>();
   /** key → window → [used, measured at, valid until]: the last figure the store gave, for choosing buckets. */
   private readonly seen = new Map<string, Map<string, [number, number]>>();
+  /** key → [requests booked by this instance today, when the day ends]: `least-used` without known limits. */
+  private readonly counted = new Map<string, [number, number]>();
   private readonly minuteMs: number;
   private readonly unsubscribe: () => void;
 
@@ -126,14 +128,30 @@ export class QuotaBook {
   /** Books one request (and its estimated tokens) in the bucket, or says when it would fit. */
   async reserve(m: QuotaMember, model: string, tokens: number): Promise<ReserveOutcome> {
     const windows = this.windows(m, model, tokens);
-    if (windows.length === 0) return { ok: true, reservation: undefined };
     const key = `${m.quotaKey}|${model}`;
+    if (windows.length === 0) {
+      this.count(m, key);
+      return { ok: true, reservation: undefined };
+    }
     const id = `${process.pid}.${++nextId}`;
     const now = this.options.clock.now();
     const result = await this.options.store.reserve({ id, key, windows, now });
-    if (result.ok && result.used) this.remember(key, windows, result.used, now);
+    if (result.ok) {
+      this.remember(key, windows, result.used, now);
+      this.count(m, key);
+    }
     if (!result.ok) this.remember(key, windows, windows.map((w) => w.limit), now);
     return result.ok ? { ok: true, reservation: { id, key, windows } } : { ok: false, window: result.window, retryAt: result.retryAt };
+  }
+
+  private count(m: QuotaMember, key: string): void {
+    const now = this.options.clock.now();
+    const c = this.counted.get(key);
+    if (c && c[1] > now) c[0]++;
+    else {
+      if (this.counted.size > 10_000) this.counted.clear();
+      this.counted.set(key, [1, this.options.dayResetAt(m.route, now)]);
+    }
   }
 
   private remember(key: string, windows: readonly WindowSpec[], used: readonly number[], now: number): void {
@@ -164,10 +182,13 @@ export class QuotaBook {
     return room;
   }
 
-  /** Requests booked today in the bucket for the model, as last seen (for `least-used`). */
+  /** Requests booked today in the bucket for the model: the store's count when a daily limit is known, else this instance's. */
   usedToday(m: QuotaMember, model: string): number {
-    const [used, until] = this.seen.get(`${m.quotaKey}|${model}`)?.get('rpd') ?? [0, 0];
-    return until > this.options.clock.now() ? used : 0;
+    const key = `${m.quotaKey}|${model}`;
+    const now = this.options.clock.now();
+    const [used, until] = this.seen.get(key)?.get('rpd') ?? [0, 0];
+    const [mine, dayEnd] = this.counted.get(key) ?? [0, 0];
+    return Math.max(until > now ? used : 0, dayEnd > now ? mine : 0);
   }
 
   /** After the answer: the real input tokens (Google counted the request). */

@@ -202,7 +202,7 @@ export class MemoryStore implements StateStore {
       // booking): put the entries back in time order, which pruning and freeAt rely on. Rare, so a re-sort.
       else b.entries = new Map([...b.entries].sort((x, y) => x[1][0] - y[1][0]));
     }
-    return { ok: true };
+    return { ok: true, used: books.map((b) => b.total) };
   }
 
   async adjust(id: string, key: string, window: string, amount: number): Promise<void> {

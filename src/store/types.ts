@@ -48,7 +48,8 @@ export interface ReserveRequest {
 }
 
 export type ReserveResult =
-  | { ok: true }
+  /** Booked: `used` is what each window holds now, this booking included (same order as the request's). */
+  | { ok: true; used: number[] }
   /** Refused: `retryAt` is when the fullest window has room for this amount again (Infinity if never). */
   | { ok: false; window: string; retryAt: number };
 

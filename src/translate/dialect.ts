@@ -100,6 +100,8 @@ export interface GenerationAdapter<Req, Ctx> extends Dialect {
   framing(ctx: Ctx): 'sse' | 'json-array';
   /** What to send while Google is silent (default: an SSE comment). */
   readonly heartbeat?: Frame;
+  /** The request's conversation key, if it names one (prompt_cache_key, user, metadata.user_id…). */
+  affinityKey?(req: Req): string | undefined;
 }
 
 /** The Bearer token of an Authorization header, if any. */

@@ -22,6 +22,8 @@ export interface RouteEntry {
   readonly capabilities: ReadonlySet<Capability>;
   /** Credentials that share one Google quota share this key (the quota book's bucket). */
   quotaKey(cred: RouteCredential): string;
+  /** When the route's daily quotas next reset, after `now`. */
+  dayResetAt(now: number): number;
   /**
    * Makes a credential ready before its first call (Code Assist: find or onboard its project); returns
    * undefined when there is nothing to wait for, so the usual request awaits nothing. Throws UpstreamError.

@@ -102,7 +102,7 @@ describe('MemoryStore snapshot', () => {
       { name: 'tpd', used: 350 },
     ]);
     // The restored bookings still count, and can still be released.
-    expect(await restored.reserve({ id: 'r4', key: 'bucket:p1|m1', windows: [fixed('rpd', 3, 1, T + DAY)], now: c2.t })).toEqual({ ok: true });
+    expect(await restored.reserve({ id: 'r4', key: 'bucket:p1|m1', windows: [fixed('rpd', 3, 1, T + DAY)], now: c2.t })).toMatchObject({ ok: true });
     expect(await restored.reserve({ id: 'r5', key: 'bucket:p1|m1', windows: [fixed('rpd', 3, 1, T + DAY)], now: c2.t })).toMatchObject({ ok: false, window: 'rpd', retryAt: T + DAY });
     await restored.release('r1', 'bucket:p1|m1', day);
     expect(await restored.windowUsage('bucket:p1|m1', day, c2.t)).toEqual([
@@ -272,7 +272,7 @@ describe('MemoryStore bounds', () => {
     // A new model name every 100 ms (clients choose model names); each window holds one booking for 1 s.
     for (let i = 0; i < 500; i++) {
       const windows = i % 2 ? [sliding('rps', 5, 1, 1_000)] : [fixed('rpd', 5, 1, T + i * 100 + 1_000)];
-      expect(await store.reserve({ id: `r${i}`, key: `bucket:p|model-${i}`, windows, now: T + i * 100 })).toEqual({ ok: true });
+      expect(await store.reserve({ id: `r${i}`, key: `bucket:p|model-${i}`, windows, now: T + i * 100 })).toMatchObject({ ok: true });
       expect(store.windowCount).toBeLessThanOrEqual(2 * 10 + 1);
     }
     // What is still booked is kept.

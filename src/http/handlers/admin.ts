@@ -1,6 +1,8 @@
 /** Health (no auth, for container checks) and the pool's status (auth). */
 import type { Dispatcher } from '../../dispatch/dispatcher.js';
 import type { StateStore } from '../../store/types.js';
+import type { QuotaBook } from '../../pool/quota.js';
+import type { WaitQueue } from '../../dispatch/queue.js';
 import type { ApiRequest } from '../router.js';
 import { sendJson } from '../send.js';
 
@@ -10,6 +12,22 @@ export interface AdminDeps {
   loadErrors: () => Array<{ source: string; reason: string }>;
   /** Masks any secret in a text shown to clients (Google's words can echo a token). */
   redact: (text: string) => string;
+  quota: QuotaBook;
+  queue: WaitQueue;
+}
+
+/** Per quota bucket: its route, credentials, and for each model with a limit, used / limit per window. */
+async function quotaStatus(deps: AdminDeps) {
+  const buckets = new Map<string, { bucket: string; route: string; credentials: string[]; models: Record<string, unknown> }>();
+  for (const m of deps.dispatcher.pool.list()) {
+    let b = buckets.get(m.quotaKey);
+    if (!b) {
+      buckets.set(m.quotaKey, (b = { bucket: m.quotaKey, route: m.route, credentials: [], models: {} }));
+      for (const model of deps.quota.modelsWithLimits(m)) b.models[model] = await deps.quota.status(m, model);
+    }
+    b.credentials.push(m.id);
+  }
+  return [...buckets.values()];
 }
 
 export function handleHealth(deps: AdminDeps, r: ApiRequest): void {
@@ -26,7 +44,7 @@ export function handleHealth(deps: AdminDeps, r: ApiRequest): void {
   sendJson(r.res, 503, { status: 'unavailable', reason, ...counts });
 }
 
-export function handleKeysStatus(deps: AdminDeps, r: ApiRequest): void {
+export async function handleKeysStatus(deps: AdminDeps, r: ApiRequest): Promise<void> {
   const pool = deps.dispatcher.pool;
   const status = pool.status();
   const members = pool.list();
@@ -39,5 +57,12 @@ export function handleKeysStatus(deps: AdminDeps, r: ApiRequest): void {
     access_token: members[i]?.credential.maskedAccessToken() ?? null,
   }));
   const loadErrors = deps.loadErrors().map((e) => ({ source: e.source, reason: redact(e.reason) }));
-  sendJson(r.res, 200, { credentials, summary: status.summary, store: deps.store.health(), load_errors: loadErrors });
+  sendJson(r.res, 200, {
+    credentials,
+    summary: status.summary,
+    quotas: await quotaStatus(deps),
+    queue: deps.queue.stats(),
+    store: deps.store.health(),
+    load_errors: loadErrors,
+  });
 }

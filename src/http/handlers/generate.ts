@@ -40,7 +40,9 @@ export async function serveGeneration<Req, Ctx>(deps: GenerateDeps, adapter: Gen
     id: randomUUID().replaceAll('-', ''),
     created: Math.floor(Date.now() / 1000),
   });
-  const ctx = { signal, requestId: r.id };
+  const session = r.req.headers['x-session-id'];
+  const affinityKey = adapter.affinityKey?.(req) ?? (typeof session === 'string' && session !== '' ? session : undefined);
+  const ctx = { signal, requestId: r.id, ...(affinityKey ? { affinityKey } : {}) };
   if (!plan.stream) {
     const { response, model } = await deps.dispatcher.generate(plan.model, plan.request, ctx);
     r.res.setHeader('x-rotor-model', headerSafe(model));

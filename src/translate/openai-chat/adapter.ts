@@ -95,4 +95,5 @@ export const openAIChatAdapter: GenerationAdapter<OpenAIChatRequest, ChatContext
   },
 
   framing: () => 'sse',
+  affinityKey: (req) => req.prompt_cache_key ?? req.user ?? undefined,
 };

@@ -145,6 +145,8 @@ export const openAIChatRequestSchema = z.object({
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
   user: z.string().nullish(),
+  // A conversation key: Rotor keeps the conversation on one credential (Gemini's prompt cache is per project).
+  prompt_cache_key: z.string().nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
   tools: z.array(tool).nullish(),
   tool_choice: toolChoice.nullish(),

@@ -15,6 +15,8 @@ export function codeAssistRoute(deps: {
     capabilities: new Set(['generate', 'stream', 'countTokens', 'search']),
     // Code Assist quotas are per user (docs/google-protocols.md#code-assist-quotas).
     quotaKey: (cred) => `user:${cred.email ?? cred.id}`,
+    // Code Assist names its reset time in quotaResetTimeStamp when a quota runs out; the day turns at UTC midnight.
+    dayResetAt: (now) => (Math.floor(now / 86_400_000) + 1) * 86_400_000,
     prepare: (cred, signal) => (cred.projectId ? undefined : deps.ensureProject(cred, signal).then(() => undefined)),
   };
 }
