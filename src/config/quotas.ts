@@ -13,7 +13,7 @@ const count = z.number().int().nonnegative();
 const limits = z.strictObject({ rpm: count.optional(), rpd: count.optional(), tpm: count.optional() });
 const byModel = z.record(z.string().min(1), limits);
 export const quotaConfigSchema = z.strictObject({
-  routes: z.record(z.enum(['code-assist', 'gemini-api', 'vertex']), z.record(z.string().min(1), byModel)).optional(),
+  routes: z.partialRecord(z.enum(['code-assist', 'gemini-api', 'vertex']), z.record(z.string().min(1), byModel)).optional(),
   buckets: z.record(z.string().min(1), byModel).optional(),
 });
 

@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { GoogleGenAI } from '@google/genai';
 import { loadConfig } from '../../src/config/config.js';
 import { startServer, type RunningServer } from '../../src/cli/serve.js';
-import { startSimulator, type SimAccountInput, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { startSimulator, type SimAccountInput, type SimApiKeyInput, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { createLogger, type Logger } from '../../src/util/log.js';
 
 export interface StackOptions {
@@ -18,7 +18,9 @@ export interface StackOptions {
   env?: Record<string, string>;
   password?: string | null;
   /** Gemini API keys: served by the simulator's /v1beta and given to Rotor through GEMINI_API_KEYS. */
-  apiKeys?: Array<{ key: string; projectId: string }>;
+  apiKeys?: Array<SimApiKeyInput>;
+  /** Give Rotor the keys in an api_keys.json file that names each key's project (else GEMINI_API_KEYS, projects unknown). */
+  apiKeysWithProjects?: boolean;
 }
 
 export interface Stack {
@@ -74,6 +76,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (a.inEnv) envList.push(json);
     else await writeFile(join(dir, `oauth_creds_${a.email}.json`), JSON.stringify(json, null, 2), { mode: 0o600 });
   }
+  if (options.apiKeys && options.apiKeysWithProjects) {
+    const entries = options.apiKeys.map((k) => ({ api_key: k.key, project_id: k.projectId }));
+    await writeFile(join(dir, 'api_keys.json'), JSON.stringify(entries), { mode: 0o600 });
+  }
   const password = options.password === null ? undefined : (options.password ?? 'test-password-123');
   const result = loadConfig({
     PORT: '0',
@@ -85,7 +91,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     GOOGLE_OAUTH_AUTH_URL: sim.authUrl,
     GOOGLE_USERINFO_URL: sim.userinfoUrl,
     GEMINI_API_BASE_URL: sim.url,
-    ...(options.apiKeys ? { GEMINI_API_KEYS: options.apiKeys.map((k) => k.key).join(',') } : {}),
+    ...(options.apiKeys && !options.apiKeysWithProjects ? { GEMINI_API_KEYS: options.apiKeys.map((k) => k.key).join(',') } : {}),
     ...(password ? { GEMINI_AUTH_PASSWORD: password } : {}),
     ...options.env,
   });

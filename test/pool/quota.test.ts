@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { QuotaBook, type QuotaConfig, type QuotaMember } from '../../src/pool/quota.js';
+import { MemoryStore } from '../../src/store/memory.js';
+
+const DAY = 86_400_000;
+
+function setup(config: QuotaConfig, start = 1_000_000) {
+  const clock = { t: start, now: () => clock.t };
+  const store = new MemoryStore({ now: clock.now });
+  const book = new QuotaBook({ store, clock, config, minuteMs: 60_000, dayResetAt: (_route, now) => (Math.floor(now / DAY) + 1) * DAY });
+  return { clock, store, book };
+}
+
+const key = (id: string, project: string, tier?: string): QuotaMember => ({
+  id,
+  email: undefined,
+  projectId: project,
+  route: 'gemini-api',
+  quotaKey: `project:${project}`,
+  disabledReason: undefined,
+  tier,
+});
+
+describe('QuotaBook', () => {
+  it('resolves limits: a bucket override, then the tier, then any tier; a model, then any model', () => {
+    const { book } = setup({
+      routes: { 'gemini-api': { '*': { '*': { rpm: 5 }, 'gemini-2.5-pro': { rpm: 2, rpd: 50 } }, tier1: { '*': { rpm: 1000 } } } },
+      buckets: { 'project:special': { 'gemini-2.5-flash': { rpm: 7 } } },
+    });
+    expect(book.limit(key('a', 'p'), 'gemini-2.5-flash', 'rpm')).toEqual({ limit: 5, source: 'configured' });
+    expect(book.limit(key('a', 'p'), 'gemini-2.5-pro', 'rpd')).toEqual({ limit: 50, source: 'configured' });
+    expect(book.limit(key('a', 'p', 'tier1'), 'gemini-2.5-flash', 'rpm')).toEqual({ limit: 1000, source: 'configured' });
+    expect(book.limit(key('a', 'special'), 'gemini-2.5-flash', 'rpm')).toEqual({ limit: 7, source: 'configured' });
+    expect(book.limit(key('a', 'p'), 'gemini-2.5-flash', 'tpm')).toBeUndefined();
+  });
+
+  it('books every window with a limit, refuses past it, and says when it frees', async () => {
+    const { book, clock } = setup({ routes: { 'gemini-api': { '*': { m: { rpm: 2, rpd: 3, tpm: 1000 } } } } });
+    const a = key('a', 'p');
+    expect(book.windows(a, 'm', 400).map((w) => [w.name, w.kind, w.amount])).toEqual([
+      ['rpm', 'sliding', 1],
+      ['rpd', 'fixed', 1],
+      ['tpm', 'sliding', 400],
+    ]);
+    expect((await book.reserve(a, 'm', 400)).ok).toBe(true);
+    expect((await book.reserve(a, 'm', 400)).ok).toBe(true);
+    // Rotor's minute is a little longer than Google's (it books before Google counts): 60 s + 0.5% + 50 ms.
+    expect(await book.reserve(a, 'm', 100)).toEqual({ ok: false, window: 'rpm', retryAt: clock.t + 60_350 });
+    clock.t += 60_350;
+    // The minute has passed: the day's third request fits, a fourth does not.
+    expect((await book.reserve(a, 'm', 100)).ok).toBe(true);
+    clock.t += 60_350;
+    expect(await book.reserve(a, 'm', 100)).toMatchObject({ ok: false, window: 'rpd' });
+  });
+
+  it('knows how full each bucket is from its bookings (headroom), and counts requests without limits too', async () => {
+    const { book } = setup({ routes: { 'gemini-api': { '*': { m: { rpm: 4 } } } } });
+    const a = key('a', 'pa');
+    const b = key('b', 'pb');
+    await book.reserve(a, 'm', 0);
+    await book.reserve(a, 'm', 0);
+    await book.reserve(b, 'm', 0);
+    expect(book.headroom(a, 'm')).toBe(0.5);
+    expect(book.headroom(b, 'm')).toBe(0.75);
+    expect(book.headroom(a, 'other-model')).toBe(1);
+    await book.reserve(a, 'other-model', 0);
+    await book.reserve(a, 'other-model', 0);
+    expect(book.usedToday(a, 'other-model')).toBe(2);
+  });
+
+  it('takes a booking back, and corrects its tokens once Google has counted them', async () => {
+    const { book, store, clock } = setup({ routes: { 'gemini-api': { '*': { m: { rpm: 1, tpm: 1000 } } } } });
+    const a = key('a', 'p');
+    const first = await book.reserve(a, 'm', 900);
+    if (!first.ok) throw new Error('refused');
+    expect((await book.reserve(a, 'm', 10)).ok).toBe(false);
+    await book.release(first.reservation);
+    const second = await book.reserve(a, 'm', 900);
+    if (!second.ok) throw new Error('refused');
+    await book.settle(second.reservation, 120);
+    const windows = book.windows(a, 'm', 0);
+    expect(await store.windowUsage('project:p|m', windows, clock.t)).toEqual([
+      { name: 'rpm', used: 1 },
+      { name: 'tpm', used: 120 },
+    ]);
+  });
+
+  it('learns a limit from a 429 for every instance: the lower of learned and configured wins', async () => {
+    const { book, store, clock } = setup({ routes: { 'gemini-api': { '*': { m: { rpm: 10 } } } } });
+    const a = key('a', 'p');
+    await book.learn(a, 'm', 'rpm', 3, 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier');
+    expect(book.limit(a, 'm', 'rpm')).toEqual({ limit: 3, source: 'learned' });
+    await book.learn(a, 'm', 'rpd', 20, 'GenerateRequestsPerDayPerProjectPerModel-FreeTier');
+    expect(book.modelsWithLimits(a)).toEqual(['m']);
+    // Another instance on the same store knows it after loading; and a new learning reaches it as it happens.
+    const other = new QuotaBook({ store, clock, config: {}, dayResetAt: () => clock.t + DAY });
+    await other.load();
+    expect(other.limit(a, 'm', 'rpd')).toEqual({ limit: 20, source: 'learned' });
+    await book.learn(a, 'm', 'rpd', 15, 'x');
+    await new Promise((r) => setImmediate(r));
+    expect(other.limit(a, 'm', 'rpd')).toEqual({ limit: 15, source: 'learned' });
+    expect(await book.status(a, 'm')).toEqual({ rpm: { used: 0, limit: 3, source: 'learned' }, rpd: { used: 0, limit: 15, source: 'learned' } });
+  });
+
+  it('books nothing where no limit is known', async () => {
+    const { book, store, clock } = setup({});
+    expect(await book.reserve(key('a', 'p'), 'm', 50)).toEqual({ ok: true, reservation: undefined });
+    expect(await store.windowUsage('project:p|m', [{ name: 'rpm', kind: 'sliding', windowMs: 60_000, limit: 1, amount: 1 }], clock.t)).toEqual([{ name: 'rpm', used: 0 }]);
+  });
+});
