@@ -29,12 +29,13 @@ export class ApiKeyBook {
   upsert(input: SimApiKeyInput): SimApiKey {
     if (typeof input.key !== 'string' || input.key === '') throw new Error('simulator: an API key needs a non-empty key');
     if (typeof input.projectId !== 'string' || input.projectId === '') throw new Error('simulator: an API key needs a projectId');
+    const quotas = input.quotas === undefined ? undefined : normalizeQuotas(input.quotas);
     const key: SimApiKey = { key: input.key, projectId: input.projectId, rejected: input.rejected ?? this.keys.get(input.key)?.rejected ?? false };
     this.keys.set(key.key, key);
     const limits = { ...this.limits.get(key.projectId) };
     if ('rpm' in input) setOptional(limits, 'rpm', input.rpm);
     if ('rpd' in input) setOptional(limits, 'rpd', input.rpd);
-    if ('quotas' in input) setOptional(limits, 'quotas', input.quotas === undefined ? undefined : normalizeQuotas(input.quotas));
+    if ('quotas' in input) setOptional(limits, 'quotas', quotas);
     this.limits.set(key.projectId, limits);
     return key;
   }

@@ -153,6 +153,7 @@ export class SimState {
   updateAccount(email: string, patch: Partial<SimAccountInput>): SimAccount {
     const account = this.accounts.get(email);
     if (!account) throw new Error(`simulator: unknown account ${email}`);
+    const quotas = patch.quotas === undefined ? undefined : normalizeQuotas(patch.quotas);
     if (patch.refreshToken !== undefined && patch.refreshToken !== account.refreshToken) {
       this.byRefreshToken.delete(account.refreshToken);
       account.refreshToken = patch.refreshToken;
@@ -166,7 +167,7 @@ export class SimState {
     if (patch.noRefreshToken !== undefined) account.noRefreshToken = patch.noRefreshToken;
     if ('rpm' in patch) setOptional(account, 'rpm', patch.rpm);
     if ('rpd' in patch) setOptional(account, 'rpd', patch.rpd);
-    if ('quotas' in patch) setOptional(account, 'quotas', patch.quotas === undefined ? undefined : normalizeQuotas(patch.quotas));
+    if ('quotas' in patch) setOptional(account, 'quotas', quotas);
     return account;
   }
 
