@@ -108,6 +108,7 @@ async function main(): Promise<void> {
       geminiApiBaseUrl: sim.geminiApiBaseUrl,
       accounts: accounts.map(createAccount).map((a) => ({ email: a.email, refreshToken: a.refreshToken, projectId: a.projectId })),
       apiKeys: apiKeys.map((k) => ({ key: k.key, projectId: k.projectId })),
+      ...(quotas !== undefined ? { quotas } : {}),
     })}\n`,
   );
   const stop = (): void => {
