@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { normalizeQuotas, type QuotaOverrun, type QuotaTable } from './quota.js';
+import { QuotaStats } from './quota-stats.js';
 import type { SimAccountInput, SimCall, SimCallFilter, SimQuotaStats, SimScenario, SimStats } from './types.js';
 
 export interface SimAccount {
@@ -69,30 +70,13 @@ export const DEFAULT_SCOPES = [
 ].join(' ');
 
 const MAX_CALLS = 5000;
-
-/** The model calls that draw on quotas, and so are counted in stats(). */
-const QUOTA_METHODS = new Set(['generateContent', 'streamGenerateContent', 'embedContent', 'batchEmbedContents']);
+const MAX_TOKENS_LISTED = 1000;
 
 /** A request in the log, with the counters its outcome goes to. */
 interface Tracked {
   call: SimCall;
   stats: SimQuotaStats | undefined;
 }
-
-function emptyStats(): SimQuotaStats {
-  return { requests: 0, served: 0, inputTokens: 0, status429: 0, quota429: 0, byWindow: { rpm: 0, rpd: 0, tpm: 0 }, limitZero: 0 };
-}
-
-function addStats(into: SimQuotaStats, from: SimQuotaStats): void {
-  into.requests += from.requests;
-  into.served += from.served;
-  into.inputTokens += from.inputTokens;
-  into.status429 += from.status429;
-  into.quota429 += from.quota429;
-  into.limitZero += from.limitZero;
-  for (const w of ['rpm', 'rpd', 'tpm'] as const) into.byWindow[w] += from.byWindow[w];
-}
-const MAX_TOKENS_LISTED = 1000;
 
 export function randomId(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');
@@ -134,8 +118,7 @@ export class SimState {
   /** Requests whose client went away before the reply was complete. */
   abortedCount = 0;
   private tally = new Map<string, Map<string, number>>();
-  /** who -> model -> counters of quota-consuming calls. */
-  private quotaStats = new Map<string, Map<string, SimQuotaStats>>();
+  private readonly quotaStats = new QuotaStats();
   private readonly tracked = new WeakMap<ServerResponse, Tracked>();
 
   constructor(private readonly now: () => number) {}
@@ -211,8 +194,7 @@ export class SimState {
     perMethod.set(call.method, (perMethod.get(call.method) ?? 0) + 1);
     this.tally.set(who, perMethod);
     if (!res) return;
-    const stats = call.model !== undefined && QUOTA_METHODS.has(call.method) ? this.statsOf(who, call.model) : undefined;
-    if (stats) stats.requests += 1;
+    const stats = this.quotaStats.received(who, call.method, call.model);
     this.tracked.set(res, { call, stats });
     const answered = (): void => {
       if (call.status !== undefined || !res.headersSent) return;
@@ -228,9 +210,7 @@ export class SimState {
     const tracked = this.tracked.get(res);
     if (!tracked) return;
     tracked.call.inputTokens = inputTokens;
-    if (!tracked.stats) return;
-    tracked.stats.served += 1;
-    tracked.stats.inputTokens += inputTokens;
+    if (tracked.stats) QuotaStats.served(tracked.stats, inputTokens);
   }
 
   /** The request answered on `res` is refused by the quotas (a 429 follows). */
@@ -238,33 +218,11 @@ export class SimState {
     const tracked = this.tracked.get(res);
     if (!tracked) return;
     tracked.call.quotaExceeded = overruns.map((o) => o.window);
-    const stats = tracked.stats;
-    if (!stats) return;
-    stats.quota429 += 1;
-    for (const o of overruns) stats.byWindow[o.window] += 1;
-    if (overruns.some((o) => o.limit === 0)) stats.limitZero += 1;
+    if (tracked.stats) QuotaStats.refused(tracked.stats, overruns);
   }
 
   stats(): SimStats {
-    const total = emptyStats();
-    const buckets: SimStats['buckets'] = {};
-    for (const [who, perModel] of this.quotaStats) {
-      const out: Record<string, SimQuotaStats> = {};
-      for (const [model, stats] of perModel) {
-        out[model] = structuredClone(stats);
-        addStats(total, stats);
-      }
-      buckets[who] = out;
-    }
-    return { total, buckets };
-  }
-
-  private statsOf(who: string, model: string): SimQuotaStats {
-    let perModel = this.quotaStats.get(who);
-    if (!perModel) this.quotaStats.set(who, (perModel = new Map()));
-    let stats = perModel.get(model);
-    if (!stats) perModel.set(model, (stats = emptyStats()));
-    return stats;
+    return this.quotaStats.snapshot();
   }
 
   calls(filter: SimCallFilter = {}): SimCall[] {
@@ -290,7 +248,7 @@ export class SimState {
     this.abortedCount = 0;
     this.log = [];
     this.tally = new Map();
-    this.quotaStats = new Map();
+    this.quotaStats.reset();
   }
 
   /** Keeps long benchmarks from growing the token map without bound. */
