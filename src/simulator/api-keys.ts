@@ -4,7 +4,7 @@
  * buckets, docs/google-protocols.md#gemini-api-quotas).
  */
 import type { IncomingMessage } from 'node:http';
-import type { QuotaLimits } from './quota.js';
+import { limitsFor, normalizeQuotas, type QuotaHolder, type QuotaLimits, type QuotaTable } from './quota.js';
 import { accessTokenTypeUnsupported, apiKeyInvalid, unregisteredCaller } from './gemini-api-errors.js';
 import type { RpcError } from './rpc-errors.js';
 import type { SimApiKeyInput } from './types.js';
@@ -23,16 +23,19 @@ export type KeyAuth =
 
 export class ApiKeyBook {
   private readonly keys = new Map<string, SimApiKey>();
-  private readonly limits = new Map<string, QuotaLimits>();
+  /** Per project: flat rpm / rpd (every model) and per-model quotas, as the last key to set them left them. */
+  private readonly limits = new Map<string, QuotaHolder>();
 
   upsert(input: SimApiKeyInput): SimApiKey {
     if (typeof input.key !== 'string' || input.key === '') throw new Error('simulator: an API key needs a non-empty key');
     if (typeof input.projectId !== 'string' || input.projectId === '') throw new Error('simulator: an API key needs a projectId');
+    const quotas = input.quotas === undefined ? undefined : normalizeQuotas(input.quotas);
     const key: SimApiKey = { key: input.key, projectId: input.projectId, rejected: input.rejected ?? this.keys.get(input.key)?.rejected ?? false };
     this.keys.set(key.key, key);
     const limits = { ...this.limits.get(key.projectId) };
     if ('rpm' in input) setOptional(limits, 'rpm', input.rpm);
     if ('rpd' in input) setOptional(limits, 'rpd', input.rpd);
+    if ('quotas' in input) setOptional(limits, 'quotas', quotas);
     this.limits.set(key.projectId, limits);
     return key;
   }
@@ -45,12 +48,18 @@ export class ApiKeyBook {
     return this.keys.get(key);
   }
 
-  limitsOf(projectId: string): QuotaLimits {
+  /** The project's own settings: flat rpm / rpd and per-model quotas. */
+  holderOf(projectId: string): QuotaHolder {
     return this.limits.get(projectId) ?? {};
   }
 
-  list(): Array<KeyView & QuotaLimits> {
-    return [...this.keys.values()].map((k) => ({ ...keyView(k), ...this.limitsOf(k.projectId) }));
+  /** The limits on one model of the project, the simulator-wide defaults filling what the project leaves open. */
+  limitsFor(projectId: string, model: string, defaults: QuotaTable): QuotaLimits {
+    return limitsFor(model, this.holderOf(projectId), defaults);
+  }
+
+  list(): Array<KeyView & QuotaHolder> {
+    return [...this.keys.values()].map((k) => ({ ...keyView(k), ...structuredClone(this.holderOf(k.projectId)) }));
   }
 
   /** The header wins over the query parameter, as Google's front end reads it first. `method` names the RPC in errors. */
@@ -82,7 +91,7 @@ export function maskKey(key: string): string {
   return key.length <= 8 ? '****' : `${key.slice(0, 4)}...${key.slice(-4)}`;
 }
 
-function setOptional(limits: QuotaLimits, name: 'rpm' | 'rpd', value: number | undefined): void {
+function setOptional<K extends keyof QuotaHolder>(limits: QuotaHolder, name: K, value: QuotaHolder[K] | undefined): void {
   if (value === undefined) delete limits[name];
   else limits[name] = value;
 }

@@ -3,16 +3,19 @@
  *   node dist/simulator/cli.js --port 8001 --accounts 3 --api-keys 2 --latency-ms 20 --stream-events 20
  * Prints one JSON line on stdout ({url, tokenUrl, geminiApiBaseUrl, ..., accounts:[{email, refreshToken,
  * projectId}], apiKeys:[{key, projectId}]}) and runs until SIGINT / SIGTERM. --rpm / --rpd apply to the
- * accounts and to the API keys' projects (one project per key).
+ * accounts and to the API keys' projects (one project per key), for every model; --quotas sets the simulator-wide
+ * limits per model (SimulatorOptions.quotas), e.g. --quotas '{"gemini-2.5-flash":{"rpm":5,"rpd":100,"tpm":20000}}'.
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { quotasSchema } from './control.js';
 import { startSimulator } from './server.js';
 import { createAccount } from './state.js';
-import type { SimAccountInput, SimApiKeyInput } from './types.js';
+import type { SimAccountInput, SimApiKeyInput, SimQuotas } from './types.js';
 
 const USAGE = `usage: simulator [--host 127.0.0.1] [--port 0] [--accounts 3] [--api-keys 0] [--latency-ms 0] [--stream-events 3]
-                 [--stream-interval-ms 0] [--rpm N] [--rpd N] [--rate-window-ms 60000] [--token-ttl-sec 3599]`;
+                 [--stream-interval-ms 0] [--rpm N] [--rpd N] [--quotas '{"<model>|*":{"rpm":N,"rpd":N,"tpm":N}}']
+                 [--rate-window-ms 60000] [--token-ttl-sec 3599]`;
 
 function num(values: Record<string, string | boolean | undefined>, key: string): number | undefined {
   const raw = values[key];
@@ -20,6 +23,19 @@ function num(values: Record<string, string | boolean | undefined>, key: string):
   const n = Number(raw);
   if (!Number.isFinite(n)) throw new Error(`--${key} must be a number, got ${raw}`);
   return n;
+}
+
+function quotasOf(raw: string | undefined): SimQuotas | undefined {
+  if (raw === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new Error(`--quotas must be JSON, got ${raw}`);
+  }
+  const parsed = quotasSchema.safeParse(value);
+  if (!parsed.success) throw new Error(`--quotas: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data as SimQuotas;
 }
 
 /** A stable 39-character key in the shape of Google's (`AIza` + 35), so log redaction treats it like one. */
@@ -40,6 +56,7 @@ async function main(): Promise<void> {
       'stream-interval-ms': option,
       rpm: option,
       rpd: option,
+      quotas: option,
       'rate-window-ms': option,
       'token-ttl-sec': option,
       help: { type: 'boolean' },
@@ -68,6 +85,7 @@ async function main(): Promise<void> {
   const streamIntervalMs = num(values, 'stream-interval-ms');
   const rateWindowMs = num(values, 'rate-window-ms');
   const accessTokenTtlSec = num(values, 'token-ttl-sec');
+  const quotas = quotasOf(values.quotas);
   const sim = await startSimulator({
     accounts,
     apiKeys,
@@ -78,6 +96,7 @@ async function main(): Promise<void> {
     ...(streamIntervalMs !== undefined ? { streamIntervalMs } : {}),
     ...(rateWindowMs !== undefined ? { rateWindowMs } : {}),
     ...(accessTokenTtlSec !== undefined ? { accessTokenTtlSec } : {}),
+    ...(quotas !== undefined ? { quotas } : {}),
   });
   process.stdout.write(
     `${JSON.stringify({
@@ -89,6 +108,7 @@ async function main(): Promise<void> {
       geminiApiBaseUrl: sim.geminiApiBaseUrl,
       accounts: accounts.map(createAccount).map((a) => ({ email: a.email, refreshToken: a.refreshToken, projectId: a.projectId })),
       apiKeys: apiKeys.map((k) => ({ key: k.key, projectId: k.projectId })),
+      ...(quotas !== undefined ? { quotas } : {}),
     })}\n`,
   );
   const stop = (): void => {

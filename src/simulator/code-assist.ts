@@ -38,7 +38,7 @@ export async function handleCodeAssist(
     ...(project !== undefined ? { project } : {}),
     body,
     at: ctx.now(),
-  });
+  }, undefined, res);
   if (!auth.ok) return sendRpc(res, auth.error);
   if (!parsed.ok) return sendRpc(res, rpcError(400, parsed.message));
 

@@ -1,7 +1,7 @@
 /** What every handler of one simulator instance shares (created once by startSimulator). */
 import type { ApiKeyBook } from './api-keys.js';
 import type { FaultBook } from './faults.js';
-import type { QuotaBook } from './quota.js';
+import type { QuotaBook, QuotaTable } from './quota.js';
 import type { SimState } from './state.js';
 
 export interface SimContext {
@@ -10,6 +10,8 @@ export interface SimContext {
   quota: QuotaBook;
   /** Gemini API quotas, per project (`key:<projectId>`) and model; days end at midnight Pacific. */
   apiQuota: QuotaBook;
+  /** Simulator-wide default limits per model, under each project's and account's own (replaceable at run time). */
+  defaultQuotas: QuotaTable;
   apiKeys: ApiKeyBook;
   faults: FaultBook;
   now: () => number;

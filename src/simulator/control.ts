@@ -4,7 +4,10 @@
  *   POST /__sim/accounts (SimAccountInput, upsert: e.g. {email, scenario: 'unsupported-client'})   GET /__sim/accounts
  *   POST /__sim/api-keys (SimApiKeyInput, upsert: e.g. {key, projectId, rejected: true})           GET /__sim/api-keys
  *   DELETE /__sim/api-keys?key=
- *   GET /__sim/counts   GET /__sim/calls?method=&email=&route=&project=   POST /__sim/reset-stats
+ *   PUT /__sim/quotas (SimQuotas: the simulator-wide defaults, replaced)   GET /__sim/quotas
+ *   POST /__sim/reset-quota-usage (every window empty again; limits stay)
+ *   GET /__sim/counts   GET /__sim/stats   GET /__sim/calls?method=&email=&route=&project=&status=
+ *   POST /__sim/reset-stats (calls, counts, stats)
  *   GET /__sim/validate?email=  (the validationUrl of VALIDATION_REQUIRED: completes verification)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,6 +15,7 @@ import { z } from 'zod';
 import { keyView } from './api-keys.js';
 import type { SimContext } from './context.js';
 import { escapeHtml, parseJsonBody, readBody, sendHtml, sendJson } from './http-io.js';
+import { normalizeQuotas } from './quota.js';
 import type { SimAccountInput, SimApiKeyInput, SimCallFilter, SimFaultRule } from './types.js';
 
 const faultSchema = z.discriminatedUnion('type', [
@@ -49,6 +53,11 @@ export const faultRuleSchema = z.strictObject({
   times: z.number().int().positive().optional(),
 });
 
+const limit = z.number().int().nonnegative().optional();
+
+/** SimQuotas: model id (or '*') -> {rpm?, rpd?, tpm?}, each an integer >= 0. */
+export const quotasSchema = z.record(z.string().min(1), z.strictObject({ rpm: limit, rpd: limit, tpm: limit }));
+
 export const accountSchema = z.strictObject({
   email: z.string().min(3).includes('@'),
   refreshToken: z.string().min(1).optional(),
@@ -58,15 +67,17 @@ export const accountSchema = z.strictObject({
   scenario: z.enum(['ok', 'needs-project', 'validation-required', 'ineligible', 'unsupported-client']).optional(),
   revoked: z.boolean().optional(),
   noRefreshToken: z.boolean().optional(),
-  rpm: z.number().int().nonnegative().optional(),
-  rpd: z.number().int().nonnegative().optional(),
+  rpm: limit,
+  rpd: limit,
+  quotas: quotasSchema.optional(),
 });
 
 export const apiKeySchema = z.strictObject({
   key: z.string().min(1),
   projectId: z.string().min(1),
-  rpm: z.number().int().nonnegative().optional(),
-  rpd: z.number().int().nonnegative().optional(),
+  rpm: limit,
+  rpd: limit,
+  quotas: quotasSchema.optional(),
   rejected: z.boolean().optional(),
 });
 
@@ -122,8 +133,22 @@ export async function handleControl(
     case 'DELETE /__sim/api-keys':
       ctx.apiKeys.remove(query.get('key') ?? '');
       return sendJson(res, 200, { ok: true });
+    case 'PUT /__sim/quotas': {
+      const quotas = quotasSchema.safeParse(json());
+      if (!quotas.success) return sendJson(res, 400, { error: 'invalid quotas', issues: quotas.error.issues });
+      ctx.defaultQuotas = normalizeQuotas(quotas.data);
+      return sendJson(res, 200, { ok: true, quotas: ctx.defaultQuotas });
+    }
+    case 'GET /__sim/quotas':
+      return sendJson(res, 200, { quotas: ctx.defaultQuotas });
+    case 'POST /__sim/reset-quota-usage':
+      ctx.quota.reset();
+      ctx.apiQuota.reset();
+      return sendJson(res, 200, { ok: true });
     case 'GET /__sim/counts':
       return sendJson(res, 200, ctx.state.counts());
+    case 'GET /__sim/stats':
+      return sendJson(res, 200, ctx.state.stats());
     case 'GET /__sim/calls': {
       const filter: SimCallFilter = {};
       for (const name of ['method', 'email', 'project'] as const) {
@@ -132,6 +157,8 @@ export async function handleControl(
       }
       const route = query.get('route');
       if (route === 'code-assist' || route === 'gemini-api') filter.route = route;
+      const status = Number(query.get('status') ?? '');
+      if (Number.isInteger(status) && status > 0) filter.status = status;
       return sendJson(res, 200, { calls: ctx.state.calls(filter) });
     }
     case 'POST /__sim/reset-stats':

@@ -9,10 +9,11 @@ import type { ServerResponse } from 'node:http';
 import type { SimContext } from './context.js';
 import { modelNotSupported } from './gemini-api-errors.js';
 import { embedContentRequest, batchEmbedContentsRequest } from './gemini-api-schema.js';
-import { checkApiQuota } from './gemini-api-generate.js';
+import { takeApiQuota } from './gemini-api-generate.js';
 import { isPlainObject, sendJsonText, sendRpc, sleep } from './http-io.js';
 import { embeddingDims } from './models.js';
 import { readProto, type ProtoObject } from './proto-json.js';
+import { promptTokens } from './replies.js';
 import { PART_DATA_FIELDS } from './request-schema.js';
 import { badRequest, rpcError, type RpcError } from './rpc-errors.js';
 import type { SimApiKey } from './api-keys.js';
@@ -104,6 +105,7 @@ export async function handleEmbed(
   if (batch && requests.length === 0) return sendRpc(res, rpcError(400, '* BatchEmbedContentsRequest.requests: requests is not specified\n'));
   if (requests.length > MAX_BATCH) return sendRpc(res, rpcError(400, `* BatchEmbedContentsRequest.requests: at most ${MAX_BATCH} requests can be in one batch\n`));
   const results: string[] = [];
+  let tokens = 0;
   for (const [i, request] of requests.entries()) {
     const at = batch ? `BatchEmbedContentsRequest.requests[${i}]` : 'EmbedContentRequest';
     const named = request['model'];
@@ -116,10 +118,10 @@ export async function handleEmbed(
     const one = embedOne(model, request, at);
     if (isError(one)) return sendRpc(res, one);
     results.push(`{"values":${one.json}}`);
+    tokens += promptTokens({ contents: [request['content'] as ProtoObject] }).total;
   }
-  const quota = checkApiQuota(ctx, key, model, 'embed');
+  const quota = takeApiQuota(ctx, res, key, model, 'embed', tokens);
   if (quota) return sendRpc(res, quota);
-  ctx.apiQuota.book(`key:${key.projectId}`, model);
   await sleep(ctx.latencyMs);
   if (res.destroyed) return;
   sendJsonText(res, 200, batch ? `{"embeddings":[${results.join(',')}]}` : `{"embedding":${results[0] ?? '{}'}}`);

@@ -6,6 +6,7 @@
  * apart.
  */
 import type { TerminalFault } from './faults.js';
+import type { QuotaLimits, QuotaWindow } from './quota.js';
 import { formatGoDuration, rpcError, type RpcDetail, type RpcError } from './rpc-errors.js';
 
 const TYPE = 'type.googleapis.com/google.rpc.';
@@ -69,27 +70,50 @@ export function modelNotFound(model: string): RpcError {
 
 export type QuotaKind = 'generate' | 'embed';
 
-function quotaNames(kind: QuotaKind, period: 'Minute' | 'Day'): { metric: string; quotaId: string } {
-  // The embed metric and quota ids are UNCONFIRMED; the generate ones are in
-  // docs/google-protocols.md#gemini-api-429s.
-  return kind === 'generate'
-    ? { metric: `${SERVICE}/generate_content_free_tier_requests`, quotaId: `GenerateRequestsPer${period}PerProjectPerModel-FreeTier` }
+/** A quota a request overran, as the 429 names it. */
+export interface QuotaRefusal {
+  window: QuotaWindow;
+  limit: number;
+}
+
+/**
+ * Metric and quota id per window. The generate ones are in docs/google-protocols.md#gemini-api-429s (the token
+ * one from 429s quoted in public issues, e.g. glidea/one-balance #22); every embed one is UNCONFIRMED.
+ */
+function quotaNames(kind: QuotaKind, window: QuotaWindow): { metric: string; quotaId: string } {
+  const period = window === 'rpd' ? 'Day' : 'Minute';
+  if (kind === 'generate') {
+    return window === 'tpm'
+      ? { metric: `${SERVICE}/generate_content_free_tier_input_token_count`, quotaId: 'GenerateContentInputTokensPerModelPerMinute-FreeTier' }
+      : { metric: `${SERVICE}/generate_content_free_tier_requests`, quotaId: `GenerateRequestsPer${period}PerProjectPerModel-FreeTier` };
+  }
+  return window === 'tpm'
+    ? { metric: `${SERVICE}/embed_content_free_tier_input_token_count`, quotaId: 'EmbedContentInputTokensPerModelPerMinute-FreeTier' }
     : { metric: `${SERVICE}/embed_content_free_tier_requests`, quotaId: `EmbedContentRequestsPer${period}PerProjectPerModel-FreeTier` };
 }
 
-function quota429(model: string, limit: number, delayMs: number, kind: QuotaKind, period: 'Minute' | 'Day'): RpcError {
-  const { metric, quotaId } = quotaNames(kind, period);
+/**
+ * The free-tier 429: one message line and one QuotaFailure violation per quota overrun (in the order given), Help,
+ * and RetryInfo in whole seconds ("Please retry in 56.185908122s." next to retryDelay "56s" in captured bodies).
+ * A limit of 0 leaves quotaValue out: proto3 JSON omits a zero int64, and Google's `limit: 0` bodies have none.
+ */
+export function quotaExceeded(model: string, refusals: readonly QuotaRefusal[], delayMs: number, kind: QuotaKind = 'generate'): RpcError {
+  const named = refusals.map((r) => ({ ...quotaNames(kind, r.window), limit: r.limit }));
   const message =
     `You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: ${RATE_LIMITS_URL}.\n` +
-    `* Quota exceeded for metric: ${metric}, limit: ${limit}, model: ${model}\n` +
+    named.map((n) => `* Quota exceeded for metric: ${n.metric}, limit: ${n.limit}, model: ${model}\n`).join('') +
     `Please retry in ${formatGoDuration(delayMs)}.`;
   const details: RpcDetail[] = [
     {
       '@type': `${TYPE}QuotaFailure`,
-      violations: [{ quotaMetric: metric, quotaId, quotaDimensions: { location: 'global', model }, quotaValue: String(limit) }],
+      violations: named.map((n) => ({
+        quotaMetric: n.metric,
+        quotaId: n.quotaId,
+        quotaDimensions: { location: 'global', model },
+        ...(n.limit !== 0 ? { quotaValue: String(n.limit) } : {}),
+      })),
     },
     { '@type': `${TYPE}Help`, links: [{ description: 'Learn more about Gemini API quotas', url: RATE_LIMITS_URL }] },
-    // Whole seconds, as in the captured body ("Please retry in 56.185908122s." next to retryDelay "56s").
     { '@type': `${TYPE}RetryInfo`, retryDelay: `${Math.floor(Math.max(0, delayMs) / 1000)}s` },
   ];
   return rpcError(429, message, details);
@@ -97,12 +121,12 @@ function quota429(model: string, limit: number, delayMs: number, kind: QuotaKind
 
 /** Per-minute free-tier 429: retry after RetryInfo. */
 export function perMinuteExceeded(model: string, limit: number, delayMs: number, kind: QuotaKind = 'generate'): RpcError {
-  return quota429(model, limit, delayMs, kind, 'Minute');
+  return quotaExceeded(model, [{ window: 'rpm', limit }], delayMs, kind);
 }
 
 /** Per-day free-tier 429: RetryInfo runs until the next midnight Pacific. */
 export function perDayExceeded(model: string, limit: number, resetInMs: number, kind: QuotaKind = 'generate'): RpcError {
-  return quota429(model, limit, resetInMs, kind, 'Day');
+  return quotaExceeded(model, [{ window: 'rpd', limit }], resetInMs, kind);
 }
 
 export function overloaded(status: 429 | 503): RpcError {
@@ -112,7 +136,7 @@ export function overloaded(status: 429 | 503): RpcError {
 }
 
 /** What an injected fault looks like on the Gemini API; `undefined` leaves it to the shared handling. */
-export function geminiFaultError(fault: TerminalFault, model: string, method: string, limits: { rpm?: number; rpd?: number }): RpcError | undefined {
+export function geminiFaultError(fault: TerminalFault, model: string, method: string, limits: QuotaLimits): RpcError | undefined {
   const kind: QuotaKind = method === 'embedContent' || method === 'batchEmbedContents' ? 'embed' : 'generate';
   switch (fault.type) {
     case 'rate-limit':

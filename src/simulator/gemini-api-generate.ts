@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { SimApiKey } from './api-keys.js';
 import type { SimContext } from './context.js';
-import { modelNotSupported, perDayExceeded, perMinuteExceeded, type QuotaKind } from './gemini-api-errors.js';
+import { modelNotSupported, quotaExceeded, type QuotaKind } from './gemini-api-errors.js';
 import { geminiCountTokensRequest, geminiGenerateContentRequest } from './gemini-api-schema.js';
 import { isPlainObject, sendJson, sendRpc, sleep } from './http-io.js';
 import { readProto, type ProtoObject } from './proto-json.js';
@@ -17,13 +17,20 @@ import { badRequest, rpcError, type RpcError } from './rpc-errors.js';
 import { serveReply, type ServeOptions } from './serve-reply.js';
 import { randomId } from './state.js';
 
-/** Quotas belong to the key's project: every key of the project draws on the same bucket. */
-export function checkApiQuota(ctx: SimContext, key: SimApiKey, model: string, kind: QuotaKind): RpcError | undefined {
-  const verdict = ctx.apiQuota.check(`key:${key.projectId}`, model, ctx.apiKeys.limitsOf(key.projectId));
-  if (verdict.ok) return undefined;
-  return verdict.kind === 'rate'
-    ? perMinuteExceeded(model, verdict.limit, verdict.retryDelayMs, kind)
-    : perDayExceeded(model, verdict.limit, verdict.resetInMs, kind);
+/**
+ * Books the request on its project's bucket for the model (every key of the project draws on the same one), or
+ * answers the free-tier 429 naming every quota it would overrun.
+ */
+export function takeApiQuota(ctx: SimContext, res: ServerResponse, key: SimApiKey, model: string, kind: QuotaKind, tokens: number): RpcError | undefined {
+  const holder = `key:${key.projectId}`;
+  const verdict = ctx.apiQuota.check(holder, model, ctx.apiKeys.limitsFor(key.projectId, model, ctx.defaultQuotas), tokens);
+  if (verdict.ok) {
+    ctx.apiQuota.book(holder, model, tokens);
+    ctx.state.served(res, tokens);
+    return undefined;
+  }
+  ctx.state.refused(res, verdict.overruns);
+  return quotaExceeded(model, verdict.overruns, verdict.retryDelayMs, kind);
 }
 
 /** The Gemini API lets `role` be left out ("can be left blank or unset"): such a content is the user's. */
@@ -45,9 +52,8 @@ export async function handleApiGenerate(
   if (parsed.violations.length > 0) return sendRpc(res, badRequest(parsed.violations));
   if (!ctx.models.has(model)) return sendRpc(res, modelNotSupported(model, 'generateContent'));
   const request = withRoles(parsed.value);
-  const error = checkGenerateRequest(request, model, 'gemini-api') ?? checkApiQuota(ctx, key, model, 'generate');
+  const error = checkGenerateRequest(request, model, 'gemini-api') ?? takeApiQuota(ctx, res, key, model, 'generate', promptTokens(request).total);
   if (error) return sendRpc(res, error);
-  ctx.apiQuota.book(`key:${key.projectId}`, model);
 
   await sleep(ctx.latencyMs);
   if (res.destroyed) return;

@@ -60,6 +60,7 @@ export async function handleGeminiApi(
       at: ctx.now(),
     },
     project !== undefined ? `key:${project}` : '(none)',
+    res,
   );
   if (!auth.ok) return sendRpc(res, auth.error);
   if (!parsed.ok) return sendRpc(res, rpcError(400, parsed.message));
@@ -70,7 +71,8 @@ export async function handleGeminiApi(
   if (plan.stallMs > 0) await sleep(plan.stallMs);
   if (res.destroyed) return;
   if (plan.terminal) {
-    const mapped = geminiFaultError(plan.terminal, model ?? 'gemini-2.5-flash', method, ctx.apiKeys.limitsOf(key.projectId));
+    const faultModel = model ?? 'gemini-2.5-flash';
+    const mapped = geminiFaultError(plan.terminal, faultModel, method, ctx.apiKeys.limitsFor(key.projectId, faultModel, ctx.defaultQuotas));
     return mapped ? sendRpc(res, mapped) : sendFault(res, plan.terminal, faultContext, ctx.now());
   }
 

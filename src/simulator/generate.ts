@@ -23,6 +23,7 @@ import {
   type RpcError,
 } from './rpc-errors.js';
 import { serveReply, type ServeOptions } from './serve-reply.js';
+import { limitsFor } from './quota.js';
 import { randomId, type SimAccount } from './state.js';
 
 /** Model ids are bare on Code Assist: "models/x" and unknown ids are both NOT_FOUND. */
@@ -39,12 +40,21 @@ function checkProject(ctx: SimContext, account: SimAccount, project: unknown): R
   return ctx.state.allowedProjects(account).has(project) ? undefined : permissionDenied(project);
 }
 
-function checkQuota(ctx: SimContext, account: SimAccount, model: string): RpcError | undefined {
-  const verdict = ctx.quota.check(account.email, model, account);
-  if (verdict.ok) return undefined;
-  return verdict.kind === 'rate'
-    ? rateLimited(model, verdict.retryDelayMs, ctx.now())
-    : quotaExhausted(model, verdict.resetInMs, ctx.now());
+/**
+ * Books the request on the account's bucket for the model, or answers Code Assist's 429: QUOTA_EXHAUSTED until the
+ * daily reset when the day is spent, else RATE_LIMIT_EXCEEDED (requests or input tokens per minute; Code Assist's
+ * own token 429 is UNCONFIRMED, so it reuses the rate shape).
+ */
+function takeQuota(ctx: SimContext, res: ServerResponse, account: SimAccount, model: string, tokens: number): RpcError | undefined {
+  const verdict = ctx.quota.check(account.email, model, limitsFor(model, account, ctx.defaultQuotas), tokens);
+  if (verdict.ok) {
+    ctx.quota.book(account.email, model, tokens);
+    ctx.state.served(res, tokens);
+    return undefined;
+  }
+  ctx.state.refused(res, verdict.overruns);
+  const daily = verdict.overruns.find((o) => o.window === 'rpd');
+  return daily ? quotaExhausted(model, daily.delayMs, ctx.now()) : rateLimited(model, verdict.retryDelayMs, ctx.now());
 }
 
 export async function handleGenerate(
@@ -63,9 +73,8 @@ export async function handleGenerate(
     checkModel(ctx, model) ??
     checkProject(ctx, account, env['project']) ??
     checkGenerateRequest(request, String(model), 'code-assist') ??
-    checkQuota(ctx, account, String(model));
+    takeQuota(ctx, res, account, String(model), countPromptTokens(request));
   if (error) return sendRpc(res, error);
-  ctx.quota.book(account.email, String(model));
 
   await sleep(ctx.latencyMs);
   if (res.destroyed) return;

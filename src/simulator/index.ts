@@ -13,7 +13,12 @@ export type {
   SimFault,
   SimFaultRule,
   SimMethod,
+  SimQuotaLimits,
+  SimQuotas,
+  SimQuotaStats,
+  SimQuotaWindow,
   SimScenario,
+  SimStats,
   Simulator,
   SimulatorOptions,
 } from './types.js';

@@ -33,7 +33,7 @@ function validRedirect(uri: string): boolean {
 }
 
 export function handleAuthPage(ctx: SimContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
-  ctx.state.record({ method: 'auth', body: Object.fromEntries(query), at: ctx.now() });
+  ctx.state.record({ method: 'auth', body: Object.fromEntries(query), at: ctx.now() }, undefined, res);
   const clientId = query.get('client_id');
   const redirectUri = query.get('redirect_uri');
   if (!clientId) return errorPage(res, 'Missing required parameter: client_id');

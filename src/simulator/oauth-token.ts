@@ -60,7 +60,7 @@ export async function handleToken(ctx: SimContext, req: IncomingMessage, res: Se
   const code = grant === 'authorization_code' ? ctx.state.codes.get(params['code'] ?? '') : undefined;
   const refreshAccount = grant === 'refresh_token' ? ctx.state.accountByRefreshToken(params['refresh_token'] ?? '') : undefined;
   const email = code?.email ?? refreshAccount?.email;
-  ctx.state.record({ method: 'token', ...(email !== undefined ? { email } : {}), body: params, at: ctx.now() });
+  ctx.state.record({ method: 'token', ...(email !== undefined ? { email } : {}), body: params, at: ctx.now() }, undefined, res);
 
   if (!clientId) return oauthError(res, 401, 'invalid_client', 'The OAuth client was not found.');
   if (!clientSecret) return oauthError(res, 400, 'invalid_request', 'client_secret is missing.');
@@ -118,7 +118,7 @@ export async function handleRevoke(ctx: SimContext, req: IncomingMessage, res: S
 export async function handleUserinfo(ctx: SimContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   await readBody(req);
   const auth = authenticate(ctx, req);
-  ctx.state.record({ method: 'userinfo', ...(auth.ok ? { email: auth.account.email } : {}), body: {}, at: ctx.now() });
+  ctx.state.record({ method: 'userinfo', ...(auth.ok ? { email: auth.account.email } : {}), body: {}, at: ctx.now() }, undefined, res);
   if (!auth.ok) return sendRpc(res, auth.error);
   const plan = ctx.faults.plan({ method: 'userinfo', email: auth.account.email });
   if (plan.stallMs > 0) await sleep(plan.stallMs);

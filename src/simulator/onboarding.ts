@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { SimContext } from './context.js';
 import { sendJson, sendRpc } from './http-io.js';
 import { readProto, type ProtoObject } from './proto-json.js';
-import { nextUtcMidnight } from './quota.js';
+import { limitsFor, nextUtcMidnight } from './quota.js';
 import { loadCodeAssistRequest, onboardUserRequest, retrieveUserQuotaRequest } from './setup-schema.js';
 import {
   badRequest,
@@ -211,10 +211,11 @@ export function handleRetrieveUserQuota(ctx: SimContext, res: ServerResponse, ac
   const resetTime = formatTimestamp(nextUtcMidnight(ctx.now()));
   const buckets = [...ctx.models].map((modelId) => {
     const bucket: ProtoObject = { modelId, tokenType: 'REQUESTS', resetTime, remainingFraction: 1 };
-    if (account.rpd !== undefined) {
-      const left = Math.max(0, account.rpd - ctx.quota.usedToday(account.email, modelId));
+    const rpd = limitsFor(modelId, account, ctx.defaultQuotas).rpd;
+    if (rpd !== undefined) {
+      const left = Math.max(0, rpd - ctx.quota.usedToday(account.email, modelId));
       bucket['remainingAmount'] = String(left);
-      bucket['remainingFraction'] = account.rpd > 0 ? left / account.rpd : 0;
+      bucket['remainingFraction'] = rpd > 0 ? left / rpd : 0;
     }
     return bucket;
   });

@@ -17,7 +17,7 @@ import { BodyTooLargeError, readBody, sendRpc, wasClosedOnPurpose } from './http
 import { AUTH_PATH, handleAuthChoose, handleAuthDeny, handleAuthPage } from './oauth-page.js';
 import { handleRevoke, handleToken, handleUserinfo } from './oauth-token.js';
 import { nextPacificMidnight } from './pacific-time.js';
-import { QuotaBook } from './quota.js';
+import { normalizeQuotas, QuotaBook } from './quota.js';
 import { rpcError } from './rpc-errors.js';
 import { SimState } from './state.js';
 import { DEFAULT_SIM_EMBEDDING_MODELS, DEFAULT_SIM_MODELS, type Simulator, type SimulatorOptions } from './types.js';
@@ -58,6 +58,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     state,
     quota: new QuotaBook(now, rateWindowMs),
     apiQuota: new QuotaBook(now, rateWindowMs, nextPacificMidnight),
+    defaultQuotas: options.quotas === undefined ? {} : normalizeQuotas(options.quotas),
     apiKeys: new ApiKeyBook(),
     faults: new FaultBook(),
     now,
@@ -116,7 +117,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     clearFaults: () => ctx.faults.clear(),
     calls: (filter) => state.calls(filter),
     counts: () => state.counts(),
+    stats: () => state.stats(),
     resetStats: () => state.resetStats(),
+    setQuotas: (quotas) => {
+      ctx.defaultQuotas = normalizeQuotas(quotas);
+    },
+    resetQuotaUsage: () => {
+      ctx.quota.reset();
+      ctx.apiQuota.reset();
+    },
     aborted: () => state.abortedCount,
     issuedTokens: (email) => state.issuedTokens(email),
     close: () => {

@@ -3,7 +3,10 @@
  * One instance per simulator, created by startSimulator; nothing here is module-global.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { SimAccountInput, SimCall, SimCallFilter, SimScenario } from './types.js';
+import type { ServerResponse } from 'node:http';
+import { normalizeQuotas, type QuotaOverrun, type QuotaTable } from './quota.js';
+import { QuotaStats } from './quota-stats.js';
+import type { SimAccountInput, SimCall, SimCallFilter, SimQuotaStats, SimScenario, SimStats } from './types.js';
 
 export interface SimAccount {
   email: string;
@@ -16,6 +19,7 @@ export interface SimAccount {
   noRefreshToken: boolean;
   rpm?: number;
   rpd?: number;
+  quotas?: QuotaTable;
   /** Google's numeric user id, stable per email. */
   userId: string;
   /** Projects named by the user (needs-project / standard tiers) on top of projectId. */
@@ -68,6 +72,12 @@ export const DEFAULT_SCOPES = [
 const MAX_CALLS = 5000;
 const MAX_TOKENS_LISTED = 1000;
 
+/** A request in the log, with the counters its outcome goes to. */
+interface Tracked {
+  call: SimCall;
+  stats: SimQuotaStats | undefined;
+}
+
 export function randomId(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');
 }
@@ -89,6 +99,7 @@ export function createAccount(input: SimAccountInput): SimAccount {
     noRefreshToken: input.noRefreshToken ?? false,
     ...(input.rpm !== undefined ? { rpm: input.rpm } : {}),
     ...(input.rpd !== undefined ? { rpd: input.rpd } : {}),
+    ...(input.quotas !== undefined ? { quotas: normalizeQuotas(input.quotas) } : {}),
     // 21 digits, like Google's account ids.
     userId: '1' + (digest.readBigUInt64BE(0) % 10n ** 20n).toString().padStart(20, '0'),
     extraProjects: new Set(),
@@ -107,6 +118,8 @@ export class SimState {
   /** Requests whose client went away before the reply was complete. */
   abortedCount = 0;
   private tally = new Map<string, Map<string, number>>();
+  private readonly quotaStats = new QuotaStats();
+  private readonly tracked = new WeakMap<ServerResponse, Tracked>();
 
   constructor(private readonly now: () => number) {}
 
@@ -123,6 +136,7 @@ export class SimState {
   updateAccount(email: string, patch: Partial<SimAccountInput>): SimAccount {
     const account = this.accounts.get(email);
     if (!account) throw new Error(`simulator: unknown account ${email}`);
+    const quotas = patch.quotas === undefined ? undefined : normalizeQuotas(patch.quotas);
     if (patch.refreshToken !== undefined && patch.refreshToken !== account.refreshToken) {
       this.byRefreshToken.delete(account.refreshToken);
       account.refreshToken = patch.refreshToken;
@@ -136,6 +150,7 @@ export class SimState {
     if (patch.noRefreshToken !== undefined) account.noRefreshToken = patch.noRefreshToken;
     if ('rpm' in patch) setOptional(account, 'rpm', patch.rpm);
     if ('rpd' in patch) setOptional(account, 'rpd', patch.rpd);
+    if ('quotas' in patch) setOptional(account, 'quotas', quotas);
     return account;
   }
 
@@ -167,15 +182,47 @@ export class SimState {
     return new Set([account.projectId, ...account.extraProjects]);
   }
 
-  /** `who` keys counts(): the email by default; Gemini API traffic passes `key:<projectId>`. */
-  record(call: SimCall, who = call.email ?? '(none)'): void {
+  /**
+   * `who` keys counts() and stats(): the email by default; Gemini API traffic passes `key:<projectId>`. With `res`,
+   * the call gets its answer's status when sent, and quota-consuming model calls are counted in stats().
+   */
+  record(call: SimCall, who = call.email ?? '(none)', res?: ServerResponse): void {
     this.log.push(call);
     // Trim in batches: copying 5000 entries on every request would show up in benchmarks.
     if (this.log.length > 2 * MAX_CALLS) this.log = this.log.slice(-MAX_CALLS);
-    const key = who;
-    const perMethod = this.tally.get(key) ?? new Map<string, number>();
+    const perMethod = this.tally.get(who) ?? new Map<string, number>();
     perMethod.set(call.method, (perMethod.get(call.method) ?? 0) + 1);
-    this.tally.set(key, perMethod);
+    this.tally.set(who, perMethod);
+    if (!res) return;
+    const stats = this.quotaStats.received(who, call.method, call.model);
+    this.tracked.set(res, { call, stats });
+    const answered = (): void => {
+      if (call.status !== undefined || !res.headersSent) return;
+      call.status = res.statusCode;
+      if (stats && res.statusCode === 429) stats.status429 += 1;
+    };
+    res.once('finish', answered);
+    res.once('close', answered);
+  }
+
+  /** The request answered on `res` passed the quotas and was booked with these input tokens. */
+  served(res: ServerResponse, inputTokens: number): void {
+    const tracked = this.tracked.get(res);
+    if (!tracked) return;
+    tracked.call.inputTokens = inputTokens;
+    if (tracked.stats) QuotaStats.served(tracked.stats, inputTokens);
+  }
+
+  /** The request answered on `res` is refused by the quotas (a 429 follows). */
+  refused(res: ServerResponse, overruns: readonly QuotaOverrun[]): void {
+    const tracked = this.tracked.get(res);
+    if (!tracked) return;
+    tracked.call.quotaExceeded = overruns.map((o) => o.window);
+    if (tracked.stats) QuotaStats.refused(tracked.stats, overruns);
+  }
+
+  stats(): SimStats {
+    return this.quotaStats.snapshot();
   }
 
   calls(filter: SimCallFilter = {}): SimCall[] {
@@ -186,7 +233,8 @@ export class SimState {
           (filter.method === undefined || c.method === filter.method) &&
           (filter.email === undefined || c.email === filter.email) &&
           (filter.route === undefined || c.route === filter.route) &&
-          (filter.project === undefined || c.project === filter.project),
+          (filter.project === undefined || c.project === filter.project) &&
+          (filter.status === undefined || c.status === filter.status),
       );
   }
 
@@ -200,6 +248,7 @@ export class SimState {
     this.abortedCount = 0;
     this.log = [];
     this.tally = new Map();
+    this.quotaStats.reset();
   }
 
   /** Keeps long benchmarks from growing the token map without bound. */
@@ -210,7 +259,7 @@ export class SimState {
   }
 }
 
-function setOptional(account: SimAccount, key: 'rpm' | 'rpd', value: number | undefined): void {
+function setOptional<K extends 'rpm' | 'rpd' | 'quotas'>(account: SimAccount, key: K, value: SimAccount[K] | undefined): void {
   if (value === undefined) delete account[key];
   else account[key] = value;
 }

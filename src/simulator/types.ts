@@ -4,6 +4,26 @@
  * The simulator is "Google, not Rotor": nothing here is imported from, or shared with, the rest of src/.
  */
 
+/** Limits of one model. A window left out is unlimited; 0 means the model has no quota at all (every request 429s). */
+export interface SimQuotaLimits {
+  /** Requests per window (`rateWindowMs`, default a minute), sliding. */
+  rpm?: number;
+  /** Requests per day: to midnight Pacific on the Gemini API, to UTC midnight on Code Assist. */
+  rpd?: number;
+  /** Input tokens per window (`rateWindowMs`), sliding: each request's prompt tokens, as countTokens counts them. */
+  tpm?: number;
+}
+
+/**
+ * Limits per model id (`gemini-2.5-flash`; a `models/` prefix is dropped), `'*'` for every model without its own
+ * entry. Each window falls back on its own: `{'gemini-2.5-pro': {rpm: 2}, '*': {rpd: 50}}` gives Pro 2 per minute
+ * and 50 a day.
+ */
+export type SimQuotas = Record<string, SimQuotaLimits>;
+
+/** The quota windows, as `SimCall.quotaExceeded` and `SimQuotaStats.byWindow` name them. */
+export type SimQuotaWindow = 'rpm' | 'rpd' | 'tpm';
+
 /** How loadCodeAssist and the model calls treat an account (see `SimAccountInput.scenario`). */
 export type SimScenario = 'ok' | 'needs-project' | 'validation-required' | 'ineligible' | 'unsupported-client';
 
@@ -29,10 +49,15 @@ export interface SimAccountInput {
   revoked?: boolean;
   /** authorization_code grant returns no refresh_token. */
   noRefreshToken?: boolean;
-  /** Per-model requests per window (`rateWindowMs`). Default unlimited. */
+  /** Per-model requests per window (`rateWindowMs`), every model. Default unlimited. */
   rpm?: number;
-  /** Per-model requests per UTC day. Default unlimited. */
+  /** Per-model requests per UTC day, every model. Default unlimited. */
   rpd?: number;
+  /**
+   * The account's limits per model (rpm / rpd / tpm), before its flat rpm / rpd and the simulator-wide `quotas`.
+   * An update that names `quotas` replaces the whole table (`undefined` removes it).
+   */
+  quotas?: SimQuotas;
 }
 
 /** One Gemini API key. Quotas belong to the project: keys of one project share its buckets. */
@@ -43,6 +68,11 @@ export interface SimApiKeyInput {
   rpm?: number;
   /** The project's per-model requests per day, reset at midnight Pacific time. */
   rpd?: number;
+  /**
+   * The project's limits per model (rpm / rpd / tpm), before its flat rpm / rpd and the simulator-wide `quotas`.
+   * Project-wide like rpm / rpd: the last key to name `quotas` sets the whole table (`undefined` removes it).
+   */
+  quotas?: SimQuotas;
   /**
    * A standard Gemini API key Google no longer accepts (since September 2026): every /v1beta call made with
    * it answers 401 UNAUTHENTICATED, ErrorInfo reason ACCESS_TOKEN_TYPE_UNSUPPORTED. Default false; an upsert that
@@ -103,7 +133,7 @@ export interface SimulatorOptions {
   streamIntervalMs?: number;
   /** Default 3599. */
   accessTokenTtlSec?: number;
-  /** Length of the "minute" for rpm quotas. Default 60000. */
+  /** Length of the "minute" for rpm and tpm quotas. Default 60000. */
   rateWindowMs?: number;
   /** Known model ids. Default: DEFAULT_SIM_MODELS. */
   models?: string[];
@@ -113,6 +143,11 @@ export interface SimulatorOptions {
   apiKeys?: SimApiKeyInput[];
   /** Clock used for token expiry, codes and quotas. Default Date.now. */
   now?: () => number;
+  /**
+   * Default limits per model for every Gemini API project and every Code Assist account, under what each sets
+   * itself (its `quotas`, then its flat rpm / rpd). E.g. `{'*': {rpm: 5, rpd: 100, tpm: 20000}}`. Default none.
+   */
+  quotas?: SimQuotas;
 }
 
 export interface SimCallFilter {
@@ -120,6 +155,8 @@ export interface SimCallFilter {
   email?: string;
   route?: 'code-assist' | 'gemini-api';
   project?: string;
+  /** Only calls answered with this HTTP status (e.g. 429). */
+  status?: number;
 }
 
 /** One logged request. */
@@ -134,6 +171,40 @@ export interface SimCall {
   project?: string;
   body: unknown;
   at: number;
+  /** The answer's HTTP status, once sent; absent while in flight and when the connection closed before one. */
+  status?: number;
+  /** A model call the quotas let through: its input tokens, as booked against `tpm`. */
+  inputTokens?: number;
+  /** A 429 from the simulated quotas (not from a fault): every window the request would have overrun. */
+  quotaExceeded?: SimQuotaWindow[];
+}
+
+/**
+ * Counters of the quota-consuming model calls (generateContent, streamGenerateContent, embedContent,
+ * batchEmbedContents) of one bucket and model, since the last resetStats.
+ */
+export interface SimQuotaStats {
+  /** Calls received, whatever the answer (a refused key, a 400 and a fault count too). */
+  requests: number;
+  /** Calls the quotas let through and booked. */
+  served: number;
+  /** Input tokens of the served calls. */
+  inputTokens: number;
+  /** Calls answered 429, whatever the cause (quota or injected fault). */
+  status429: number;
+  /** 429s from the simulated quotas. */
+  quota429: number;
+  /** Quota 429s per window named; a 429 naming several windows counts under each. */
+  byWindow: Record<SimQuotaWindow, number>;
+  /** Quota 429s naming a limit of 0 (a model without quota). */
+  limitZero: number;
+}
+
+export interface SimStats {
+  /** All buckets and models together. */
+  total: SimQuotaStats;
+  /** bucket (`key:<projectId>` for the Gemini API, the account email for Code Assist, '(none)') -> model -> counters. */
+  buckets: Record<string, Record<string, SimQuotaStats>>;
 }
 
 export interface Simulator {
@@ -163,8 +234,14 @@ export interface Simulator {
    * Gemini API traffic with a known key (valid or rejected), and '(none)' for requests with no known account or key.
    */
   counts(): Record<string, Record<string, number>>;
-  /** Clears calls, counts and aborted. */
+  /** Quota counters per bucket and model (upstream 429s per request, requests served). */
+  stats(): SimStats;
+  /** Clears calls, counts, stats and aborted (not the quotas' bookings). */
   resetStats(): void;
+  /** Replaces the simulator-wide default quotas (`SimulatorOptions.quotas`). */
+  setQuotas(quotas: SimQuotas): void;
+  /** Forgets every booking, so all windows start empty (limits stay). */
+  resetQuotaUsage(): void;
   /** How many requests the client abandoned before the reply was complete (reset / cut faults excluded). */
   aborted(): number;
   /** Access tokens issued to that account, oldest first. */

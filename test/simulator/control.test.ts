@@ -105,9 +105,9 @@ describe('cli', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('prints its URL and accounts as one JSON line, serves them, and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [join(dir, 'cli.js'), '--accounts', '2', '--api-keys', '2', '--latency-ms', '5', '--stream-events', '4'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const quotas = { 'gemini-2.5-flash': { rpm: 1, rpd: 100, tpm: 20000 } };
+    const args = ['--accounts', '2', '--api-keys', '2', '--latency-ms', '5', '--stream-events', '4', '--quotas', JSON.stringify(quotas)];
+    const child = spawn(process.execPath, [join(dir, 'cli.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const line = await Promise.race([
       new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)),
@@ -141,7 +141,30 @@ describe('cli', () => {
     expect(((await g.json()) as { candidates: Array<{ content: { parts: Array<{ text: string }> } }> }).candidates[0]!.content.parts[0]!.text).toBe(
       'Echo from gemini-2.5-flash: hi',
     );
+    // --quotas: every project gets one Flash request a minute.
+    expect((info as { quotas?: unknown }).quotas).toEqual(quotas);
+    const again = (key: string) =>
+      fetch(`${info.geminiApiBaseUrl}/v1beta/models/gemini-2.5-flash:generateContent`, {
+        method: 'POST',
+        headers: { 'x-goog-api-key': key },
+        body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }),
+      }).then((r) => json(r));
+    const limited = await again(info.apiKeys[1]!.key);
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.details[0].violations[0]).toMatchObject({ quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', quotaValue: '1' });
+    expect((await again(info.apiKeys[0]!.key)).status).toBe(200);
+    expect((await json(await fetch(`${info.url}/__sim/quotas`))).body).toEqual({ quotas });
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  }, 20_000);
+
+  it('refuses malformed --quotas', async () => {
+    for (const bad of ['not json', '{"gemini-2.5-flash":{"rpm":-1}}']) {
+      const child = spawn(process.execPath, [join(dir, 'cli.js'), '--quotas', bad], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      expect(await new Promise<number | null>((resolve) => child.on('exit', resolve))).toBe(1);
+      expect(stderr).toContain('--quotas');
+    }
   }, 20_000);
 });

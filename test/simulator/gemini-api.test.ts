@@ -194,8 +194,8 @@ describe('request log', () => {
     await apiCall(sim, 'gemini-2.5-flash', 'countTokens', KEY2, { contents: body.contents });
     await gen(body, 'gemini-2.5-flash', 'AIzaSy-unknown-key-xyz');
     expect(sim.calls({ route: 'gemini-api', method: 'generateContent' })).toEqual([
-      { method: 'generateContent', route: 'gemini-api', apiKey: 'AIza...0000', model: 'gemini-2.5-flash', project: 'proj-a', body, at: expect.any(Number) },
-      { method: 'generateContent', route: 'gemini-api', apiKey: 'AIza...-xyz', model: 'gemini-2.5-flash', body, at: expect.any(Number) },
+      { method: 'generateContent', route: 'gemini-api', apiKey: 'AIza...0000', model: 'gemini-2.5-flash', project: 'proj-a', body, at: expect.any(Number), status: 200, inputTokens: 2 },
+      { method: 'generateContent', route: 'gemini-api', apiKey: 'AIza...-xyz', model: 'gemini-2.5-flash', body, at: expect.any(Number), status: 400 },
     ]);
     expect(sim.calls({ project: 'proj-a' })).toHaveLength(2);
     expect(sim.counts()).toEqual({ 'key:proj-a': { generateContent: 1, countTokens: 1 }, '(none)': { generateContent: 1 } });

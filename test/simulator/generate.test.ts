@@ -106,7 +106,7 @@ describe('generateContent', () => {
     const body = envelope('g@x.com', 'logged');
     await gen(body);
     expect(sim.calls({ method: 'generateContent' })).toEqual([
-      { method: 'generateContent', route: 'code-assist', email: 'g@x.com', model: 'gemini-2.5-flash', project: 'sim-project-g', body, at: expect.any(Number) },
+      { method: 'generateContent', route: 'code-assist', email: 'g@x.com', model: 'gemini-2.5-flash', project: 'sim-project-g', body, at: expect.any(Number), status: 200, inputTokens: 2 },
     ]);
     expect(sim.counts()).toEqual({ 'g@x.com': { generateContent: 1 } });
   });
