@@ -30,11 +30,14 @@ export interface QuotaViolation {
 export function quotaViolations(rpc: GoogleRpcStatus | undefined): QuotaViolation[] {
   const failure = errorDetail(rpc, 'google.rpc.QuotaFailure');
   const list = Array.isArray(failure?.violations) ? (failure.violations as Array<Record<string, unknown>>) : [];
+  // proto3 JSON drops a zero: a limit of 0 has no quotaValue, only "limit: 0" on its metric's line of the message.
+  const stated = new Map<string, number>();
+  for (const m of (rpc?.message ?? '').matchAll(/metric:\s*(\S+?),\s*limit:\s*(\d+)/g)) stated.set(m[1]!, Number(m[2]));
   const out: QuotaViolation[] = [];
   for (const v of list) {
     const quotaId = typeof v.quotaId === 'string' ? v.quotaId : '';
     const metric = typeof v.quotaMetric === 'string' ? v.quotaMetric : '';
-    const value = Number(v.quotaValue);
+    const value = v.quotaValue === undefined ? (stated.get(metric) ?? NaN) : Number(v.quotaValue);
     const tokens = /token/i.test(metric) || /Token/.test(quotaId);
     const window = /PerDay|Daily/i.test(quotaId) ? 'rpd' : /PerMinute/i.test(quotaId) ? (tokens ? 'tpm' : 'rpm') : undefined;
     if (window === undefined || (tokens && window === 'rpd')) continue;

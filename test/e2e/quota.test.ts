@@ -42,6 +42,7 @@ describe('the quota book', () => {
     // the failover would have made a fifth call.
     for (let i = 0; i < 4; i++) await ask(stack, `q${i}`);
     expect(stack.sim.calls().length - before).toBe(4);
+    expect(stack.sim.calls({ status: 429 })).toHaveLength(0);
     // A fifth has no room anywhere this minute: refused by Rotor, never sent.
     const err = await ask(stack, 'q5').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
@@ -67,6 +68,7 @@ describe('the quota book', () => {
     const afterLearning = calls();
     for (let i = 0; i < 4; i++) await ask(stack, `m${i}`);
     expect(calls()).toBe(afterLearning); // no more tries on the small project this minute
+    expect(stack.sim.calls({ status: 429 })).toHaveLength(1); // the one that taught it
   });
 
   it('queues a request until its bucket frees, in order, instead of failing it', async () => {
@@ -79,8 +81,9 @@ describe('the quota book', () => {
     });
     const answers = await Promise.all([0, 1, 2].map((i) => ask(stack, `wait ${i}`)));
     expect(answers.map((a) => a.choices[0]!.message.content)).toEqual(['wait 0', 'wait 1', 'wait 2'].map((t) => `Echo from ${MODEL}: ${t}`));
-    // Each went out only once its window had room: Google refused none, so there were exactly three calls.
+    // Each went out only once its window had room: Google refused none.
     expect(stack.sim.calls({ method: 'generateContent' })).toHaveLength(3);
+    expect(stack.sim.calls({ status: 429 })).toHaveLength(0);
   });
 
   it('answers 429 with Retry-After when the wait would pass MAX_QUEUE_WAIT_MS', async () => {

@@ -98,3 +98,31 @@ describe('classifyHttpError', () => {
     expect(classifyHttpError(400, JSON.stringify(badKey), opts)).toMatchObject({ scope: 'credential', fatal: true });
   });
 });
+
+describe('quotaViolations', () => {
+  it('reads each window and its limit from a QuotaFailure, and a limit of 0 from the message (proto3 drops zeros)', async () => {
+    const { quotaViolations } = await import('../../src/upstream/errors.js');
+    const metric = 'generativelanguage.googleapis.com/generate_content_free_tier_requests';
+    const tokens = 'generativelanguage.googleapis.com/generate_content_free_tier_input_token_count';
+    const rpc = {
+      code: 429,
+      status: 'RESOURCE_EXHAUSTED',
+      message: `You exceeded your current quota.\n* Quota exceeded for metric: ${tokens}, limit: 0, model: gemini-2.5-pro\n* Quota exceeded for metric: ${metric}, limit: 0, model: gemini-2.5-pro\nPlease retry in 3s.`,
+      details: [
+        {
+          '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+          violations: [
+            { quotaMetric: tokens, quotaId: 'GenerateContentInputTokensPerModelPerMinute-FreeTier' },
+            { quotaMetric: metric, quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier' },
+            { quotaMetric: metric, quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', quotaValue: '250' },
+          ],
+        },
+      ],
+    };
+    expect(quotaViolations(rpc)).toEqual([
+      { window: 'tpm', limit: 0, quotaId: 'GenerateContentInputTokensPerModelPerMinute-FreeTier' },
+      { window: 'rpm', limit: 0, quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier' },
+      { window: 'rpd', limit: 250, quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' },
+    ]);
+  });
+});
