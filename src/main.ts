@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import { loadConfig, type Config } from './config/config.js';
 import { startServer, VERSION } from './cli/serve.js';
-import { createLogger, type Logger } from './util/log.js';
+import { createLogger, levelFromEnv, type Logger } from './util/log.js';
 import { runDemo } from './cli/demo.js';
 import { IMPORT_USAGE, runImport } from './cli/import.js';
 import { runLogin } from './cli/login.js';
@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<void> {
 
   dotenv.config({ quiet: true });
   const command = positionals[0] ?? 'serve';
-  const logger = createLogger({ level: process.env.DEBUG === 'true' ? 'debug' : 'info' });
+  const logger = createLogger({ level: levelFromEnv(process.env), ...logFormat(process.env) });
   if (command === 'demo') return runDemo(process.env, logger);
   if (values['gen-creds'] === true) return runLogin(configOrExit(), logger);
   if (command === 'import') {
@@ -57,6 +57,12 @@ async function main(argv: string[]): Promise<void> {
     process.exit(2);
   }
   await serve(logger);
+}
+
+/** LOG_FORMAT=json|pretty; default: pretty on a terminal, JSON otherwise. */
+function logFormat(env: NodeJS.ProcessEnv): { format?: 'json' | 'pretty' } {
+  const f = env.LOG_FORMAT?.trim().toLowerCase();
+  return f === 'json' || f === 'pretty' ? { format: f } : {};
 }
 
 function configOrExit(): Config {
@@ -73,7 +79,7 @@ function usageError(message: string, usage: string): never {
 
 async function serve(bootLogger: Logger): Promise<void> {
   const config = configOrExit();
-  const logger = config.debug ? createLogger({ level: 'debug' }) : bootLogger;
+  const logger = bootLogger;
   if (!config.password) {
     logger.warn('GEMINI_AUTH_PASSWORD is not set: the API is open to anyone who can reach this loopback address');
   }

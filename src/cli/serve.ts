@@ -197,6 +197,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       dispatcher,
       media,
       signatures: createSignatureCache(store),
+      logger,
+      debugPrompts: config.redactLogs ? 'hidden' : 'shown',
       store,
       models: config.models,
       loadErrors: () => loadErrors,

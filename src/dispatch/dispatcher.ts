@@ -74,7 +74,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   };
 
   const { quota, queue, affinity } = options;
-  hooks.onFailure = (member, err) => logger.warn(`credential ${member.id} failed: ${err.kind} (HTTP ${err.status}): ${err.message}`);
+  hooks.onFailure = (member, err, req) =>
+    logger.warn(`credential ${member.id} failed: ${err.kind} (HTTP ${err.status}): ${err.message}`, { req, credential: member.id, status: err.status, kind: err.kind });
 
   /** Books an attempt; the lease corrects the tokens after the answer or takes the booking back. */
   const bookFor = (model: string, tokens: () => number) =>
@@ -145,7 +146,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       } catch (err) {
         const last = i === chain.length - 1;
         if (last || !(err instanceof NoCredentialError) || err.status !== 429) throw err;
-        logger.info(`no credential can serve ${chain[i]} now; falling back to ${chain[i + 1]}`);
+        logger.info(`no credential can serve ${chain[i]} now; falling back to ${chain[i + 1]}`, { req: ctx.requestId, model: chain[i], to: chain[i + 1] });
         if (events.active) events.emit({ type: 'fallback', requestId: ctx.requestId, model: chain[i]!, to: chain[i + 1]! });
       }
     }

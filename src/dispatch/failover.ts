@@ -31,7 +31,7 @@ export interface FailoverHooks<M extends PoolMember> {
   /** The token an attempt on this member will use, when it is already known. */
   tokenOf?(member: M): string | undefined;
   /** Called for every failed attempt (logs). */
-  onFailure?(member: M, err: UpstreamError): void;
+  onFailure?(member: M, err: UpstreamError, requestId: string): void;
 }
 
 /** A booking in the quota book for one attempt, settled once the answer (or the stream) is complete. */
@@ -160,7 +160,7 @@ export async function runWithFailover<M extends PoolMember, T>(
         // The client's fault, or the same failure twice: the request is to blame, not the credentials.
         if (!blamed) throw err;
         lastError = err;
-        hooks?.onFailure?.(member, err);
+        hooks?.onFailure?.(member, err, requestId);
         if (err.suspect) {
           sameWay.set(err.signature, (sameWay.get(err.signature) ?? 0) + 1);
           heldBack.push([member, err]);

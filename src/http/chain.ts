@@ -44,7 +44,7 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
   const router = createRouter(deps.routes);
   const requestId = createRequestIds();
   const { logger, access } = deps;
-  const debug = logger.enabled('debug');
+  const accessLog = logger.enabled('info');
 
   async function serve(req: IncomingMessage, res: ServerResponse, r: ApiRequest): Promise<void> {
     const match = router.match(req.method ?? 'GET', r.path);
@@ -96,10 +96,21 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
       dialect: deps.dialectFor(path),
       signal: () => (signal ??= clientAbortSignal(res)),
     };
-    if (debug) {
+    if (accessLog) {
       const started = process.hrtime.bigint();
-      // The path only: a query may carry ?key=<password>.
-      res.on('finish', () => logger.debug(`${req.method} ${path} ${res.statusCode} ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}ms`, { id }));
+      // One line a request: the path only (a query may carry ?key=<password>), what served it, never a secret.
+      res.on('close', () => {
+        const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
+        logger.info('request', {
+          req: id,
+          method: req.method,
+          path,
+          status: res.writableFinished ? res.statusCode : 499,
+          ms,
+          ...(r.served ? { credential: r.served.credential, model: r.served.model } : {}),
+          ...(r.token ? { token: r.token } : {}),
+        });
+      });
     }
     serve(req, res, r).catch((err: unknown) => sendError(req, res, err, r.dialect, logger));
   };

@@ -25,6 +25,10 @@ export interface ApiRequest {
   dialect: Dialect;
   /** Fires when the client goes away before the answer is finished. */
   signal(): ClientSignal;
+  /** What served it (set by generation handlers), for the request's log line. */
+  served?: { credential: string; model: string };
+  /** The access token that authenticated it (its name), when one did. */
+  token?: string;
 }
 
 export interface ApiRoute {

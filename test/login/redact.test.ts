@@ -12,7 +12,7 @@ describe('Logger.redact', () => {
       'GOCSPX-clientsecret, client-secret-value-42; short words stay';
     const shown = logger.redact(text);
     logger.info(text);
-    expect(lines[0]!.endsWith(` ${shown}`)).toBe(true);
+    expect((JSON.parse(lines[0]!) as { msg: string }).msg).toBe(shown);
     expect(shown).not.toMatch(/ya29\.a0AfH6SMBechoed|1\/\/0gRefreshTokenEchoed|AIzaSyA1234567890|GOCSPX-clientsecret|client-secret-value-42/);
     expect(shown).toContain('refused: ya29…ess and 1//0…xyz');
     expect(shown).toContain('short words stay');

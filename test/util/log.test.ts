@@ -46,4 +46,22 @@ describe('logger redaction', () => {
     for (let i = 0; i < 2000; i++) logger.debug(`request ${i} for credential-secret-${i}-xyz failed: upstream said no`);
     expect(lines.at(-1)).toContain('request 1999 for cred…xyz failed');
   });
+
+  it('writes one JSON object per line with time, level, message and fields', () => {
+    const { lines, logger } = collect();
+    logger.info('request', { req: 'abc-1', status: 200, ms: 3.5 });
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 'info', msg: 'request', req: 'abc-1', status: 200, ms: 3.5 });
+    expect(typeof line.time).toBe('string');
+    expect(lines[0]!.endsWith('\n')).toBe(true);
+  });
+
+  it('masks a secret as it appears inside JSON too (quotes and backslashes escaped)', () => {
+    const { lines, logger } = collect();
+    logger.addSecret('pa"ss\\word-secret');
+    logger.info('login', { password: 'pa"ss\\word-secret' });
+    logger.info('said pa"ss\\word-secret');
+    expect(lines.join('')).not.toContain('ss\\\\word-secret');
+    expect(lines.join('')).not.toContain('word-secret');
+  });
 });
