@@ -7,6 +7,8 @@
  *   … new Redis(redis.url) / REDIS_URL: redis.url …
  *   await redis.kill();      // SIGKILL: clients see the connection drop at once
  *   await redis.start();     // the same port again, empty (nothing was persisted)
+ *   await redis.pause();     // SIGSTOP: connections stay open, nothing answers (a hung server)
+ *   await redis.resume();    // SIGCONT: it answers everything it was sent meanwhile
  *   await redis.stop();      // SIGTERM; in afterAll
  *
  * REDIS_SERVER_PATH overrides the binary. A server still running when the test process exits is killed.
@@ -34,6 +36,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** kill() if running, then start() on the same port: an empty server where the old one was. */
   restart(): Promise<void>;
+  /** SIGSTOP: the process stays, its connections stay open, and nothing is answered until resume(). */
+  pause(): Promise<void>;
+  /** SIGCONT after pause(). */
+  resume(): Promise<void>;
 }
 
 export interface RedisServerOptions {
@@ -139,6 +145,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const signal = async (sig: NodeJS.Signals) => {
     const proc = child;
     if (!proc) return;
+    // A stopped process does not act on SIGTERM until it is continued.
+    if (sig === 'SIGTERM') proc.kill('SIGCONT');
     proc.kill(sig);
     await exited;
   };
@@ -174,6 +182,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     async restart() {
       await signal('SIGKILL');
       await server.start();
+    },
+    async pause() {
+      child?.kill('SIGSTOP');
+    },
+    async resume() {
+      child?.kill('SIGCONT');
     },
   };
 
