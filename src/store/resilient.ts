@@ -2,9 +2,12 @@
  * Redis with a memory fallback: no request fails or hangs because Redis is away. Every call goes to Redis,
  * bounded by a short timeout; when Redis cannot be reached (a dropped connection, a call without an answer in
  * time) the store switches to a MemoryStore and serves from it, says so once in the log and in health(), and
- * probes Redis until it answers again. Then it writes back what it learned meanwhile (cooldowns, extend-only;
- * the disables it set or cleared; the usage it counted), switches back and emits `resync`, so the pool and the
- * quota book reload the shared state.
+ * probes Redis until it answers again. Then it switches back, writes back what it learned meanwhile, and emits
+ * `resync`, so the pool and the quota book reload the shared state. Written back: every cooldown it knows
+ * (extend-only, so this never shortens one), the disables it set or cleared, the usage it counted, its bookings
+ * in daily (fixed) windows still running (by reservation id, so a booking Redis did get is not counted twice),
+ * and the key-value entries it wrote or deleted (the latest 10,000, with what is left of their TTL). Not written
+ * back: bookings in sliding windows (a minute long; each instance counted its own meanwhile).
  *
  * The memory store is kept warm while Redis serves: every cooldown and disable heard on the change feed is
  * applied to it, so a fallback starts from what every instance knew, not from nothing (and a Redis restarted
@@ -46,6 +49,9 @@ export interface ResilientStoreOptions {
 
 class Timeout extends Error {}
 
+/** Key-value writes remembered for the write-back, at most. */
+const MAX_PENDING_KV = 10_000;
+
 export class ResilientStore implements StateStore {
   readonly kind = 'redis';
   readonly redis: RedisStore;
@@ -66,9 +72,10 @@ export class ResilientStore implements StateStore {
   private failedProbes = 0;
   private restoring: Promise<void> | undefined;
   private closed = false;
-  /** Written to memory while Redis was away, to write back when it returns. */
+  /** Written to memory while Redis was away, to write back when it returns (usage and daily bookings are read back from memory). */
   private pendingDisables = new Map<string, DisableEntry | null>();
-  private pendingUsage: Array<{ key: UsageKey; counts: Record<string, number> }> = [];
+  /** ns NUL key → when the value written expires (undefined: kept; null: deleted). */
+  private pendingKv = new Map<string, { ns: string; key: string; expires: number | undefined | null }>();
   /** Reply errors already logged (each once). */
   private readonly loggedErrors = new Set<string>();
 
@@ -226,14 +233,14 @@ export class ResilientStore implements StateStore {
         if (this.closed) return;
         const old = this.memory;
         const disables = this.pendingDisables;
-        const usage = this.pendingUsage;
+        const kv = this.pendingKv;
         const fresh = new MemoryStore({ now: this.now });
         this.warm(fresh, seed);
         this.offMemory();
         this.memory = fresh;
         this.offMemory = fresh.subscribe((c) => this.fromMemory(c));
         this.pendingDisables = new Map();
-        this.pendingUsage = [];
+        this.pendingKv = new Map();
         this.mode = 'redis';
         if (this.probeTimer) clearInterval(this.probeTimer);
         this.probeTimer = undefined;
@@ -242,10 +249,7 @@ export class ResilientStore implements StateStore {
 
         // Written back through this store: should Redis go again meanwhile, they land in memory (and are kept
         // for the next return). Cooldowns only ever lengthen, so writing back every one is safe.
-        const { cooldowns } = await old.liveHealth(this.now());
-        await Promise.all(cooldowns.map((c) => this.extendCooldown(c)));
-        for (const [id, d] of disables) await (d ? this.setDisable(d) : this.clearDisable(id));
-        for (const u of usage) await this.addUsage(u.key, u.counts);
+        await this.writeBack(old, disables, kv);
         await old.close();
         if (this.mode === 'redis') this.emit({ type: 'resync' });
       } catch {
@@ -254,6 +258,37 @@ export class ResilientStore implements StateStore {
         this.restoring = undefined;
       }
     })());
+  }
+
+  private async writeBack(old: MemoryStore, disables: Map<string, DisableEntry | null>, kv: ResilientStore['pendingKv']): Promise<void> {
+    const now = this.now();
+    const { cooldowns } = await old.liveHealth(now);
+    await Promise.all(cooldowns.map((c) => this.extendCooldown(c)));
+    for (const [id, d] of disables) await (d ? this.setDisable(d) : this.clearDisable(id));
+    // Memory only ever counted usage while serving: all of it is this outage's.
+    for (const row of await old.usage('', '\uffff')) await this.addUsage({ day: row.day, dims: row.dims }, row.counts);
+    // Daily windows still running: booked again under the same ids, past any limit (they were spent).
+    for (const f of old.snapshot(() => false).fixed) {
+      const cut = f.window.lastIndexOf('|');
+      const key = f.window.slice(0, cut);
+      const name = f.window.slice(cut + 1);
+      for (const [id, at, amount] of f.entries) {
+        await this.reserve({ id, key, windows: [{ name, kind: 'fixed', resetAt: f.resetAt, limit: Infinity, amount }], now: at });
+      }
+    }
+    // Key-value: the latest write of each key wins, as it would have on Redis.
+    for (const { ns, key, expires } of kv.values()) {
+      const value = expires === null ? undefined : await old.kvGet(ns, key);
+      if (value === undefined || expires === null) await this.kvDelete(ns, key);
+      else await this.kvSet(ns, key, value, expires === undefined ? undefined : Math.max(1, expires - now));
+    }
+  }
+
+  private rememberKv(ns: string, key: string, expires: number | undefined | null): void {
+    const id = `${ns}\u0000${key}`;
+    this.pendingKv.delete(id);
+    this.pendingKv.set(id, { ns, key, expires });
+    if (this.pendingKv.size > MAX_PENDING_KV) this.pendingKv.delete(this.pendingKv.keys().next().value as string);
   }
 
   /** Runs `op` on Redis, bounded; on memory when Redis is away or the call fails. */
@@ -313,10 +348,7 @@ export class ResilientStore implements StateStore {
   }
 
   addUsage(key: UsageKey, counts: Record<string, number>): Promise<void> {
-    return this.call((s) => {
-      if (s === this.memory) this.pendingUsage.push({ key: { day: key.day, dims: { ...key.dims } }, counts: { ...counts } });
-      return s.addUsage(key, counts);
-    });
+    return this.call((s) => s.addUsage(key, counts));
   }
 
   usage(from: string, to: string): Promise<UsageRow[]> {
@@ -332,11 +364,17 @@ export class ResilientStore implements StateStore {
   }
 
   kvSet(ns: string, key: string, value: string, ttlMs?: number): Promise<void> {
-    return this.call((s) => s.kvSet(ns, key, value, ttlMs));
+    return this.call((s) => {
+      if (s === this.memory) this.rememberKv(ns, key, ttlMs === undefined ? undefined : this.now() + ttlMs);
+      return s.kvSet(ns, key, value, ttlMs);
+    });
   }
 
   kvDelete(ns: string, key: string): Promise<void> {
-    return this.call((s) => s.kvDelete(ns, key));
+    return this.call((s) => {
+      if (s === this.memory) this.rememberKv(ns, key, null);
+      return s.kvDelete(ns, key);
+    });
   }
 
   kvList(ns: string): Promise<KvEntry[]> {

@@ -322,6 +322,11 @@ describe('ResilientStore: Redis goes away and comes back', () => {
     await store.addUsage({ day: '2026-03-01', dims: { credential: 'c' } }, { requests: 2 });
     expect(await store.usage('2026-03-01', '2026-03-01')).toEqual([{ day: '2026-03-01', dims: { credential: 'c' }, counts: { requests: 2 } }]);
     await store.clearCooldown('cred:none');
+    const rpd = [fixed('rpd', 100, 1, T + DAY)];
+    await store.reserve({ id: 'd1', key: 'bucket:p1|m1', windows: rpd, now: T });
+    await store.reserve({ id: 'd2', key: 'bucket:p1|m1', windows: rpd, now: T });
+    await store.kvSet('tokens', 'tok-1', 'created during the outage');
+    await store.kvSet('limit', 'p1|m1|rpm', '{"limit":4}', DAY);
     // Changes made meanwhile still reach the listeners.
     await vi.waitFor(() => expect(heard).toContainEqual({ type: 'cooldown', entry: during }), DEADLINE);
     expect(log.count('warn')).toBe(1); // said once, however many calls went to memory
@@ -339,9 +344,16 @@ describe('ResilientStore: Redis goes away and comes back', () => {
     // The disable set during the outage is written back; the one for good from before is not (found again).
     expect(shared.disables).toEqual([{ id: 'new', reason: 'verify', until: T + 30 * MINUTE }]);
     expect(await store.usage('2026-03-01', '2026-03-01')).toEqual([{ day: '2026-03-01', dims: { credential: 'c' }, counts: { requests: 2 } }]);
-    // Another instance sees it: the state is in Redis, not only in this one's memory.
+    // Another instance sees it all: the state is in Redis, not only in this one's memory.
     const other = await openRedisStore({ url: flaky.url, prefix: store.redis.prefix });
     expect((await other.liveHealth(T)).cooldowns).toHaveLength(2);
+    expect(await other.windowUsage('bucket:p1|m1', rpd, T)).toEqual([{ name: 'rpd', used: 2 }]);
+    expect(await other.kvGet('tokens', 'tok-1')).toBe('created during the outage');
+    expect(await other.kvList('limit')).toEqual([{ key: 'p1|m1|rpm', value: '{"limit":4}' }]);
+    const direct = new Redis(flaky.url);
+    expect(await direct.pttl(`${store.redis.prefix}kv:limit:p1%7Cm1%7Crpm`)).toBeGreaterThan(0); // its TTL came along
+    direct.disconnect();
+    expect(await other.kvList('sig')).toEqual([]); // deleted during the outage
     await other.close();
     await store.close();
   });
@@ -353,14 +365,18 @@ describe('ResilientStore: Redis goes away and comes back', () => {
     store.subscribe((c) => heard.push(c));
     const T = Date.now();
     await store.kvSet('aff', 'conv', 'cred-1', MINUTE);
+    await store.kvSet('tokens', 'revoked', 'v');
+    const rpd = [fixed('rpd', 1, 1, T + DAY)];
     await flaky.pause();
     try {
       // The first call waits for the bound, then is answered from memory; the ones after go to memory at once.
-      expect(await store.reserve({ id: 'a', key: 'k', windows: [sliding('rpm', 1, 1)], now: T })).toEqual({ ok: true, used: [1] });
+      // (Redis gets this booking too, once it resumes: the write-back must not count it twice.)
+      expect(await store.reserve({ id: 'a', key: 'k', windows: rpd, now: T })).toEqual({ ok: true, used: [1] });
       expect(store.health()).toMatchObject({ ok: false });
-      expect(await store.reserve({ id: 'b', key: 'k', windows: [sliding('rpm', 1, 1)], now: T })).toMatchObject({ ok: false });
+      expect(await store.reserve({ id: 'b', key: 'k', windows: rpd, now: T })).toMatchObject({ ok: false, window: 'rpd' });
       expect(await store.extendCooldown(cd('cred:a', '*', T + MINUTE))).toBe(true);
       expect(await store.kvGet('aff', 'conv')).toBeUndefined(); // not mirrored: a lost affinity costs a cache hit
+      await store.kvDelete('tokens', 'revoked');
       expect(log.count('warn')).toBe(1);
     } finally {
       await flaky.resume();
@@ -370,7 +386,22 @@ describe('ResilientStore: Redis goes away and comes back', () => {
       expect(heard).toContainEqual({ type: 'resync' });
     }, DEADLINE);
     expect(await store.kvGet('aff', 'conv')).toBe('cred-1');
+    expect(await store.kvGet('tokens', 'revoked')).toBeUndefined();
     expect((await store.liveHealth(T)).cooldowns).toEqual([cd('cred:a', '*', T + MINUTE)]);
+    expect(await store.windowUsage('k', rpd, T)).toEqual([{ name: 'rpd', used: 1 }]);
+    await store.close();
+  });
+
+  it('a RedisStore on its own announces a resync once its change feed is back', async () => {
+    await flaky.start();
+    const store = await openRedisStore({ url: flaky.url, prefix: testPrefix() });
+    const heard: StateChange[] = [];
+    store.subscribe((c) => heard.push(c));
+    await flaky.restart();
+    await vi.waitFor(() => expect(heard).toEqual([{ type: 'resync' }]), DEADLINE);
+    expect(store.health().ok).toBe(true);
+    await store.kvSet('ns', 'k', 'v');
+    await vi.waitFor(() => expect(heard).toEqual([{ type: 'resync' }, { type: 'kv', ns: 'ns', key: 'k' }]), DEADLINE);
     await store.close();
   });
 
