@@ -230,7 +230,8 @@ export class ResilientStore implements StateStore {
       try {
         await this.bounded(this.redis.ping());
         const seed = await this.bounded(this.redis.liveHealth(this.now()));
-        if (this.closed) return;
+        // Gone again while we asked: the next reconnection tries again.
+        if (this.closed || !this.redis.up) return;
         const old = this.memory;
         const disables = this.pendingDisables;
         const kv = this.pendingKv;
@@ -249,7 +250,11 @@ export class ResilientStore implements StateStore {
 
         // Written back through this store: should Redis go again meanwhile, they land in memory (and are kept
         // for the next return). Cooldowns only ever lengthen, so writing back every one is safe.
-        await this.writeBack(old, disables, kv);
+        try {
+          await this.writeBack(old, disables, kv);
+        } catch (err) {
+          this.logger.warn(`writing back to Redis what was kept in memory failed: ${(err as Error).message}`);
+        }
         await old.close();
         if (this.mode === 'redis') this.emit({ type: 'resync' });
       } catch {
