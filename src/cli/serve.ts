@@ -4,7 +4,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Config, RotationStrategy } from '../config/config.js';
 import {
   ensureProject,
@@ -30,9 +29,8 @@ import { createFillFirstSelector } from '../pool/selector.js';
 import { WaitQueue } from '../dispatch/queue.js';
 import { createAffinity } from '../dispatch/affinity.js';
 import { systemClock, type Clock } from '../pool/types.js';
-import { MemoryStore } from '../store/memory.js';
+import { openStateStore } from '../store/open.js';
 import { createSignatureCache } from '../store/signature-cache.js';
-import { openSnapshot } from '../store/snapshot.js';
 import type { StateStore } from '../store/types.js';
 import { codeAssistRoute } from '../upstream/code-assist/route.js';
 import { createCodeAssistClient } from '../upstream/code-assist/client.js';
@@ -45,11 +43,8 @@ import type { Logger } from '../util/log.js';
 
 export const VERSION = '0.1.0';
 
-/** Cooldowns, disables, usage and durable records, kept beside the credential files. */
-export const STATE_FILE = 'rotor-state.json';
-
-/** Key-value namespaces the memory store's snapshot keeps (the signature cache is only worth its TTL). */
-const durableNamespace = (ns: string) => ns !== 'sig';
+/** Cooldowns, disables, usage and durable records, kept beside the credential files (without REDIS_URL). */
+export { STATE_FILE } from '../store/open.js';
 
 export interface StartOptions {
   config: Config;
@@ -122,8 +117,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   ]);
   const member = (cred: DispatchCredential) => new Member(cred, registry.get(cred.route));
 
-  const store = new MemoryStore({ now: () => clock.now() });
-  const snapshot = await openSnapshot({ path: join(config.storagePath, STATE_FILE), store, logger, durable: durableNamespace, intervalMs: options.stateIntervalMs });
+  // REDIS_URL: shared with every instance (serving from memory while Redis is away); else memory + snapshot.
+  const state = await openStateStore(config, logger, clock, { stateIntervalMs: options.stateIntervalMs });
+  const store = state.store;
   const quota = new QuotaBook({
     store,
     clock,
@@ -246,10 +242,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await done;
       clearInterval(sweeper);
       clearTimeout(timer);
-      await snapshot.close(); // after the last in-flight request has had its say
       pool.close();
       quota.close();
-      await store.close();
+      await state.close(); // the snapshot's last write: after the last in-flight request has had its say
       await transport.close();
       await media.close();
     })());
@@ -267,8 +262,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     registry,
     credentials,
     rescanCredentials: async () => watcher?.rescan(),
-    flushState: () => snapshot.flush(),
-    stateError: () => snapshot.error,
+    flushState: () => state.flush(),
+    stateError: () => state.stateError(),
     close,
   };
 }

@@ -71,6 +71,23 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** A redis:// or rediss:// URL; a bad one is reported without echoing it (it may hold a password). */
+const redisUrl = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return undefined;
+    const s = v.trim();
+    try {
+      const u = new URL(s);
+      if ((u.protocol !== 'redis:' && u.protocol !== 'rediss:') || u.hostname === '') throw new Error('protocol');
+      return s;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'REDIS_URL: expected redis://[user:password@]host[:port][/db] (rediss:// for TLS)' });
+      return z.NEVER;
+    }
+  });
+
 const envSchema = z.object({
   PORT: int('PORT', 7860, 0, 65535),
   HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
@@ -125,6 +142,8 @@ const envSchema = z.object({
   MAX_QUEUE_WAIT_MS: int('MAX_QUEUE_WAIT_MS', 10_000, 0, 600_000),
   MAX_QUEUE_LENGTH: int('MAX_QUEUE_LENGTH', 100, 0, 100_000),
   QUOTA_WINDOW_MS: int('QUOTA_WINDOW_MS', 60_000, 100, 3_600_000),
+  REDIS_URL: redisUrl,
+  REDIS_PREFIX: z.string().optional().transform((v) => (v === undefined || v === '' ? 'rotor:' : v)),
 });
 
 export const STRATEGIES = ['headroom', 'round-robin', 'fill-first', 'least-used'] as const;
@@ -166,6 +185,10 @@ export interface Config {
   queue: { maxWaitMs: number; maxLength: number };
   /** The length of a per-minute quota window. */
   quotaWindowMs: number;
+  /** Shared state for several instances (REDIS_URL); undefined: the memory store, snapshotted to a file. */
+  redisUrl: string | undefined;
+  /** Of every Redis key and of the change channel (REDIS_PREFIX, default `rotor:`). */
+  redisPrefix: string;
   /** maxBytes per URL; maxUrls and maxTotalBytes per request (MEDIA_MAX_URLS, MEDIA_MAX_TOTAL_BYTES). */
   mediaFetch: { allowPrivateNetworks: boolean; maxBytes: number; timeoutMs: number; maxUrls: number; maxTotalBytes: number };
   /** model → models to try in order when no credential can serve it (all out of quota). */
@@ -231,6 +254,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       quotas: quotas.quotas,
       queue: { maxWaitMs: e.MAX_QUEUE_WAIT_MS, maxLength: e.MAX_QUEUE_LENGTH },
       quotaWindowMs: e.QUOTA_WINDOW_MS,
+      redisUrl: e.REDIS_URL,
+      redisPrefix: e.REDIS_PREFIX,
       mediaFetch: {
         allowPrivateNetworks: e.MEDIA_FETCH_ALLOW_PRIVATE,
         maxBytes: e.MEDIA_FETCH_MAX_BYTES,
