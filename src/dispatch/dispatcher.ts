@@ -86,6 +86,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const reservation = r.reservation;
       if (!reservation) return { ok: true, lease: undefined };
       const lease: Lease = {
+        answered: () => void quota.restamp(reservation),
         settle: (promptTokens) => void quota.settle(reservation, promptTokens),
         release: () => {
           void quota.release(reservation).then(() => {

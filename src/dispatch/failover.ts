@@ -36,6 +36,8 @@ export interface FailoverHooks<M extends PoolMember> {
 
 /** A booking in the quota book for one attempt, settled once the answer (or the stream) is complete. */
 export interface Lease {
+  /** Google has answered (or started to stream): the booking counts from now. */
+  answered(): void;
   /** Google served it: corrects the booked tokens with the real count. */
   settle(promptTokens: number | undefined): void;
   /** Google did not count it (it refused the request): the booking is taken back. */
@@ -96,23 +98,35 @@ export async function runWithFailover<M extends PoolMember, T>(
   };
 
   try {
-    for (let n = 0, refused = 0; n < options.maxAttempts; ) {
+    /** Waits in the model's line until `retryAt` (or room reappears); false when that is past the deadline. */
+    const waitInLine = async (retryAt: number, retryAfterMs: number | undefined): Promise<boolean> => {
+      if (!options.queue?.enabled) return false;
+      ticket ??= options.queue.join(model, signal, retryAfterMs);
+      if (retryAt > ticket.deadline) return false;
+      await ticket.turn(retryAt);
+      return true;
+    };
+    for (let n = 0, refused = 0, refusedUntil = Infinity; n < options.maxAttempts; ) {
       if (signal.aborted) throw new ClientAbortError();
       const candidate = preferred && !tried.has(preferred.id) && pool.isFree(preferred, model) && (options.accept?.(preferred) ?? true) ? preferred : undefined;
       preferred = undefined;
       const pick = candidate ? ({ ok: true, member: candidate } as const) : pool.pick(model, tried, options.accept);
       if (!pick.ok) {
-        if (pick.reason === 'tried') break; // every usable credential was tried in this request
+        if (pick.reason === 'tried') {
+          // Every credential was tried and Google refused each for its quota: wait for the first to free, then
+          // try again (a refused request costs no quota), rather than fail what a minute's wait would serve.
+          if (lastError && QUOTA_KINDS.has(lastError.kind) && options.queue?.enabled) {
+            tried.clear();
+            continue;
+          }
+          break;
+        }
         if (pick.reason === 'cooling') {
-          const retryAt = now() + (pick.retryAfterMs ?? 0);
           const quotaOut = pick.coolingKind === undefined || QUOTA_KINDS.has(pick.coolingKind);
           // Out of quota everywhere: wait in line for the first bucket to free, if it frees in time.
-          if (quotaOut && options.queue?.enabled) {
-            ticket ??= options.queue.join(model, signal, pick.retryAfterMs);
-            if (retryAt <= ticket.deadline) {
-              await ticket.turn(retryAt);
-              continue;
-            }
+          if (quotaOut && (await waitInLine(now() + (pick.retryAfterMs ?? 0), pick.retryAfterMs))) {
+            refused = 0; // a new turn: buckets may have freed (or been taken by other instances) meanwhile
+            continue;
           }
           release();
           throw coolingError(model, pick.coolingKind, pick.retryAfterMs, lastError);
@@ -127,7 +141,17 @@ export async function runWithFailover<M extends PoolMember, T>(
         if (!booked.ok) {
           // This bucket is booked out: skip it (and every key of its project) until it frees; not an attempt.
           pool.markBooked(member, model, booked.retryAt, booked.window);
-          if (++refused > pool.size + 1) break;
+          refusedUntil = Math.min(refusedUntil, booked.retryAt);
+          // Other instances keep taking the room that frees: after a round of refusals, wait in line like the rest.
+          if (++refused > pool.size) {
+            const retryAfterMs = Math.max(0, refusedUntil - now());
+            if (!(await waitInLine(refusedUntil, retryAfterMs))) {
+              release();
+              throw new NoCredentialError(`all credentials are booked out for ${model}`, 429, retryAfterMs);
+            }
+            refused = 0;
+            refusedUntil = Infinity;
+          }
           continue;
         }
         lease = booked.lease;
@@ -142,6 +166,7 @@ export async function runWithFailover<M extends PoolMember, T>(
         const preparing = hooks?.prepare?.(member, signal);
         if (preparing) await preparing;
         const value = await runWithOneRefresh(member, attempt, hooks, signal);
+        lease?.answered();
         pool.reportSuccess(member);
         if (events?.active) {
           events.emit({ type: 'attempt', requestId, model, credential: member.id, route: member.route, attempt: n, outcome: 'ok', latencyMs: now() - started, stream: options.stream === true });

@@ -104,6 +104,17 @@ export class CredentialPool<M extends PoolMember> {
     this.version++;
   }
 
+  /** Replaces the mirror with the store's state (after an outage), with no moment in which picks see nothing. */
+  private async resync(): Promise<void> {
+    const { cooldowns, disables } = await this.options.store.liveHealth(this.options.clock.now());
+    this.disabled.clear();
+    this.credCooldowns.clear();
+    this.modelCooldowns.clear();
+    for (const c of cooldowns) this.applyCooldown(c);
+    for (const d of disables) this.disabled.set(d.id, { reason: d.reason, until: d.until });
+    this.version++;
+  }
+
   close(): void {
     this.unsubscribe();
   }
@@ -132,13 +143,6 @@ export class CredentialPool<M extends PoolMember> {
         return;
     }
     this.version++;
-  }
-
-  private async resync(): Promise<void> {
-    this.disabled.clear();
-    this.credCooldowns.clear();
-    this.modelCooldowns.clear();
-    await this.load();
   }
 
   private applyCooldown(c: CooldownEntry): void {

@@ -107,12 +107,23 @@ export class QuotaBook {
     return undefined;
   }
 
-  /** The limit in force for one window: the lower of the configured and the learned one. */
+  /**
+   * The limit in force for one window: the lower of the configured and the learned one. While the shared store
+   * is away, instances cannot see each other's bookings: each keeps to its share of the limit.
+   */
   limit(m: QuotaMember, model: string, window: WindowName): LimitInfo | undefined {
     const configured = this.configured(m, model, window);
     const learned = this.learned.get(`${m.quotaKey}|${model}|${window}`);
-    if (learned !== undefined && (configured === undefined || learned < configured)) return { limit: learned, source: 'learned' };
-    return configured === undefined ? undefined : { limit: configured, source: 'configured' };
+    const info: LimitInfo | undefined =
+      learned !== undefined && (configured === undefined || learned < configured)
+        ? { limit: learned, source: 'learned' }
+        : configured === undefined
+          ? undefined
+          : { limit: configured, source: 'configured' };
+    if (!info || info.limit === 0) return info;
+    const health = this.options.store.health();
+    const peers = health.ok ? 1 : (health.peers ?? 1);
+    return peers > 1 ? { ...info, limit: Math.max(1, Math.floor(info.limit / peers)) } : info;
   }
 
   /** The windows a request on `m` for `model` books, with `tokens` estimated input tokens. */
@@ -192,6 +203,12 @@ export class QuotaBook {
     const [used, until] = this.seen.get(key)?.get('rpd') ?? [0, 0];
     const [mine, dayEnd] = this.counted.get(key) ?? [0, 0];
     return Math.max(until > now ? used : 0, dayEnd > now ? mine : 0);
+  }
+
+  /** Google has received the request by now: its per-minute bookings count from now, not from when they were made. */
+  async restamp(r: Reservation | undefined): Promise<void> {
+    if (!r || !r.windows.some((w) => w.kind === 'sliding')) return;
+    await this.options.store.restamp(r.id, r.key, r.windows, this.options.clock.now()).catch(() => undefined);
   }
 
   /** After the answer: the real input tokens (Google counted the request). */

@@ -214,6 +214,20 @@ export class MemoryStore implements StateStore {
     if (b.resetAt !== undefined) this.version++;
   }
 
+  async restamp(id: string, key: string, windows: readonly WindowSpec[], at: number): Promise<void> {
+    for (const w of windows) {
+      if (w.kind !== 'sliding') continue;
+      const b = this.windows.get(`${key}|${w.name}`);
+      const e = b?.entries.get(id);
+      if (!b || !e || e[0] >= at) continue;
+      // Moved to its new time: entries stay in time order, which pruning and freeAt rely on.
+      b.entries.delete(id);
+      e[0] = at;
+      b.entries.set(id, e);
+      if ([...b.entries.values()].some(([t]) => t > at)) b.entries = new Map([...b.entries].sort((x, y) => x[1][0] - y[1][0]));
+    }
+  }
+
   async release(id: string, key: string, windows: readonly WindowSpec[]): Promise<void> {
     for (const w of windows) {
       const b = this.windows.get(`${key}|${w.name}`);

@@ -192,6 +192,9 @@ const SCRIPTS = {
   rotorKvMembers: lua.KV_MEMBERS,
 } as const;
 
+/** How often an instance says it is alive; one unheard for three beats is gone. */
+const HEARTBEAT_MS = 2_000;
+
 export class RedisStore implements StateStore {
   readonly kind = 'redis';
   readonly prefix: string;
@@ -213,6 +216,11 @@ export class RedisStore implements StateStore {
   private subscribedBefore = false;
   private lastUp = false;
   private closed = false;
+  /** This instance, in the set of instances sharing the prefix (heartbeats every few seconds). */
+  private readonly instanceId = `${process.pid}.${Math.random().toString(36).slice(2, 10)}`;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** Instances seen sharing the store at the last heartbeat, this one included. */
+  private peerCount = 1;
 
   constructor(options: RedisStoreOptions) {
     this.prefix = options.prefix ?? 'rotor:';
@@ -242,7 +250,12 @@ export class RedisStore implements StateStore {
     const quiet = (err: Error) => this.logger?.debug(`redis ${this.where}: ${err.message}`);
     this.client.on('error', quiet);
     this.sub.on('error', quiet);
-    this.client.on('ready', () => this.notify());
+    this.client.on('ready', () => {
+      this.notify();
+      void this.beat();
+    });
+    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    this.heartbeat.unref();
     this.client.on('close', () => this.notify());
     this.sub.on('ready', () => this.resubscribe());
     this.sub.on('close', () => {
@@ -319,10 +332,35 @@ export class RedisStore implements StateStore {
     await this.client.ping();
   }
 
+  /** Instances sharing the store, this one included, as last seen. */
+  get peers(): number {
+    return this.peerCount;
+  }
+
+  /** Says this instance is alive and counts the others that said so lately. */
+  private async beat(): Promise<void> {
+    if (this.closed || this.client.status !== 'ready') return;
+    const key = `${this.prefix}instances`;
+    const now = this.now();
+    try {
+      const r = await this.client
+        .multi()
+        .zadd(key, num(now), this.instanceId)
+        .zremrangebyscore(key, '-inf', num(now - 3 * HEARTBEAT_MS))
+        .zcard(key)
+        .pexpire(key, 6 * HEARTBEAT_MS)
+        .exec();
+      const count = Number(r?.[2]?.[1]);
+      if (Number.isInteger(count) && count > 0) this.peerCount = count;
+    } catch {
+      /* the next beat tries again */
+    }
+  }
+
   health(): StoreHealth {
     return this.up
-      ? { kind: 'redis', ok: true, detail: `${this.where} (prefix ${this.prefix}), shared by every instance` }
-      : { kind: 'redis', ok: false, detail: `${this.where} unreachable` };
+      ? { kind: 'redis', ok: true, detail: `${this.where} (prefix ${this.prefix}), shared by ${this.peerCount} instance(s)`, peers: this.peerCount }
+      : { kind: 'redis', ok: false, detail: `${this.where} unreachable`, peers: this.peerCount };
   }
 
   private emit(change: StateChange): void {
@@ -461,6 +499,22 @@ export class RedisStore implements StateStore {
     await this.run.rotorAdjust(1, this.windowKeys(key, window)[0], id, num(amount));
   }
 
+  async restamp(id: string, key: string, windows: readonly WindowSpec[], at: number): Promise<void> {
+    const sliding = windows.filter((w) => w.kind === 'sliding');
+    if (sliding.length === 0) return;
+    const clock = this.now();
+    const pipeline = this.client.pipeline();
+    for (const w of sliding) {
+      const [total, times] = this.windowKeys(key, w.name);
+      // XX: only a booking still there; GT: never earlier than it was. The keys live until the window has passed.
+      pipeline.zadd(times, 'XX', 'GT', num(at), id);
+      const ms = ttl(Math.max(at - clock, 0) + (w as { windowMs: number }).windowMs);
+      pipeline.pexpire(times, ms, 'GT');
+      pipeline.pexpire(total, ms, 'GT');
+    }
+    await pipeline.exec();
+  }
+
   async release(id: string, key: string, windows: readonly WindowSpec[]): Promise<void> {
     if (windows.length === 0) return;
     const keys = windows.flatMap((w) => this.windowKeys(key, w.name));
@@ -557,6 +611,8 @@ export class RedisStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.client.status === 'ready') await this.client.zrem(`${this.prefix}instances`, this.instanceId).catch(() => undefined);
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();

@@ -121,7 +121,7 @@ export class ResilientStore implements StateStore {
   health(): StoreHealth {
     if (this.mode === 'redis') return this.redis.health();
     const since = new Date(this.downSince).toISOString();
-    return { kind: 'redis', ok: false, detail: `${this.redis.where} unreachable since ${since} (${this.downReason}), serving from memory` };
+    return { kind: 'redis', ok: false, detail: `${this.redis.where} unreachable since ${since} (${this.downReason}), serving from memory`, peers: this.redis.peers };
   }
 
   subscribe(listener: (change: StateChange) => void): () => void {
@@ -338,6 +338,10 @@ export class ResilientStore implements StateStore {
 
   reserve(req: ReserveRequest): Promise<ReserveResult> {
     return this.call((s) => s.reserve(req));
+  }
+
+  restamp(id: string, key: string, windows: readonly WindowSpec[], at: number): Promise<void> {
+    return this.call((s) => s.restamp(id, key, windows, at));
   }
 
   adjust(id: string, key: string, window: string, amount: number): Promise<void> {

@@ -92,6 +92,11 @@ export interface StoreHealth {
   /** Whether the shared backend is reachable (always true for memory). */
   ok: boolean;
   detail: string;
+  /**
+   * How many instances share the store, this one included, as last seen: while the shared backend is away,
+   * each instance keeps to its share of every limit. Absent for the memory store (one instance).
+   */
+  peers?: number;
 }
 
 export interface StateStore {
@@ -111,6 +116,12 @@ export interface StateStore {
   reserve(req: ReserveRequest): Promise<ReserveResult>;
   /** Corrects what a reservation booked (e.g. the tokens once usageMetadata is known). */
   adjust(id: string, key: string, window: string, amount: number): Promise<void>;
+  /**
+   * The request reached Google no later than `at` (its answer came): its sliding-window bookings count from then,
+   * never earlier. A booking is made before the request leaves, so without this Rotor's window could end before
+   * Google's and let the next request in too soon.
+   */
+  restamp(id: string, key: string, windows: readonly WindowSpec[], at: number): Promise<void>;
   /** Takes a reservation back (Google did not count the request). */
   release(id: string, key: string, windows: readonly WindowSpec[]): Promise<void>;
   /** How much each window of `key` holds at `now`. */

@@ -242,6 +242,18 @@ export function describeStateStoreConformance(name: string, factory: StoreFactor
         ]);
       });
 
+      it('restamp moves a sliding booking later (never earlier), so it frees one window after the new time', async () => {
+        const rpm = [sliding('rpm', 1, 1)];
+        const day = [fixed('rpd', 5, 1, T + DAY)];
+        expect(await store.reserve(req('a', 'k', [...rpm, ...day], T))).toMatchObject({ ok: true });
+        await store.restamp('a', 'k', [...rpm, ...day], T + 300);
+        await store.restamp('a', 'k', rpm, T + 100); // earlier: ignored
+        await store.restamp('gone', 'k', rpm, T + 900); // no such booking: nothing happens
+        expect(await store.reserve(req('b', 'k', rpm, T + MINUTE))).toEqual({ ok: false, window: 'rpm', retryAt: T + 300 + MINUTE });
+        expect(await store.reserve(req('c', 'k', rpm, T + 300 + MINUTE))).toMatchObject({ ok: true });
+        expect(await usage('k', day, T + 300 + MINUTE)).toEqual({ rpd: 1 });
+      });
+
       it('admits up to the limit exactly, then refuses and names the window', async () => {
         const rpm = [sliding('rpm', 3, 1)];
         for (const id of ['a', 'b', 'c']) expect(await store.reserve(req(id, 'k', rpm, T))).toMatchObject({ ok: true });

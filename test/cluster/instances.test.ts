@@ -1,0 +1,170 @@
+/**
+ * Several Rotor processes on one Redis, against the simulator with tight per-project quotas: together they
+ * send Google no more than the quotas allow (at most one upstream 429 in a hundred requests), a cooldown one of
+ * them learns stops the others, and killing Redis mid-run fails no request while a credential has room.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { freePort, startRedisServer, type RedisServer } from '../store/redis-server.js';
+import { runRotor, type RotorProcess } from '../e2e/spawn-rotor.js';
+
+const PASSWORD = 'cluster-test-password';
+const MODEL = 'gemini-2.5-flash';
+const PROJECTS = ['c1', 'c2', 'c3', 'c4'];
+const WINDOW_MS = 1000;
+const RPM = 6; // per project and window: the pool allows 24 requests a second
+
+interface Instance {
+  proc: RotorProcess;
+  url: string;
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function health(url: string): Promise<{ status: string; store?: { ok: boolean } } | undefined> {
+  try {
+    const r = await fetch(`${url}/health`);
+    return (await r.json()) as { status: string; store?: { ok: boolean } };
+  } catch {
+    return undefined;
+  }
+}
+
+async function chat(url: string, content: string): Promise<number> {
+  const r = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${PASSWORD}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content }] }),
+  });
+  const text = await r.text();
+  if (r.status !== 200 && process.env.CLUSTER_DEBUG) console.log(r.status, text.slice(0, 300));
+  return r.status;
+}
+
+/** `total` requests spread over the instances, `concurrency` at a time. */
+async function load(instances: Instance[], total: number, concurrency: number, tag: string): Promise<number[]> {
+  const statuses: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      const i = next++;
+      statuses.push(await chat(instances[i % instances.length]!.url, `${tag} ${i}`));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return statuses;
+}
+
+describe('several Rotor instances on one Redis', () => {
+  let redis: RedisServer;
+  let sim: Simulator;
+  let dir: string;
+  let instances: Instance[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    sim = await startSimulator({ rateWindowMs: WINDOW_MS, apiKeys: PROJECTS.map((p, i) => ({ key: `AIzaSyCluster${i}${'x'.repeat(26)}`, projectId: p, rpm: RPM })) });
+    dir = await mkdtemp(join(tmpdir(), 'rotor-cluster-'));
+    await writeFile(join(dir, 'api_keys.json'), JSON.stringify(PROJECTS.map((p, i) => ({ api_key: `AIzaSyCluster${i}${'x'.repeat(26)}`, project_id: p }))), { mode: 0o600 });
+  });
+  afterEach(async () => {
+    for (const i of instances) i.proc.child.kill('SIGKILL');
+    await Promise.all(instances.map((i) => i.proc.exited));
+    instances = [];
+    sim.clearFaults();
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await redis?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function start(n: number, prefix: string): Promise<Instance[]> {
+    // Each test starts from empty quota windows, at Google and in its own Redis prefix.
+    sim.resetQuotaUsage();
+    const out: Instance[] = [];
+    for (let k = 0; k < n; k++) {
+      const port = await freePort();
+      const proc = runRotor({
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        GEMINI_AUTH_PASSWORD: PASSWORD,
+        PERSISTENT_STORAGE_PATH: dir,
+        GEMINI_API_BASE_URL: sim.url,
+        CODE_ASSIST_ENDPOINT: sim.url,
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: prefix,
+        QUOTAS: JSON.stringify({ routes: { 'gemini-api': { '*': { [MODEL]: { rpm: RPM } } } } }),
+        QUOTA_WINDOW_MS: String(WINDOW_MS),
+        MAX_QUEUE_WAIT_MS: '30000',
+        MAX_QUEUE_LENGTH: '1000',
+      });
+      out.push({ proc, url: `http://127.0.0.1:${port}` });
+    }
+    for (const i of out) await waitFor('an instance to serve', async () => (await health(i.url))?.store?.ok === true);
+    instances = out;
+    return out;
+  }
+
+  it.each([1, 2, 3])('%i instances together stay within the quotas: at most 1 upstream 429 in 100 requests', async (n) => {
+    const nodes = await start(n, `rotor-test-${n}:`);
+    sim.resetStats();
+    const statuses = await load(nodes, 150, 24, `n${n}`);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    const calls = sim.calls({ method: 'generateContent' });
+    const refused = calls.filter((c) => c.status === 429).length;
+    expect(calls.length - refused).toBe(150);
+    expect(refused / calls.length).toBeLessThanOrEqual(0.01);
+  }, 60_000);
+
+  it('a cooldown one instance learns stops the others', async () => {
+    const [a, b, c] = await start(3, 'rotor-test-cool:');
+    sim.injectFault({ fault: { type: 'rate-limit', retryDelayMs: 120_000 }, project: 'c1', times: 1 });
+    // Requests through A until it has met the fault.
+    await waitFor('A to meet the 429', async () => {
+      await chat(a!.url, 'probe');
+      return sim.calls({ status: 429 }).length > 0;
+    });
+    const cooling = async (url: string) => {
+      const s = (await (await fetch(`${url}/v1/keys/status`, { headers: { authorization: `Bearer ${PASSWORD}` } })).json()) as { credentials: Array<{ project: string; models: Record<string, { state: string }> }> };
+      return s.credentials.find((x) => x.project === 'c1')?.models[MODEL]?.state === 'cooling_down';
+    };
+    await waitFor('B and C to see the cooldown', async () => (await cooling(b!.url)) && (await cooling(c!.url)));
+    const before = sim.calls({ method: 'generateContent' }).filter((x) => x.project === 'c1').length;
+    await load([b!, c!], 12, 4, 'after');
+    expect(sim.calls({ method: 'generateContent' }).filter((x) => x.project === 'c1').length).toBe(before);
+  }, 60_000);
+
+  it('Redis killed mid-run and restarted: no request fails while the pool has room, and every instance resyncs', async () => {
+    const nodes = await start(2, 'rotor-test-kill:');
+    // About half the pool's capacity (24 a second), sent at a steady pace: there is always room somewhere.
+    const statuses: Array<Promise<number>> = [];
+    let sent = 0;
+    const pace = setInterval(() => {
+      if (sent < 40) statuses.push(chat(nodes[sent % 2]!.url, `kill ${sent++}`));
+    }, 80);
+    try {
+      await waitFor('traffic to flow', () => sent > 8);
+      await redis.kill();
+      await waitFor('both instances to notice', async () => (await Promise.all(nodes.map((i) => health(i.url)))).every((h) => h?.store?.ok === false));
+      await waitFor('traffic to flow without Redis', () => sent > 24);
+      await redis.start();
+      await waitFor('the paced requests to be sent', () => sent >= 40);
+    } finally {
+      clearInterval(pace);
+    }
+    const done = await Promise.all(statuses);
+    expect(done.filter((s) => s !== 200)).toEqual([]);
+    await waitFor('both instances to be back on Redis', async () => (await Promise.all(nodes.map((i) => health(i.url)))).every((h) => h?.store?.ok === true));
+    expect((await load(nodes, 10, 4, 'after')).every((s) => s === 200)).toBe(true);
+  }, 90_000);
+});
