@@ -199,6 +199,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       signatures: createSignatureCache(store),
       store,
       models: config.models,
+      modelAliases: config.modelAliases,
       loadErrors: () => loadErrors,
       redact: (text) => logger.redact(text),
       quota,

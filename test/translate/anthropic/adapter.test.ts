@@ -244,3 +244,18 @@ describe('count_tokens request', () => {
     });
   });
 });
+
+describe('MODEL_ALIASES', () => {
+  it('parses "pattern=model" rules in order, and refuses a malformed one with one line', async () => {
+    const { loadConfig } = await import('../../../src/config/config.js');
+    const ok = loadConfig({ MODEL_ALIASES: ' claude-opus-*=gemini-3-pro-preview ; claude-*haiku*= gemini-2.5-flash-lite;' });
+    expect(ok.ok && ok.config.modelAliases).toStrictEqual([
+      { pattern: 'claude-opus-*', model: 'gemini-3-pro-preview' },
+      { pattern: 'claude-*haiku*', model: 'gemini-2.5-flash-lite' },
+    ]);
+    const unset = loadConfig({});
+    expect(unset.ok && unset.config.modelAliases).toStrictEqual([]);
+    const bad = loadConfig({ MODEL_ALIASES: 'claude-opus-4' });
+    expect(bad).toStrictEqual({ ok: false, errors: ['MODEL_ALIASES: expected "pattern=model[;pattern=model…]" (a pattern may use *), found "claude-opus-4"'] });
+  });
+});
