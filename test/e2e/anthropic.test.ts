@@ -260,6 +260,12 @@ describe('Anthropic Messages through the real @anthropic-ai/sdk', () => {
     expect(String(parts[1]!['text'])).toContain('"name":"get_weather"');
     const beta = await client.beta.messages.countTokens({ model: 'claude-sonnet-4-5', system: 'A long system prompt that costs tokens.', tools, messages });
     expect(beta.input_tokens).toBe(full.input_tokens);
+    // Tools alone (messages without content) are counted; nothing at all is 0, without asking Google.
+    const toolsOnly = await client.messages.countTokens({ model: 'claude-haiku-4-5', tools, messages: [{ role: 'user', content: '' }] });
+    expect(toolsOnly.input_tokens).toBeGreaterThan(0);
+    const calls = stack.sim.calls({ method: 'countTokens' }).length;
+    expect(await client.messages.countTokens({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: [] }] })).toEqual({ input_tokens: 0 });
+    expect(stack.sim.calls({ method: 'countTokens' })).toHaveLength(calls);
   });
 
   it('answers a bad request with BadRequestError and Anthropic\'s error body', async () => {
@@ -282,6 +288,14 @@ describe('Anthropic Messages through the real @anthropic-ai/sdk', () => {
     const res = await fetch(`${stack.rotor.url}/v1/messages/batches`, { headers: { 'x-api-key': stack.password! } });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+
+    // The chain's own refusals (body, method) answer in Anthropic's shape on these routes too.
+    const broken = await fetch(`${stack.rotor.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': stack.password!, 'content-type': 'application/json' }, body: '{"model": ' });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringMatching(/not valid JSON/) } });
+    const get = await fetch(`${stack.rotor.url}/v1/messages/count_tokens`, { headers: { 'x-api-key': stack.password! } });
+    expect(get.status).toBe(405);
+    expect(await get.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
   });
 
   it('turns an upstream failure after the first event into an error event the SDK throws', async () => {

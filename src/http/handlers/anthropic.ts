@@ -13,7 +13,11 @@ export async function handleAnthropicCountTokens(deps: GenerateDeps, options: An
   const urls = collectAnthropicMediaUrls(req);
   const media: ReadonlyMap<string, GeminiBlob> = urls.length > 0 ? await deps.media.fetchAll(urls, signal) : new Map();
   // Signatures do not change the count: the bypass value stands in for them.
-  const plan = planAnthropic(req, { media: (url) => media.get(url), signatures: () => undefined, id: randomUUID().replaceAll('-', '') }, options);
-  const counted = await deps.dispatcher.countTokens(plan.model, countTokensRequest(plan.request), { signal, requestId: r.id });
+  const inputs = { media: (url: string) => media.get(url), signatures: () => undefined, id: randomUUID().replaceAll('-', '') };
+  const plan = planAnthropic(req, inputs, { ...options, allowEmpty: true });
+  const request = countTokensRequest(plan.request);
+  // Nothing to count (empty messages, no system, no tools): Google refuses empty contents.
+  if (request.contents.length === 0) return sendJson(r.res, 200, { input_tokens: 0 });
+  const counted = await deps.dispatcher.countTokens(plan.model, request, { signal, requestId: r.id });
   sendJson(r.res, 200, { input_tokens: counted.totalTokens });
 }

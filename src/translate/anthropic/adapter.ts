@@ -87,12 +87,17 @@ export function unsignedToolUseIds(req: AnthropicRequest): string[] {
 }
 
 /** The Gemini request and the answer's context, shared by generation and token counting. */
-export function planAnthropic(req: AnthropicRequest, inputs: Pick<TranslateInputs, 'media' | 'signatures' | 'id'>, options: AnthropicAdapterOptions): { model: string; request: GeminiRequest; ctx: AnthropicContext } {
+export function planAnthropic(
+  req: AnthropicRequest,
+  inputs: Pick<TranslateInputs, 'media' | 'signatures' | 'id'>,
+  options: AnthropicAdapterOptions & { allowEmpty?: boolean },
+): { model: string; request: GeminiRequest; ctx: AnthropicContext } {
   const translated = convertAnthropicRequestToGemini(req, {
     aliases: options.aliases ?? [],
     served: options.served ?? [],
     media: inputs.media,
     lookupSignature: inputs.signatures,
+    allowEmpty: options.allowEmpty === true,
   });
   const idBase = inputs.id.replace(/[^A-Za-z0-9_-]/g, '');
   return {

@@ -12,6 +12,8 @@ export interface ConvertMessagesOptions {
   media: MediaResolver;
   /** Signatures from the server-side cache, by tool_use id (see blocks.ts). */
   lookupSignature: (toolUseId: string) => string | undefined;
+  /** No content at all is fine (token counting of a system prompt or tools alone). */
+  allowEmpty?: boolean;
 }
 
 export interface GeminiConversation {
@@ -85,7 +87,7 @@ export function convertAnthropicMessages(req: Pick<AnthropicRequest, 'system' | 
   });
 
   const contents = finish(turns, options);
-  if (contents.length === 0) throw new TranslationError('messages', 'at least one message with content is required');
+  if (contents.length === 0 && options.allowEmpty !== true) throw new TranslationError('messages', 'at least one message with content is required');
   return systemParts.length > 0 ? { contents, systemInstruction: { parts: systemParts } } : { contents };
 }
 

@@ -16,6 +16,8 @@ export interface AnthropicToGeminiOptions {
   media?: MediaResolver;
   /** Signatures from the server-side cache, by tool_use id. */
   lookupSignature?: (toolUseId: string) => string | undefined;
+  /** Messages without any content are fine (count_tokens of a system prompt or tools alone). */
+  allowEmpty?: boolean;
 }
 
 export interface AnthropicToGeminiRequest {
@@ -44,6 +46,7 @@ export function convertAnthropicRequestToGemini(req: AnthropicRequest, options: 
     toGeminiName: (name) => toGeminiName(tools.names, name),
     media: options.media ?? (() => undefined),
     lookupSignature: options.lookupSignature ?? (() => undefined),
+    allowEmpty: options.allowEmpty === true,
   });
   const request: GeminiRequest = { contents };
   if (systemInstruction) request.systemInstruction = systemInstruction;

@@ -12,6 +12,7 @@ import { convertThinking } from '../../../src/translate/anthropic/thinking.js';
 import { convertAnthropicRequestToGemini } from '../../../src/translate/anthropic/convert-request.js';
 import { TranslationError } from '../../../src/translate/translation-error.js';
 import { DEFAULT_MODELS } from '../../../src/config/config.js';
+import { encodeSseFrame } from '../../../src/sse/write.js';
 
 function parseError(body: unknown): { field: string; message: string } {
   try {
@@ -65,6 +66,7 @@ describe('Anthropic dialect', () => {
   it('pings with event: ping while Google is silent, frames streams as SSE, and keys sessions by metadata.user_id', () => {
     const adapter = createAnthropicAdapter();
     expect(adapter.heartbeat).toStrictEqual({ event: 'ping', data: '{"type":"ping"}' });
+    expect(encodeSseFrame(adapter.heartbeat!)).toBe('event: ping\ndata: {"type":"ping"}\n\n');
     const req = parseAnthropicRequest({ model: 'm', messages: [user], metadata: { user_id: 'user_1_session_2' } });
     expect(adapter.affinityKey?.(req)).toBe('user_1_session_2');
     expect(adapter.affinityKey?.(parseAnthropicRequest({ model: 'm', messages: [user] }))).toBeUndefined();
