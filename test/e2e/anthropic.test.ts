@@ -212,6 +212,24 @@ describe('Anthropic Messages through the real @anthropic-ai/sdk', () => {
     });
   });
 
+  it('moves system turns from mid-history into the system instruction', async () => {
+    const res = await client.messages.create({
+      model: 'gemini-3-flash-preview',
+      max_tokens: 100,
+      system: 'You are Claude Code.',
+      messages: [
+        { role: 'user', content: 'first' },
+        { role: 'assistant', content: 'reply one' },
+        { role: 'system', content: 'Plan mode is on.' },
+        { role: 'user', content: 'second' },
+      ],
+    });
+    expect(res.content).toEqual([{ type: 'text', text: 'Echo from gemini-3-flash-preview: second' }]);
+    const sent = lastRequest('generateContent');
+    expect(sent['systemInstruction']).toEqual({ parts: [{ text: 'You are Claude Code.' }, { text: 'Plan mode is on.' }] });
+    expect(sent.contents.map((c) => c.role)).toEqual(['user', 'model', 'user']);
+  });
+
   it('continues a trailing assistant message (prefill) as the last model turn', async () => {
     for (const model of ['gemini-2.5-flash', 'gemini-3-flash-preview']) {
       const res = await client.messages.create({

@@ -82,8 +82,9 @@ export function convertAnthropicMessages(req: Pick<AnthropicRequest, 'system' | 
       for (const block of blocks) if (block.type === 'text' && block.text !== '') systemParts.push({ text: block.text });
       return;
     }
-    if (message.role === 'assistant') push(turns, assistantTurn(blocks, at, options));
-    else push(turns, userTurn(blocks, typeof message.content === 'string' ? undefined : message.content, at, options));
+    const raw = typeof message.content === 'string' ? undefined : message.content;
+    if (message.role === 'assistant') push(turns, assistantTurn(blocks, raw, at, options));
+    else push(turns, userTurn(blocks, raw, at, options));
   });
 
   const contents = finish(turns, options);
@@ -95,10 +96,10 @@ function emptyTurn(role: Turn['role']): Turn {
   return { role, parts: [], calls: [], results: [], resultMedia: [] };
 }
 
-function assistantTurn(blocks: KnownBlock[], at: string, options: ConvertMessagesOptions): Turn {
+function assistantTurn(blocks: KnownBlock[], raw: unknown[] | undefined, at: string, options: ConvertMessagesOptions): Turn {
   const turn = emptyTurn('model');
   let signature: string | undefined;
-  blocks.forEach((block, j) => {
+  blocks.forEach((block, fallback) => {
     switch (block.type) {
       case 'text':
         if (block.text !== '') turn.parts.push({ text: block.text });
@@ -118,7 +119,7 @@ function assistantTurn(blocks: KnownBlock[], at: string, options: ConvertMessage
       }
       default:
         // Images or tool results in an assistant message have no Gemini place; Anthropic refuses them too.
-        if (block.type === 'tool_result') throw new TranslationError(`${at}.content[${j}].type`, 'tool_result blocks belong in user messages');
+        if (block.type === 'tool_result') throw new TranslationError(`${at}.content[${raw ? raw.indexOf(block) : fallback}].type`, 'tool_result blocks belong in user messages');
         return;
     }
   });
@@ -132,10 +133,9 @@ function userTurn(
   options: ConvertMessagesOptions,
 ): Turn {
   const turn = emptyTurn('user');
-  // Field paths index the client's array, unknown blocks included.
-  const indexOf = (block: KnownBlock, fallback: number) => (raw ? raw.indexOf(block) : fallback);
   blocks.forEach((block, fallback) => {
-    const field = `${at}.content[${indexOf(block, fallback)}]`;
+    // Field paths index the client's array, unknown blocks included.
+    const field = `${at}.content[${raw ? raw.indexOf(block) : fallback}]`;
     switch (block.type) {
       case 'text':
         if (block.text !== '') turn.parts.push({ text: block.text });

@@ -111,6 +111,7 @@ describe('request validation', () => {
     [{ model: 'm', messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'f1' } }] }] }, 'messages[0].content[0].source.file_id', /Files API/],
     [{ model: 'm', messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'not base64!' } }] }] }, 'messages[0].content[0].source.data', /base64/],
     [{ model: 'm', messages: [{ role: 'user', content: [{ type: 'thinking', thinking: 'x' }] }] }, 'messages', /at least one message/],
+    [{ model: 'm', messages: [user, { role: 'assistant', content: [{ type: 'mystery' }, { type: 'tool_result', tool_use_id: 'x' }] }] }, 'messages[1].content[1].type', /belong in user messages/],
   ])('refuses %j naming %s', (body, field, message) => {
     const err = parseError(body);
     expect(err.field).toBe(field);
