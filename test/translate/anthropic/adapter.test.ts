@@ -13,6 +13,7 @@ import { convertAnthropicRequestToGemini } from '../../../src/translate/anthropi
 import { TranslationError } from '../../../src/translate/translation-error.js';
 import { DEFAULT_MODELS } from '../../../src/config/config.js';
 import { encodeSseFrame } from '../../../src/sse/write.js';
+import { enumBomb } from '../schema-bombs.js';
 
 function parseError(body: unknown): { field: string; message: string } {
   try {
@@ -116,6 +117,29 @@ describe('request validation', () => {
     const err = parseError(body);
     expect(err.field).toBe(field);
     expect(err.message).toMatch(message);
+  });
+
+  it('converts every input_schema within one schema budget, naming the tool past it', () => {
+    const err = parseError({ model: 'm', messages: [user], tools: [{ name: 'bomb', input_schema: enumBomb() }] });
+    expect(err.field).toBe('tools[0].input_schema');
+    expect(err.message).toMatch(/tool "bomb".*SCHEMA_MAX_/);
+  });
+
+  it.each([
+    [{ type: 'auto' }, { functionCallingConfig: { mode: 'AUTO' } }],
+    [{ type: 'any', disable_parallel_tool_use: true }, { functionCallingConfig: { mode: 'ANY' } }],
+    [{ type: 'none' }, { functionCallingConfig: { mode: 'NONE' } }],
+    [{ type: 'tool', name: 'f' }, { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['f'] } }],
+  ])('maps tool_choice %j', (choice, toolConfig) => {
+    const req = parseAnthropicRequest({ model: 'm', messages: [user], tools: [{ name: 'f', input_schema: { type: 'object' } }], tool_choice: choice });
+    expect(convertAnthropicRequestToGemini(req).request.toolConfig).toStrictEqual(toolConfig);
+  });
+
+  it('leaves tool_choice out when no client tool is declared (web search alone)', () => {
+    const req = parseAnthropicRequest({ model: 'm', messages: [user], tools: [{ type: 'web_search_20260318', name: 'web_search' }], tool_choice: { type: 'any' } });
+    const { request } = convertAnthropicRequestToGemini(req);
+    expect(request.tools).toStrictEqual([{ googleSearch: {} }]);
+    expect(request.toolConfig).toBeUndefined();
   });
 
   it('refuses a body that is not an object', () => {
