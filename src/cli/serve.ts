@@ -197,6 +197,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       debugPrompts: config.redactLogs ? 'hidden' : 'shown',
       store,
       models: config.models,
+      modelAliases: config.modelAliases,
       loadErrors: () => loadErrors,
       redact: (text) => logger.redact(text),
       quota,

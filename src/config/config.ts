@@ -125,6 +125,18 @@ const envSchema = z.object({
     }
     return map;
   }),
+  MODEL_ALIASES: optionalString.transform((v, ctx) => {
+    const rules: ModelAliasRule[] = [];
+    for (const rule of (v ?? '').split(';').map((r) => r.trim()).filter(Boolean)) {
+      const m = /^([^=\s]+)\s*=\s*([^=\s]+)$/.exec(rule);
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: `MODEL_ALIASES: expected "pattern=model[;pattern=model…]" (a pattern may use *), found "${rule}"` });
+        return z.NEVER;
+      }
+      rules.push({ pattern: m[1]!, model: m[2]! });
+    }
+    return rules;
+  }),
   MEDIA_FETCH_ALLOW_PRIVATE: bool('MEDIA_FETCH_ALLOW_PRIVATE', false),
   MEDIA_FETCH_MAX_BYTES: int('MEDIA_FETCH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   MEDIA_FETCH_TIMEOUT_MS: int('MEDIA_FETCH_TIMEOUT_MS', 15_000, 100, 600_000),
@@ -193,6 +205,14 @@ export interface Config {
   mediaFetch: { allowPrivateNetworks: boolean; maxBytes: number; timeoutMs: number; maxUrls: number; maxTotalBytes: number };
   /** model → models to try in order when no credential can serve it (all out of quota). */
   modelFallbacks: ReadonlyMap<string, string[]>;
+  /** Client model name patterns → Gemini models, tried before the Claude defaults (MODEL_ALIASES). */
+  modelAliases: ModelAliasRule[];
+}
+
+/** One MODEL_ALIASES rule: a model name pattern (`*` matches anything, case ignored) → the Gemini model. */
+export interface ModelAliasRule {
+  pattern: string;
+  model: string;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -250,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       sessionSecret: e.SESSION_SECRET,
       geminiApiKeys: e.GEMINI_API_KEYS,
       modelFallbacks: e.MODEL_FALLBACKS,
+      modelAliases: e.MODEL_ALIASES,
       rotationStrategy: e.ROTATION_STRATEGY,
       quotas: quotas.quotas,
       queue: { maxWaitMs: e.MAX_QUEUE_WAIT_MS, maxLength: e.MAX_QUEUE_LENGTH },

@@ -2,6 +2,8 @@
  * The route table of the API: every route, its dialect and its handler, in one place. A new dialect adds its
  * adapter's lines here.
  */
+import { anthropicDialect, createAnthropicAdapter } from '../translate/anthropic/adapter.js';
+import type { ModelAliasRule } from '../translate/anthropic/models.js';
 import { geminiAdapter, googleDialect } from '../translate/gemini/adapter.js';
 import { openAIChatAdapter, openAIDialect } from '../translate/openai-chat/adapter.js';
 import { toGeminiModel, toOpenAIModel } from '../translate/models.js';
@@ -9,6 +11,7 @@ import { normaliseModelId } from '../translate/parse-body.js';
 import type { Dialect } from '../translate/dialect.js';
 import { ApiError } from './errors.js';
 import { handleHealth, handleKeysStatus, type AdminDeps } from './handlers/admin.js';
+import { handleAnthropicCountTokens } from './handlers/anthropic.js';
 import { serveGeneration, type GenerateDeps } from './handlers/generate.js';
 import { handleModelCall } from './handlers/native.js';
 import { handleEmbeddings } from './handlers/openai.js';
@@ -17,6 +20,8 @@ import { sendJson } from './send.js';
 
 export interface RouteDeps extends GenerateDeps, AdminDeps {
   models: string[];
+  /** MODEL_ALIASES: client model names (Claude Code's) → Gemini models. */
+  modelAliases?: readonly ModelAliasRule[];
 }
 
 /** Paths that belong to the API (authenticated before anyone learns a route does not exist). */
@@ -25,6 +30,7 @@ export const API_PREFIXES = /^\/v1(?:beta)?(?:[/?#]|$)/i;
 /** The dialect of any path, for errors on paths no route matches. */
 export function dialectForPath(path: string): Dialect {
   // Paths match case-insensitively: /V1BETA/models is the Gemini route too; /v1betax is not.
+  if (/^\/v1\/messages(?:[/?#]|$)/i.test(path)) return anthropicDialect;
   return /^\/v1beta(?:[/?#]|$)/i.test(path) ? googleDialect : openAIDialect;
 }
 
@@ -34,7 +40,11 @@ export function apiRoutes(deps: RouteDeps): ApiRoute[] {
     if (!deps.models.includes(model)) throw new ApiError(404, `model ${model} is not served here; GET ${list} lists the models`, 'model', 'model_not_found');
     return model;
   };
+  const anthropic = createAnthropicAdapter({ aliases: deps.modelAliases ?? [], served: deps.models });
   return [
+    // Anthropic (Claude Code, the Anthropic SDKs; ?beta=true is a query and matches too)
+    { method: 'POST', path: '/v1/messages', dialect: anthropic, body: true, handle: (r) => serveGeneration(deps, anthropic, r) },
+    { method: 'POST', path: '/v1/messages/count_tokens', dialect: anthropic, body: true, handle: (r) => handleAnthropicCountTokens(deps, { aliases: deps.modelAliases ?? [], served: deps.models }, r) },
     // OpenAI
     { method: 'GET', path: '/v1/models', dialect: openAIDialect, handle: (r) => sendJson(r.res, 200, { object: 'list', data: deps.models.map(toOpenAIModel) }) },
     { method: 'GET', path: /^\/v1\/models\/([^/]+)$/, dialect: openAIDialect, handle: (r) => sendJson(r.res, 200, toOpenAIModel(served(r.params[0]!, '/v1/models'))) },
