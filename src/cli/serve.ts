@@ -48,8 +48,11 @@ export const VERSION = '0.1.0';
 /** Cooldowns, disables, usage and durable records, kept beside the credential files. */
 export const STATE_FILE = 'rotor-state.json';
 
-/** Key-value namespaces the memory store's snapshot keeps (the signature cache is only worth its TTL). */
-const durableNamespace = (ns: string) => ns !== 'sig';
+/**
+ * Key-value namespaces the memory store's snapshot keeps: not the signature cache (only worth its TTL), nor
+ * stored Responses API conversations (`resp`: an hour's worth, and clients' conversations do not belong on disk).
+ */
+const durableNamespace = (ns: string) => ns !== 'sig' && ns !== 'resp';
 
 export interface StartOptions {
   config: Config;
@@ -199,6 +202,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       signatures: createSignatureCache(store),
       store,
       models: config.models,
+      responsesTtlMs: config.responsesTtlMs,
       loadErrors: () => loadErrors,
       redact: (text) => logger.redact(text),
       quota,

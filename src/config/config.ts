@@ -66,6 +66,23 @@ const url = (name: string, def: string | undefined) =>
       }
     });
 
+/** A duration: a number with a unit (`ms`, `s`, `m`, `h`, `d`); a bare number is seconds. In milliseconds. */
+const duration = (name: string, defMs: number, minMs: number, maxMs: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return defMs;
+      const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(v.trim());
+      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m?.[2] ?? 's').toLowerCase() as 'ms'];
+      const ms = m ? Math.round(Number(m[1]) * unit) : NaN;
+      if (!Number.isFinite(ms) || ms < minMs || ms > maxMs) {
+        ctx.addIssue({ code: 'custom', message: `${name}: expected a duration such as 3600, 90m or 1h (from ${minMs / 1000} s to ${maxMs / 86_400_000} days), found "${v}"` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
 const optionalString = z
   .string()
   .optional()
@@ -125,6 +142,7 @@ const envSchema = z.object({
   MAX_QUEUE_WAIT_MS: int('MAX_QUEUE_WAIT_MS', 10_000, 0, 600_000),
   MAX_QUEUE_LENGTH: int('MAX_QUEUE_LENGTH', 100, 0, 100_000),
   QUOTA_WINDOW_MS: int('QUOTA_WINDOW_MS', 60_000, 100, 3_600_000),
+  RESPONSES_TTL: duration('RESPONSES_TTL', 3_600_000, 1_000, 30 * 86_400_000),
 });
 
 export const STRATEGIES = ['headroom', 'round-robin', 'fill-first', 'least-used'] as const;
@@ -170,6 +188,8 @@ export interface Config {
   mediaFetch: { allowPrivateNetworks: boolean; maxBytes: number; timeoutMs: number; maxUrls: number; maxTotalBytes: number };
   /** model → models to try in order when no credential can serve it (all out of quota). */
   modelFallbacks: ReadonlyMap<string, string[]>;
+  /** How long stored Responses API responses (`store`, `previous_response_id`) are kept (RESPONSES_TTL). */
+  responsesTtlMs: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -231,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       quotas: quotas.quotas,
       queue: { maxWaitMs: e.MAX_QUEUE_WAIT_MS, maxLength: e.MAX_QUEUE_LENGTH },
       quotaWindowMs: e.QUOTA_WINDOW_MS,
+      responsesTtlMs: e.RESPONSES_TTL,
       mediaFetch: {
         allowPrivateNetworks: e.MEDIA_FETCH_ALLOW_PRIVATE,
         maxBytes: e.MEDIA_FETCH_MAX_BYTES,
