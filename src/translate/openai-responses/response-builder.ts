@@ -80,9 +80,10 @@ interface OpenReasoning {
  * then `response.completed`, or `response.incomplete` (cut by max_output_tokens, or filtered: the reason in
  * words as a `refusal` part), always, also when Google ends without a finish reason. `fail` ends with
  * `response.failed`.
- * With `includeEncrypted`, the reasoning item is opened at the first thought or signature and closed at the end,
- * its `encrypted_content` carrying every signature of the answer (signatures.ts); a signed call's signature also
- * goes to the server-side cache, keyed by its call id (`signatureEntries`).
+ * With `includeEncrypted`, the reasoning item is opened at the first thought or signed call (or, for an answer
+ * signed only on its text, added last) and closed at the end, its `encrypted_content` carrying every signature of
+ * the answer (signatures.ts); a signed call's signature also goes to the server-side cache, keyed by its call id
+ * (`signatureEntries`).
  */
 export class ResponseBuilder {
   readonly output: OutputItem[] = [];
@@ -183,12 +184,10 @@ export class ResponseBuilder {
         if (part.thought === true) this.thought(text);
         else this.text(text);
       }
-      // A signature on a part that is not a call: the answer's last part (docs/google-protocols.md#thought-signatures).
-      // Thought parts are never sent back, so their signatures are not kept.
-      if (part.thoughtSignature !== undefined && part.thoughtSignature !== '' && part.thought !== true) {
-        this.signatures.text = part.thoughtSignature;
-        if (this.ctx.includeEncrypted && !this.reasoning) this.openReasoning();
-      }
+      // A signature on a part that is not a call: the answer's last part (docs/google-protocols.md#thought-signatures);
+      // a reasoning item to carry it is added at the end if none is open. Thought parts are never sent back, so
+      // their signatures are not kept.
+      if (part.thoughtSignature !== undefined && part.thoughtSignature !== '' && part.thought !== true) this.signatures.text = part.thoughtSignature;
     }
     if (candidate.finishReason !== undefined) this.candidate = { finishReason: candidate.finishReason, finishMessage: candidate.finishMessage };
     if (candidate.groundingMetadata) this.grounding = candidate.groundingMetadata;
