@@ -5,7 +5,7 @@ import { parseBase64DataUri } from '../openai-chat/parse-data-uri.js';
 import { BYPASS_THOUGHT_SIGNATURE } from '../openai-chat/thought-signature.js';
 import { CUSTOM_TOOL_ARGUMENT } from './convert-tools.js';
 import type { ResponsesContentPart, ResponsesInputItem } from './request-schema.js';
-import { decodeAnswerSignatures, type AnswerSignatures } from './signatures.js';
+import { callSignature, decodeAnswerSignatures, type AnswerSignatures } from './signatures.js';
 
 export interface ResponsesConversation {
   contents: GeminiContent[];
@@ -25,6 +25,8 @@ export interface ConvertInputOptions {
 export const MISSING_OUTPUT = 'No output was returned for this call.';
 
 type Side = 'user' | 'model' | 'tool' | undefined;
+
+type ToolOutput = Extract<ResponsesInputItem, { type: 'function_call_output' }>['output'];
 
 /** Which Gemini turn an item belongs to; `undefined` for items that form none (system text, ignored items). */
 function sideOf(item: ResponsesInputItem): Side {
@@ -153,7 +155,7 @@ function modelTurn(items: readonly ResponsesInputItem[], indices: readonly numbe
       const args = item.type === 'function_call' ? parseArguments(item.arguments, `${at}.arguments`) : { [CUSTOM_TOOL_ARGUMENT]: item.input };
       const part: GeminiPart = { functionCall: { name: options.toGeminiName(item.name), args } };
       // Gemini validates the first call of a turn (docs/google-protocols.md#thought-signatures).
-      const signature = signatures.calls[item.call_id] ?? options.lookupSignature?.(item.call_id) ?? (calls.length === 0 ? BYPASS_THOUGHT_SIGNATURE : undefined);
+      const signature = callSignature(signatures, item.call_id) ?? options.lookupSignature?.(item.call_id) ?? (calls.length === 0 ? BYPASS_THOUGHT_SIGNATURE : undefined);
       if (signature !== undefined && signature !== '') part.thoughtSignature = signature;
       parts.push(part);
       calls.push(item.call_id);
@@ -171,7 +173,7 @@ function outputTurn(
   callNames: ReadonlyMap<string, string>,
   resolveMedia: MediaResolver | undefined,
 ): GeminiPart[] {
-  const answers = new Map<string, { output: Extract<ResponsesInputItem, { type: 'function_call_output' }>['output']; at: string }>();
+  const answers = new Map<string, { output: ToolOutput; at: string }>();
   const late: GeminiPart[] = [];
   for (const i of indices) {
     const item = items[i] as Extract<ResponsesInputItem, { type: 'function_call_output' | 'custom_tool_call_output' }>;
@@ -211,8 +213,10 @@ function responseObject(text: string): Record<string, unknown> {
   return isPlainObject(parsed) ? parsed : { output: text };
 }
 
-function toolOutput(output: string | ResponsesContentPart[], at: string, resolveMedia: MediaResolver | undefined): { text: string; attachments: GeminiPart[] } {
+function toolOutput(output: ToolOutput, at: string, resolveMedia: MediaResolver | undefined): { text: string; attachments: GeminiPart[] } {
   if (typeof output === 'string') return { text: output, attachments: [] };
+  // Older Codex builds sent `{content, success}`.
+  if (!Array.isArray(output)) return { text: typeof output['content'] === 'string' ? output['content'] : JSON.stringify(output), attachments: [] };
   let text = '';
   const attachments: GeminiPart[] = [];
   output.forEach((part, j) => {
@@ -307,7 +311,7 @@ export function unsignedCallIds(items: readonly ResponsesInputItem[]): string[] 
     if (run.side !== 'model') continue;
     const first = run.indices.map((i) => items[i]!).find((item) => item.type === 'function_call' || item.type === 'custom_tool_call');
     if (!first || (first.type !== 'function_call' && first.type !== 'custom_tool_call')) continue;
-    if (runSignatures(items, run.indices).calls[first.call_id] === undefined) ids.push(first.call_id);
+    if (callSignature(runSignatures(items, run.indices), first.call_id) === undefined) ids.push(first.call_id);
   }
   return ids;
 }

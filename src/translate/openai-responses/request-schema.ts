@@ -41,8 +41,10 @@ export type ResponsesContentPart = z.infer<typeof contentPartSchema>;
 
 const content = z.union([z.string(), z.array(contentPartSchema)], { error: unionTypeError('string or array of content parts') });
 
-/** A tool's output: a string, or content parts (text, images, files). */
-const toolOutput = z.union([z.string(), z.array(contentPartSchema)], { error: unionTypeError('string or array of content parts') });
+/** A tool's output: a string, or content parts (text, images, files); older Codex builds sent `{content, success}`. */
+const toolOutput = z.union([z.string(), z.array(contentPartSchema), z.record(z.string(), z.unknown())], {
+  error: unionTypeError('string or array of content parts'),
+});
 
 // --- input items ----------------------------------------------------------------------------------------
 

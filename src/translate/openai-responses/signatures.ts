@@ -19,6 +19,11 @@ export interface AnswerSignatures {
   text?: string;
 }
 
+/** The signature of a call, own keys only (a call id such as "constructor" must not find Object's). */
+export function callSignature(s: AnswerSignatures, callId: string): string | undefined {
+  return Object.hasOwn(s.calls, callId) ? s.calls[callId] : undefined;
+}
+
 export function hasSignatures(s: AnswerSignatures): boolean {
   return s.text !== undefined || Object.keys(s.calls).length > 0;
 }

@@ -105,6 +105,18 @@ describe('convertResponsesRequestToGemini', () => {
     expect(unsignedCallIds(inputItems(responsesRequestSchema.parse({ model: 'm', input }).input))).toStrictEqual(['c3', 'c4']);
   });
 
+  it('reads the {content, success} outputs of older Codex builds, and finds no signature for a call id like "constructor"', () => {
+    const { request } = translate({
+      model: 'gemini-3-pro-preview',
+      tools,
+      input: [user('go'), { type: 'reasoning', summary: [], encrypted_content: encodeAnswerSignatures({ calls: {} }) }, call('constructor'), output('constructor', { content: 'exit 1', success: false })],
+    });
+    expect(request.contents.slice(1)).toStrictEqual([
+      { role: 'model', parts: [{ functionCall: { name: 'f', args: {} }, thoughtSignature: BYPASS_THOUGHT_SIGNATURE }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'f', response: { output: 'exit 1' } } }] },
+    ]);
+  });
+
   it('puts an answer text signature back on the last part of its turn', () => {
     const encrypted = encodeAnswerSignatures({ calls: {}, text: 'sig-t' });
     const { request } = translate({
