@@ -72,6 +72,16 @@ describe('the Responses API through the openai SDK', () => {
     });
   });
 
+  it('sends images given as data URLs inline', async () => {
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    const res = await stack.openai.responses.create({
+      model: 'gemini-2.5-pro',
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'what is this?' }, { type: 'input_image', image_url: `data:image/png;base64,${png}`, detail: 'auto' }] }],
+    });
+    expect(res.output_text).toBe('Echo from gemini-2.5-pro: what is this? [1 image(s)]');
+    expect(lastBody().request.contents).toEqual([{ role: 'user', parts: [{ text: 'what is this?' }, { inlineData: { mimeType: 'image/png', data: png } }] }]);
+  });
+
   it('streams the typed events in order, with reasoning summaries from Gemini thoughts', async () => {
     const stream = stack.openai.responses.stream({
       model: 'gemini-2.5-flash',
@@ -83,6 +93,8 @@ describe('the Responses API through the openai SDK', () => {
     const final = await stream.finalResponse();
 
     expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    const created = events[0]!.type === 'response.created' ? events[0]!.response : undefined;
+    expect(created).toMatchObject({ status: 'in_progress', model: 'gemini-2.5-flash', output: [], usage: { total_tokens: 0 } });
     const types = events.map((e) => e.type);
     const deltas = types.filter((t) => t === 'response.output_text.delta').length;
     expect(deltas).toBeGreaterThan(1);

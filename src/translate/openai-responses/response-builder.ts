@@ -387,7 +387,6 @@ export class ResponseBuilder {
     if (this.started) return;
     this.started = true;
     const response = this.snapshot('in_progress');
-    response.usage = null;
     this.emit('response.created', { response });
     this.emit('response.in_progress', { response });
   }
@@ -404,7 +403,9 @@ export class ResponseBuilder {
       incomplete_details: null,
       model: ctx.model,
       output: structuredClone(this.output),
-      usage: status === 'in_progress' ? null : responsesUsage(this.usage),
+      // Present on every response object, in progress too (zeros then), where OpenAI sends null: clients that
+      // read it anywhere get numbers.
+      usage: responsesUsage(this.usage),
       ...ctx.echo,
     };
   }

@@ -120,6 +120,5 @@ export interface ResponseObject extends ResponseEcho {
   incomplete_details: { reason: 'max_output_tokens' | 'content_filter' } | null;
   model: string;
   output: OutputItem[];
-  /** `null` while the response is in progress, as OpenAI sends it. */
-  usage: ResponsesUsage | null;
+  usage: ResponsesUsage;
 }
