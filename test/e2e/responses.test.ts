@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import type { ResponseInputItem, ResponseStreamEvent, Tool } from 'openai/resources/responses/responses';
+import { loadConfig } from '../../src/config/config.js';
 import { startStack, type Stack } from './harness.js';
 
 type Body = { request: { contents: Array<{ role: string; parts: Array<Record<string, unknown>> }>; [k: string]: unknown } };
@@ -317,5 +318,22 @@ describe('the Responses API through the openai SDK', () => {
       req.end();
     });
     expect(status).toBe(426);
+  });
+});
+
+describe('RESPONSES_TTL', () => {
+  const ttl = (value: string | undefined) => {
+    const result = loadConfig(value === undefined ? {} : { RESPONSES_TTL: value });
+    return result.ok ? result.config.responsesTtlMs : result.errors.join('; ');
+  };
+  it('defaults to an hour and takes a number of seconds or a duration with a unit', () => {
+    expect(ttl(undefined)).toBe(3_600_000);
+    expect(ttl('900')).toBe(900_000);
+    expect(ttl('90m')).toBe(5_400_000);
+    expect(ttl('2h')).toBe(7_200_000);
+    expect(ttl('1d')).toBe(86_400_000);
+    expect(ttl('1500ms')).toBe(1_500);
+    expect(ttl('soon')).toMatch(/^RESPONSES_TTL: expected a duration/);
+    expect(ttl('0')).toMatch(/^RESPONSES_TTL: expected a duration/);
   });
 });
