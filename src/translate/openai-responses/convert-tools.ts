@@ -32,7 +32,8 @@ const isCustom = (t: ResponsesTool): t is ResponsesCustomTool => t.type === 'cus
  *   into Gemini's schema subset (schema.ts) within one budget; names sanitised (tool-names.ts);
  * - custom tools (Codex's `apply_patch`, free text or a grammar) become functions with one string argument,
  *   `input`; a grammar is quoted in the argument's description so the model knows the syntax;
- * - `web_search` (and its preview / dated spellings), like the `-search` model suffix, add `{googleSearch}`;
+ * - `web_search` (and its preview / dated spellings), like the `-search` model suffix, add `{googleSearch}`,
+ *   unless function or custom tools are declared (Google refuses the two together);
  * - every other type (`local_shell`, `namespace`, `mcp`, `file_search`, …) is ignored, not refused;
  * - tool_choice none/auto/required → NONE/AUTO/ANY; a named function or custom tool → ANY with
  *   allowedFunctionNames; `allowed_tools` in `required` mode → ANY with its names, in `auto` mode → AUTO.
@@ -64,7 +65,12 @@ export function convertResponsesTools(req: ResponsesRequest, options: { search?:
 
   const geminiTools: GeminiTool[] = [];
   if (declarations.length > 0) geminiTools.push({ functionDeclarations: declarations });
-  if (options.search === true || tools.some((t) => WEB_SEARCH.test(t.type))) geminiTools.push({ googleSearch: {} });
+  // Google refuses built-in tools next to function declarations on generateContent ("Tool use with function
+  // calling is unsupported"; "Built-in tools ({google_search}) and Custom tools (Function Calling) cannot be
+  // combined": gemini-balance PR 17, go-genai issue 354, Antigravity-Manager issue 2241). An agent such as Codex
+  // needs its functions more than search, so search is only added when there are none.
+  const search = options.search === true || tools.some((t) => WEB_SEARCH.test(t.type));
+  if (search && declarations.length === 0) geminiTools.push({ googleSearch: {} });
 
   const out: ResponsesToolsTranslation = { names, custom };
   if (geminiTools.length > 0) out.tools = geminiTools;

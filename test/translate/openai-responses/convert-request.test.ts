@@ -188,10 +188,14 @@ describe('convertResponsesRequestToGemini', () => {
     });
   });
 
-  it('adds Google Search for the -search model suffix', () => {
+  it('adds Google Search for web_search and the -search model suffix, but not next to functions (Google refuses both)', () => {
     const { model, request } = translate({ model: 'gemini-2.5-flash-search', input: 'hi' });
     expect(model).toBe('gemini-2.5-flash');
     expect(request.tools).toStrictEqual([{ googleSearch: {} }]);
+    expect(translate({ model: 'm', input: 'hi', tools: [{ type: 'web_search_preview_2025_03_11' }] }).request.tools).toStrictEqual([{ googleSearch: {} }]);
+    expect(translate({ model: 'm-search', input: 'hi', tools: [{ type: 'web_search' }, ...tools] }).request.tools).toStrictEqual([
+      { functionDeclarations: [{ name: 'f', parameters: { type: 'object', properties: { a: { type: 'string' } } } }] },
+    ]);
   });
 
   it('lists remote media of user messages and tool outputs', () => {
