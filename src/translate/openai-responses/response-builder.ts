@@ -146,11 +146,11 @@ export class ResponseBuilder {
       // A stop the client would not otherwise understand (a malformed call): a note in the answer says what happened.
       if (finish.note !== undefined) this.text(this.answerText === '' ? finish.note : `\n\n${finish.note}`);
     }
-    const queries = this.grounding?.webSearchQueries ?? [];
-    if (queries.length > 0) this.webSearch(queries);
     this.closeTextPart(true);
     if (refusal !== undefined) this.refusal(refusal);
     else this.closeMessage(incomplete === 'max_output_tokens' ? 'incomplete' : 'completed');
+    const queries = this.grounding?.webSearchQueries ?? [];
+    if (queries.length > 0) this.webSearch(queries);
     if (this.ctx.includeEncrypted && hasSignatures(this.signatures) && !this.reasoning) this.openReasoning();
     this.closeReasoning();
     const response = this.snapshot(incomplete === undefined ? 'completed' : 'incomplete');
