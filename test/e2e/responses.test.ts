@@ -31,6 +31,10 @@ const simSignature = (name: string) => Buffer.from(`sim-signature:${name}`).toSt
 describe('the Responses API through the openai SDK', () => {
   let stack: Stack;
   const lastBody = (method = 'generateContent') => stack.sim.calls({ method }).at(-1)!.body as Body;
+  /** Empties the server-side signature cache, so only what the conversation itself carries can sign a call. */
+  const forgetCachedSignatures = async () => {
+    for (const { key } of await stack.rotor.store.kvList('sig')) await stack.rotor.store.kvDelete('sig', key);
+  };
 
   beforeAll(async () => {
     stack = await startStack({ accounts: [{ email: 'r1@example.com' }, { email: 'r2@example.com' }], sim: { streamEvents: 3 } });
@@ -137,9 +141,6 @@ describe('the Responses API through the openai SDK', () => {
         const { id: _id, ...rest } = item as OpenAI.Responses.ResponseOutputItem & { id?: string };
         return rest as ResponseInputItem;
       });
-    const forgetCachedSignatures = async () => {
-      for (const { key } of await stack.rotor.store.kvList('sig')) await stack.rotor.store.kvDelete('sig', key);
-    };
 
     const input: ResponseInputItem[] = [
       { role: 'developer', content: 'You are a weather agent.' },
@@ -226,6 +227,7 @@ describe('the Responses API through the openai SDK', () => {
     const call = first.output.find((o) => o.type === 'function_call')!;
     // The signature is not in the client's hands (no include): the stored response carries it.
     expect(first.output.some((o) => o.type === 'reasoning')).toBe(false);
+    await forgetCachedSignatures();
     const second = await stack.openai.responses.create({
       model,
       previous_response_id: first.id,
