@@ -185,6 +185,18 @@ describe('the Responses API through the openai SDK', () => {
     for (const r of [first, second, third]) expect(await stack.rotor.store.kvGet('resp', r.id)).toBeUndefined();
   });
 
+  it('signs a replayed call from the server-side cache when the client kept neither store nor encrypted_content', async () => {
+    const model = 'gemini-3-flash-preview';
+    const input: ResponseInputItem[] = [{ role: 'user', content: 'get_time {"city":"Lima"}' }];
+    const first = await stack.openai.responses.create({ model, input, tools: weather, store: false });
+    const call = first.output.find((o) => o.type === 'function_call')!;
+    expect(first.output.map((o) => o.type)).toEqual(['function_call']);
+    input.push(call, { type: 'function_call_output', call_id: call.call_id, output: '09:00' });
+    const second = await stack.openai.responses.create({ model, input, tools: weather, store: false });
+    expect(second.status).toBe('completed');
+    expect(lastBody().request.contents[1]!.parts[0]!.thoughtSignature).toBe(simSignature('get_time'));
+  });
+
   it('maps a custom tool to a function with one string argument and back to custom_tool_call items', async () => {
     const patch = '*** Begin Patch\n*** Add File: hello.txt\n+hi\n*** End Patch';
     const tools: Tool[] = [
