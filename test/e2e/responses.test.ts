@@ -307,6 +307,17 @@ describe('the Responses API through the openai SDK', () => {
     expect(final.incomplete_details).toEqual({ reason: 'max_output_tokens' });
   });
 
+  it('ends a stream that Google cuts midway with response.failed', async () => {
+    stack.sim.injectFault({ fault: { type: 'cut-stream', afterEvents: 1 }, method: 'streamGenerateContent', times: 1 });
+    const stream = stack.openai.responses.stream({ model: 'gemini-2.5-flash', input: 'a long enough answer to be cut' });
+    const events: ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    const last = events.at(-1)!;
+    expect(events.slice(0, 2).map((e) => e.type)).toEqual(['response.created', 'response.in_progress']);
+    expect(last.type).toBe('response.failed');
+    expect(last.type === 'response.failed' && last.response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: expect.any(String) } });
+  });
+
   it('answers a WebSocket upgrade on GET /v1/responses with 426 at once', async () => {
     const url = new URL(stack.rotor.url);
     const status = await new Promise<number>((resolve, reject) => {
