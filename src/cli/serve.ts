@@ -198,6 +198,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       store,
       models: config.models,
       modelAliases: config.modelAliases,
+      responsesTtlMs: config.responsesTtlMs,
       loadErrors: () => loadErrors,
       redact: (text) => logger.redact(text),
       quota,

@@ -66,6 +66,23 @@ const url = (name: string, def: string | undefined) =>
       }
     });
 
+/** A duration: a number with a unit (`ms`, `s`, `m`, `h`, `d`); a bare number is seconds. In milliseconds. */
+const duration = (name: string, defMs: number, minMs: number, maxMs: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return defMs;
+      const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(v.trim());
+      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m?.[2] ?? 's').toLowerCase() as 'ms'];
+      const ms = m ? Math.round(Number(m[1]) * unit) : NaN;
+      if (!Number.isFinite(ms) || ms < minMs || ms > maxMs) {
+        ctx.addIssue({ code: 'custom', message: `${name}: expected a duration such as 3600, 90m or 1h (from ${minMs / 1000} s to ${maxMs / 86_400_000} days), found "${v}"` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
 const optionalString = z
   .string()
   .optional()
@@ -156,6 +173,7 @@ const envSchema = z.object({
   QUOTA_WINDOW_MS: int('QUOTA_WINDOW_MS', 60_000, 100, 3_600_000),
   REDIS_URL: redisUrl,
   REDIS_PREFIX: z.string().optional().transform((v) => (v === undefined || v === '' ? 'rotor:' : v)),
+  RESPONSES_TTL: duration('RESPONSES_TTL', 3_600_000, 1_000, 30 * 86_400_000),
 });
 
 export const STRATEGIES = ['headroom', 'round-robin', 'fill-first', 'least-used'] as const;
@@ -207,6 +225,8 @@ export interface Config {
   modelFallbacks: ReadonlyMap<string, string[]>;
   /** Client model name patterns → Gemini models, tried before the Claude defaults (MODEL_ALIASES). */
   modelAliases: ModelAliasRule[];
+  /** How long stored Responses API responses (`store`, `previous_response_id`) are kept (RESPONSES_TTL). */
+  responsesTtlMs: number;
 }
 
 /** One MODEL_ALIASES rule: a model name pattern (`*` matches anything, case ignored) → the Gemini model. */
@@ -277,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       quotaWindowMs: e.QUOTA_WINDOW_MS,
       redisUrl: e.REDIS_URL,
       redisPrefix: e.REDIS_PREFIX,
+      responsesTtlMs: e.RESPONSES_TTL,
       mediaFetch: {
         allowPrivateNetworks: e.MEDIA_FETCH_ALLOW_PRIVATE,
         maxBytes: e.MEDIA_FETCH_MAX_BYTES,

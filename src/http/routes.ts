@@ -15,6 +15,8 @@ import { handleAnthropicCountTokens } from './handlers/anthropic.js';
 import { serveGeneration, type GenerateDeps } from './handlers/generate.js';
 import { handleModelCall } from './handlers/native.js';
 import { handleEmbeddings } from './handlers/openai.js';
+import { deleteStoredResponse, getStoredResponse, refuseResponsesWebSocket, serveResponses } from './handlers/responses.js';
+import { openAIResponsesAdapter } from '../translate/openai-responses/adapter.js';
 import type { ApiRoute } from './router.js';
 import { sendJson } from './send.js';
 
@@ -22,6 +24,8 @@ export interface RouteDeps extends GenerateDeps, AdminDeps {
   models: string[];
   /** MODEL_ALIASES: client model names (Claude Code's) → Gemini models. */
   modelAliases?: readonly ModelAliasRule[];
+  /** How long stored Responses API responses are kept (RESPONSES_TTL; default 1 h). */
+  responsesTtlMs?: number;
 }
 
 /** Paths that belong to the API (authenticated before anyone learns a route does not exist). */
@@ -51,6 +55,11 @@ export function apiRoutes(deps: RouteDeps): ApiRoute[] {
     { method: 'POST', path: '/v1/chat/completions', dialect: openAIDialect, body: true, handle: (r) => serveGeneration(deps, openAIChatAdapter, r) },
     { method: 'POST', path: '/v1/embeddings', dialect: openAIDialect, body: true, handle: (r) => handleEmbeddings(deps.dispatcher, r) },
     { method: 'GET', path: '/v1/keys/status', dialect: openAIDialect, handle: (r) => handleKeysStatus(deps, r) },
+    // OpenAI Responses (GET /v1/responses is Codex's WebSocket attempt: 426)
+    { method: 'POST', path: '/v1/responses', dialect: openAIResponsesAdapter, body: true, handle: (r) => serveResponses(deps, r) },
+    { method: 'GET', path: '/v1/responses', dialect: openAIResponsesAdapter, handle: (r) => refuseResponsesWebSocket(r) },
+    { method: 'GET', path: /^\/v1\/responses\/([^/]+)$/, dialect: openAIResponsesAdapter, handle: (r) => getStoredResponse(deps, r) },
+    { method: 'DELETE', path: /^\/v1\/responses\/([^/]+)$/, dialect: openAIResponsesAdapter, handle: (r) => deleteStoredResponse(deps, r) },
     // Gemini
     { method: 'GET', path: '/v1beta/models', dialect: googleDialect, handle: (r) => sendJson(r.res, 200, { models: deps.models.map(toGeminiModel) }) },
     { method: 'GET', path: /^\/v1beta\/models\/([^/]+)$/, dialect: googleDialect, handle: (r) => sendJson(r.res, 200, toGeminiModel(served(r.params[0]!, '/v1beta/models'))) },

@@ -15,8 +15,11 @@ import type { StateStore } from './types.js';
 /** Cooldowns, disables, usage and durable records, kept beside the credential files (memory store only). */
 export const STATE_FILE = 'rotor-state.json';
 
-/** Key-value namespaces the memory store's snapshot keeps (the signature cache is only worth its TTL). */
-export const durableNamespace = (ns: string) => ns !== 'sig';
+/**
+ * Key-value namespaces the memory store's snapshot keeps: not the signature cache (only worth its TTL), nor
+ * stored Responses API conversations (`resp`: an hour's worth, and clients' conversations do not belong on disk).
+ */
+export const durableNamespace = (ns: string) => ns !== 'sig' && ns !== 'resp';
 
 export interface OpenedStateStore {
   store: StateStore;
