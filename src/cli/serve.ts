@@ -20,6 +20,7 @@ import { createDispatcher, type Dispatcher } from '../dispatch/dispatcher.js';
 import { DispatchEvents } from '../dispatch/events.js';
 import { Member, type DispatchCredential } from '../dispatch/member.js';
 import { createAccessCheck } from '../http/access.js';
+import { createAdminCheck } from '../http/admin-access.js';
 import { createChain } from '../http/chain.js';
 import { API_PREFIXES, apiRoutes, dialectForPath } from '../http/routes.js';
 import { createMediaFetcher } from '../media/fetch-media.js';
@@ -83,6 +84,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   if (config.password) logger.addSecret(config.password);
+  if (config.adminPassword) logger.addSecret(config.adminPassword);
 
   const transport = createTransport({ timeoutMs: config.upstreamTimeoutMs, defaultRateCooldownMs: config.defaultCooldownMs, now: () => clock.now() });
   const credOptions: CredentialsOptions = {
@@ -205,6 +207,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       queue,
     }),
     access: createAccessCheck({ password: config.password }),
+    adminAccess: createAdminCheck({ password: config.adminPassword }),
     maxBodyBytes: config.maxBodyBytes,
     logger,
     dialectFor: dialectForPath,

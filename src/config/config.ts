@@ -109,6 +109,7 @@ const envSchema = z.object({
   PORT: int('PORT', 7860, 0, 65535),
   HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
   GEMINI_AUTH_PASSWORD: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
+  ADMIN_PASSWORD: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
   PERSISTENT_STORAGE_PATH: optionalString.transform((v) => v ?? './credentials'),
   CREDENTIALS_JSON_LIST: z.string().optional(),
   CLIENT_ID: optionalString,
@@ -183,6 +184,8 @@ export interface Config {
   port: number;
   host: string;
   password: string | undefined;
+  /** Opens the dashboard and /admin beyond this machine (ADMIN_PASSWORD); without it they answer on loopback only. */
+  adminPassword: string | undefined;
   storagePath: string;
   credentialsJsonList: string | undefined;
   clientId: string;
@@ -268,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       port: e.PORT,
       host: e.HOST,
       password: e.GEMINI_AUTH_PASSWORD,
+      adminPassword: e.ADMIN_PASSWORD,
       storagePath: e.PERSISTENT_STORAGE_PATH,
       credentialsJsonList: e.CREDENTIALS_JSON_LIST,
       clientId: e.CLIENT_ID ?? GEMINI_CLI_CLIENT_ID,

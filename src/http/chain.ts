@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Dialect } from '../translate/dialect.js';
 import type { Logger } from '../util/log.js';
 import type { AccessCheck } from './access.js';
+import type { AdminCheck } from './admin-access.js';
 import { bodyTooLarge, declaredOversize, readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import { clientAbortSignal } from './client-signal.js';
@@ -19,6 +20,8 @@ import { sendError } from './send.js';
 export interface ChainDeps {
   routes: readonly ApiRoute[];
   access: AccessCheck;
+  /** The dashboard's and /admin's own check (loopback only, or ADMIN_PASSWORD). */
+  adminAccess: AdminCheck;
   maxBodyBytes: number;
   logger: Logger;
   /** The dialect of a path no route matches (its errors are answered in it). */
@@ -67,8 +70,8 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
     const route = match.route;
     r.params = match.params;
     r.dialect = route.dialect;
-    if (route.auth !== false) {
-      const denied = access(req, route.dialect, r.query);
+    if (route.auth !== 'none') {
+      const denied = route.auth === 'admin' ? deps.adminAccess(req) : access(req, route.dialect, r.query);
       if (denied) throw denied;
     }
     if (declaredOversize(req, deps.maxBodyBytes)) throw bodyTooLarge(deps.maxBodyBytes);

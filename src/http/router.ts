@@ -36,8 +36,8 @@ export interface ApiRoute {
   /** An exact path, or a pattern whose groups are the params. */
   path: string | RegExp;
   dialect: Dialect;
-  /** Default true. */
-  auth?: boolean;
+  /** Who may call it: the API's clients (default), the operator (`admin`: the dashboard, /admin), or anyone (`none`). */
+  auth?: 'api' | 'admin' | 'none';
   /** Read the JSON body before the handler (POST routes). */
   body?: boolean;
   handle(r: ApiRequest): Promise<void> | void;

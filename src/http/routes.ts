@@ -65,6 +65,6 @@ export function apiRoutes(deps: RouteDeps): ApiRoute[] {
     { method: 'GET', path: /^\/v1beta\/models\/([^/]+)$/, dialect: googleDialect, handle: (r) => sendJson(r.res, 200, toGeminiModel(served(r.params[0]!, '/v1beta/models'))) },
     { method: 'POST', path: /^\/v1beta\/models\/([^/]+)$/, dialect: geminiAdapter, body: true, handle: (r) => handleModelCall(deps, r) },
     // Operations
-    { method: 'GET', path: '/health', dialect: openAIDialect, auth: false, handle: (r) => handleHealth(deps, r) },
+    { method: 'GET', path: '/health', dialect: openAIDialect, auth: 'none', handle: (r) => handleHealth(deps, r) },
   ];
 }
