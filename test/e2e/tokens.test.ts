@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './harness.js';
 import { hashToken } from '../../src/tokens/token.js';
 import { TOKEN_NS } from '../../src/tokens/service.js';
+import { runTokens } from '../../src/cli/tokens.js';
+import { loadConfig } from '../../src/config/config.js';
 
 const MODEL = 'gemini-2.5-flash';
 
@@ -295,6 +297,30 @@ describe('access tokens (with GEMINI_AUTH_PASSWORD)', () => {
     expect(lines[0]).toBe('day,key,requests,prompt_tokens,completion_tokens,thinking_tokens,errors');
     expect(lines).toContain(`${today},usage-check,4,${prompt},${completion},${thinking},`);
     expect(lines.some((l) => /^\S+,rpm-two,\d+,\d+,\d+,\d+,.*429:\d+/.test(l))).toBe(true);
+  });
+
+  it('rotor tokens watch in a terminal redraws its table in place, every interval, until stopped', async () => {
+    const token = await create({ name: 'watched' });
+    const result = loadConfig({ PORT: String(stack.rotor.port), HOST: '127.0.0.1', PERSISTENT_STORAGE_PATH: stack.dir });
+    if (!result.ok) throw new Error(result.errors.join());
+    const frames: string[] = [];
+    const stop = new AbortController();
+    const io = { isTTY: true, out: (t: string) => void frames.push(t), err: (t: string) => void frames.push(`ERR ${t}`) };
+    const running = runTokens(['watch'], () => result.config, io, { watchIntervalMs: 20, signal: stop.signal });
+    await waitFor('a first frame', async () => frames.some((f) => f.includes('watched')));
+    expect((await chat(token, 'watch me')).status).toBe(200);
+    // The table's row for the token, with one request today and one in the last minute.
+    await waitFor('a frame with the request', async () => frames.some((f) => /watched\s+1\s+\d+\s+1\s+[1-9]/.test(f)));
+    stop.abort();
+    expect(await running).toBe(0);
+    const drawn = frames.filter((f) => f.includes('watched'));
+    // The first frame is drawn as is; every later one first moves the cursor back up over the previous frame.
+    expect(frames[0]).toBe('\x1b[?25l');
+    expect(drawn[0]).not.toMatch(/^\x1b\[\d+F/);
+    expect(drawn.slice(1).every((f) => /^\x1b\[\d+F/.test(f) && f.endsWith('\x1b[J'))).toBe(true);
+    expect(frames.at(-1)).toBe('\x1b[?25h');
+    expect(frames.join('')).toMatch(/NAME\s+REQ TODAY\s+TOKENS TODAY\s+REQ LAST MIN\s+TOKENS LAST MIN\s+LAST USED/);
+    expect(frames.join('')).not.toContain(token);
   });
 
   it('the admin routes answer only directly on loopback: refused through a proxy or under a foreign Host', async () => {
