@@ -145,7 +145,7 @@ async function storeTarget(config: Config, logger: Logger): Promise<Target> {
     const health = opened.store.health();
     if (!health.ok) {
       await opened.close();
-      throw new CliError(`the state store cannot be reached: ${health.detail}`);
+      throw new CliError(`the state store cannot be reached (${health.detail.replace(/, serving from memory$/, '')}); nothing was read or changed`);
     }
     where = `the state store (${health.detail})`;
   }
@@ -212,9 +212,20 @@ async function target(config: Config, url: string | undefined, io: TokensIo): Pr
   const p = await probe(config, url);
   if (p.kind === 'running') return apiTarget(p.base, p.headers);
   if (url !== undefined) throw new CliError(`no Rotor answers at ${p.base}`);
-  const t = await storeTarget(config, createLogger({ level: 'warn', sink: (l) => io.err(l) }));
+  // The store's own errors as plain lines (its warnings — Redis away, a file not written — are reported below, once).
+  const logger = createLogger({ level: 'error', format: 'json', sink: (l) => io.err(`rotor tokens: ${plainLine(l)}\n`) });
+  const t = await storeTarget(config, logger);
   io.err(`(no Rotor answers at ${p.base}: using ${t.where} directly)\n`);
   return t;
+}
+
+/** A JSON log line's message. */
+function plainLine(line: string): string {
+  try {
+    return String((JSON.parse(line) as { msg?: unknown }).msg ?? line.trim());
+  } catch {
+    return line.trim();
+  }
 }
 
 // --- output ---------------------------------------------------------------------------------------------------

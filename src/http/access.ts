@@ -43,7 +43,7 @@ export function foreignCaller(req: IncomingMessage): ApiError | undefined {
   const host = req.headers.host;
   const hostname = host === undefined ? undefined : hostnameOf(host);
   if (hostname === undefined || !isLoopbackName(hostname)) {
-    return new ApiError(403, `Host "${String(host ?? '').slice(0, 100)}" refused: without GEMINI_AUTH_PASSWORD the API answers only to a loopback Host (localhost, 127.0.0.1, [::1]); set GEMINI_AUTH_PASSWORD to serve other names`, undefined, 'host_not_allowed');
+    return new ApiError(403, `Host "${String(host ?? '').slice(0, 100)}" refused: without GEMINI_AUTH_PASSWORD the API answers only to a loopback Host (localhost, 127.0.0.1, [::1]), or to a request with an access token; set GEMINI_AUTH_PASSWORD or create a token (rotor tokens create) to serve other names`, undefined, 'host_not_allowed');
   }
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== '') {

@@ -128,7 +128,7 @@ export class UsageRecorder {
   /** Writes what was counted since the last flush (one store call per day and dimension set). */
   flush(): Promise<void> {
     // One flush at a time, in order: a read after flush() sees everything counted before it.
-    this.flushing = this.flushing.then(() => this.write());
+    this.flushing = this.flushing.then(() => this.write()).catch((err: unknown) => this.options.logger?.warn(`writing usage counters failed: ${(err as Error).message}`));
     return this.flushing;
   }
 

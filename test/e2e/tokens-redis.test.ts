@@ -8,6 +8,9 @@ import { Redis } from 'ioredis';
 import { startStack, type Stack } from './harness.js';
 import { startRedisServer, type RedisServer } from '../store/redis-server.js';
 import { hashToken } from '../../src/tokens/token.js';
+import { runTokens } from '../../src/cli/tokens.js';
+import { loadConfig } from '../../src/config/config.js';
+import { freePort } from '../store/redis-server.js';
 
 const MODEL = 'gemini-2.5-flash';
 const PREFIX = 'rotor-tokens-test:';
@@ -120,5 +123,19 @@ describe('access tokens on two instances sharing Redis', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  it('rotor tokens with REDIS_URL and no Rotor at its address writes to Redis directly: running instances hear it', async () => {
+    const result = loadConfig({ PORT: String(await freePort()), HOST: '127.0.0.1', PERSISTENT_STORAGE_PATH: a.dir, REDIS_URL: redis.url, REDIS_PREFIX: PREFIX });
+    if (!result.ok) throw new Error(result.errors.join());
+    const out: string[] = [];
+    const io = { isTTY: false, out: (t: string) => void out.push(t), err: (t: string) => void out.push(t) };
+    expect(await runTokens(['create', '--name', 'from-cli', '--rpm', '5', '--quiet'], () => result.config, io)).toBe(0);
+    const token = out.join('').match(/rotor_[A-Za-z0-9_-]{43}/)![0];
+    expect(out.join('')).toContain('using the state store');
+    await waitFor('both instances to learn of it', async () => a.rotor.tokens.get('from-cli') !== undefined && b.rotor.tokens.get('from-cli') !== undefined);
+    expect((await chat(a, token, 'hi')).status).toBe(200);
+    expect(await runTokens(['revoke', 'from-cli'], () => result.config, io)).toBe(0);
+    await waitFor('both instances to refuse it', async () => (await chat(a, token, 'a')).status === 401 && (await chat(b, token, 'b')).status === 401);
   });
 });
