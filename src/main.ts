@@ -4,6 +4,7 @@
  *   rotor demo         Rotor against its built-in Google simulator
  *   rotor --gen-creds  the "Login with Google" page that adds accounts
  *   rotor import FILE  copy existing gemini-cli / authorized_user credentials into the pool
+ *   rotor tokens …     create, list, revoke and watch access tokens
  */
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
@@ -13,6 +14,7 @@ import { createLogger, levelFromEnv, type Logger } from './util/log.js';
 import { runDemo } from './cli/demo.js';
 import { IMPORT_USAGE, runImport } from './cli/import.js';
 import { runLogin } from './cli/login.js';
+import { runTokens } from './cli/tokens.js';
 
 const USAGE = `rotor ${VERSION}: one endpoint for a pool of Google Gemini credentials
 
@@ -22,11 +24,19 @@ Usage:
   rotor --gen-creds     open the "Login with Google" page on PORT to add accounts
   rotor import [--project ID] FILE...
                         add existing gemini-cli oauth_creds.json / authorized_user files (or JSON lists)
+  rotor tokens create --name NAME [--rpm N] [--rpd N] [--daily-tokens N] [--models a,b] [--expires 30d]
+  rotor tokens list | revoke NAME | watch
+                        access tokens for clients, with limits (rotor tokens --help)
   rotor --help          this text
 
 Configuration comes from the environment and a .env file; see .env.example.`;
 
 async function main(argv: string[]): Promise<void> {
+  // Its own flags (--name, --rpm…): parsed by the subcommand, strictly.
+  if (argv[0] === 'tokens') {
+    dotenv.config({ quiet: true });
+    process.exit(await runTokens(argv.slice(1), configOrExit));
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -40,6 +40,8 @@ import { createGeminiApiClient } from '../upstream/gemini-api/client.js';
 import { createRegistry, type Registry } from '../upstream/registry.js';
 import { createTransport } from '../upstream/transport.js';
 import { markDraining } from '../util/draining.js';
+import { TokenService } from '../tokens/service.js';
+import { UsageRecorder } from '../observe/usage.js';
 import type { Logger } from '../util/log.js';
 
 export const VERSION = '0.1.0';
@@ -69,6 +71,10 @@ export interface RunningServer {
   events: DispatchEvents;
   store: StateStore;
   registry: Registry;
+  /** Access tokens (their mirror of the store, limits, create and revoke). */
+  tokens: TokenService;
+  /** Usage counters (written to the store once a second). */
+  usage: UsageRecorder;
   credentials: () => OAuthCredential[];
   /** Re-reads the credential folder now (also happens on its own when files change). */
   rescanCredentials(): Promise<void>;
@@ -120,7 +126,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const member = (cred: DispatchCredential) => new Member(cred, registry.get(cred.route));
 
   // REDIS_URL: shared with every instance (serving from memory while Redis is away); else memory + snapshot.
-  const state = await openStateStore(config, logger, clock, { stateIntervalMs: options.stateIntervalMs });
+  const state = await openStateStore(config, logger, clock, { stateIntervalMs: options.stateIntervalMs, usageRetentionDays: config.usageRetentionDays });
   const store = state.store;
   const quota = new QuotaBook({
     store,
@@ -154,6 +160,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     queue,
     affinity: createAffinity(store),
   });
+  // Usage per day, token, credential, bucket and model, from the dispatch events; access tokens from the store.
+  const usage = new UsageRecorder({ store, events, bucketOf: (id) => pool.get(id)?.quotaKey, now: () => clock.now(), retentionDays: config.usageRetentionDays, logger });
+  const tokens = await TokenService.open({
+    store,
+    now: () => clock.now(),
+    logger,
+    // A token created or revoked is on disk at once (memory store), not at the next snapshot.
+    persist: () => state.flush(),
+    onRefusal: (token, model, status) => usage.record({ token, model }, { requests: 1, [`errors_${status}`]: 1 }),
+  });
+  if (tokens.size > 0) logger.info(`${tokens.size} access token(s) loaded`);
+
   // The OAuth credentials (API keys need no refresh and have no files to watch).
   const credentials = () => pool.list().flatMap((m) => (m.route === 'code-assist' ? [m.credential as OAuthCredential] : []));
   const refresher = startBackgroundRefresh(credentials, { logger, intervalMs: options.refreshIntervalMs });
@@ -205,8 +223,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       redact: (text) => logger.redact(text),
       quota,
       queue,
+      tokens,
+      tokenAdmin: { tokens, usage, now: () => clock.now() },
     }),
-    access: createAccessCheck({ password: config.password }),
+    access: createAccessCheck({ password: config.password, tokens }),
     adminAccess: createAdminCheck({ password: config.adminPassword }),
     maxBodyBytes: config.maxBodyBytes,
     logger,
@@ -249,6 +269,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       clearTimeout(timer);
       pool.close();
       quota.close();
+      tokens.close();
+      await usage.close(); // the last counts, before the store's last write
       await state.close(); // the snapshot's last write: after the last in-flight request has had its say
       await transport.close();
       await media.close();
@@ -265,6 +287,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     events,
     store,
     registry,
+    tokens,
+    usage,
     credentials,
     rescanCredentials: async () => watcher?.rescan(),
     flushState: () => state.flush(),

@@ -44,6 +44,8 @@ export interface CallContext {
   requestId: string;
   /** A conversation key: its requests go back to the credential that served it while it has room. */
   affinityKey?: string;
+  /** The access token (its name) the request came with: carried to the `done` event, for usage per token. */
+  token?: string;
 }
 
 export interface Dispatcher {
@@ -168,11 +170,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const r = result(value);
       // A stream reports itself done when it ends (below).
       if (operation !== 'stream') {
-        events.emit({ type: 'done', requestId: ctx.requestId, model, operation, outcome: 'ok', credential: r?.member.id, route: r?.member.route, usage: r?.usage, latencyMs: now() - started });
+        events.emit({ type: 'done', requestId: ctx.requestId, model, operation, outcome: 'ok', credential: r?.member.id, route: r?.member.route, usage: r?.usage, latencyMs: now() - started, ...tokenOf(ctx) });
       }
       return value;
     } catch (err) {
-      events.emit({ type: 'done', requestId: ctx.requestId, model, operation, outcome: 'error', credential: undefined, route: undefined, error: errorClass(err), latencyMs: now() - started });
+      events.emit({ type: 'done', requestId: ctx.requestId, model, operation, outcome: 'error', credential: undefined, route: undefined, error: errorClass(err), latencyMs: now() - started, ...tokenOf(ctx) });
       throw err;
     }
   }
@@ -208,7 +210,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           if (!events.active) return;
           events.emit({
             type: 'done', requestId: ctx.requestId, model: requested, operation: 'stream', outcome: err === undefined ? 'ok' : 'error',
-            credential: member.id, route: member.route, usage, latencyMs: now() - started, ...(err === undefined ? {} : { error: errorClass(err) }),
+            credential: member.id, route: member.route, usage, latencyMs: now() - started, ...(err === undefined ? {} : { error: errorClass(err) }), ...tokenOf(ctx),
           });
         };
         // A failure after the first event cannot fail over, but the pool still learns from it.
@@ -254,6 +256,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
   };
 }
+
+/** The `token` field of a `done` event (absent without a token). */
+const tokenOf = (ctx: CallContext): { token?: string } => (ctx.token === undefined ? {} : { token: ctx.token });
 
 /** A failure's class for usage and metrics: the status Rotor answers, or who ended it. */
 function errorClass(err: unknown): string {

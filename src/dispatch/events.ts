@@ -42,6 +42,8 @@ export type DispatchEvent =
       error?: string;
       usage?: GeminiUsageMetadata;
       latencyMs: number;
+      /** The access token (its name) the request came with, if any. */
+      token?: string;
     });
 
 export type DispatchListener = (event: DispatchEvent) => void;

@@ -54,7 +54,7 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
     if (!match.route) {
       const api = deps.apiPrefixes.test(r.path);
       if (api) {
-        const denied = access(req, r.dialect, r.query);
+        const denied = access(req, r.dialect, r.query, r);
         if (denied) throw denied;
       }
       if (match.allowed.length === 0) throw new ApiError(404, `no route for ${req.method} ${r.path}`);
@@ -71,7 +71,7 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
     r.params = match.params;
     r.dialect = route.dialect;
     if (route.auth !== 'none') {
-      const denied = route.auth === 'admin' ? deps.adminAccess(req) : access(req, route.dialect, r.query);
+      const denied = route.auth === 'admin' ? deps.adminAccess(req) : access(req, route.dialect, r.query, r);
       if (denied) throw denied;
     }
     if (declaredOversize(req, deps.maxBodyBytes)) throw bodyTooLarge(deps.maxBodyBytes);

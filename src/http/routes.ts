@@ -12,6 +12,7 @@ import type { Dialect } from '../translate/dialect.js';
 import { ApiError } from './errors.js';
 import { handleHealth, handleKeysStatus, type AdminDeps } from './handlers/admin.js';
 import { handleAnthropicCountTokens } from './handlers/anthropic.js';
+import { createToken, listTokens, revokeToken, usageReport, type AdminTokensDeps } from './handlers/admin-tokens.js';
 import { serveGeneration, type GenerateDeps } from './handlers/generate.js';
 import { handleModelCall } from './handlers/native.js';
 import { handleEmbeddings } from './handlers/openai.js';
@@ -26,6 +27,8 @@ export interface RouteDeps extends GenerateDeps, AdminDeps {
   modelAliases?: readonly ModelAliasRule[];
   /** How long stored Responses API responses are kept (RESPONSES_TTL; default 1 h). */
   responsesTtlMs?: number;
+  /** Access tokens and usage for /admin/tokens and /admin/usage (absent: those routes are not served). */
+  tokenAdmin?: AdminTokensDeps;
 }
 
 /** Paths that belong to the API (authenticated before anyone learns a route does not exist). */
@@ -53,7 +56,7 @@ export function apiRoutes(deps: RouteDeps): ApiRoute[] {
     { method: 'GET', path: '/v1/models', dialect: openAIDialect, handle: (r) => sendJson(r.res, 200, { object: 'list', data: deps.models.map(toOpenAIModel) }) },
     { method: 'GET', path: /^\/v1\/models\/([^/]+)$/, dialect: openAIDialect, handle: (r) => sendJson(r.res, 200, toOpenAIModel(served(r.params[0]!, '/v1/models'))) },
     { method: 'POST', path: '/v1/chat/completions', dialect: openAIDialect, body: true, handle: (r) => serveGeneration(deps, openAIChatAdapter, r) },
-    { method: 'POST', path: '/v1/embeddings', dialect: openAIDialect, body: true, handle: (r) => handleEmbeddings(deps.dispatcher, r) },
+    { method: 'POST', path: '/v1/embeddings', dialect: openAIDialect, body: true, handle: (r) => handleEmbeddings(deps.dispatcher, r, deps.tokens) },
     { method: 'GET', path: '/v1/keys/status', dialect: openAIDialect, handle: (r) => handleKeysStatus(deps, r) },
     // OpenAI Responses (GET /v1/responses is Codex's WebSocket attempt: 426)
     { method: 'POST', path: '/v1/responses', dialect: openAIResponsesAdapter, body: true, handle: (r) => serveResponses(deps, r) },
@@ -66,5 +69,16 @@ export function apiRoutes(deps: RouteDeps): ApiRoute[] {
     { method: 'POST', path: /^\/v1beta\/models\/([^/]+)$/, dialect: geminiAdapter, body: true, handle: (r) => handleModelCall(deps, r) },
     // Operations
     { method: 'GET', path: '/health', dialect: openAIDialect, auth: 'none', handle: (r) => handleHealth(deps, r) },
+    // Access tokens and usage (the operator's: loopback only, or ADMIN_PASSWORD)
+    ...(deps.tokenAdmin ? tokenAdminRoutes(deps.tokenAdmin) : []),
+  ];
+}
+
+function tokenAdminRoutes(admin: AdminTokensDeps): ApiRoute[] {
+  return [
+    { method: 'GET', path: '/admin/tokens', dialect: openAIDialect, auth: 'admin', handle: (r) => listTokens(admin, r) },
+    { method: 'POST', path: '/admin/tokens', dialect: openAIDialect, auth: 'admin', body: true, handle: (r) => createToken(admin, r) },
+    { method: 'DELETE', path: /^\/admin\/tokens\/([^/]+)$/, dialect: openAIDialect, auth: 'admin', handle: (r) => revokeToken(admin, r) },
+    { method: 'GET', path: '/admin/usage', dialect: openAIDialect, auth: 'admin', handle: (r) => usageReport(admin, r) },
   ];
 }

@@ -5,7 +5,7 @@ import { collectAnthropicMediaUrls } from '../../translate/anthropic/content.js'
 import type { GeminiBlob } from '../../types/gemini.js';
 import type { ApiRequest } from '../router.js';
 import { sendJson } from '../send.js';
-import type { GenerateDeps } from './generate.js';
+import { admitToken, type GenerateDeps } from './generate.js';
 
 export async function handleAnthropicCountTokens(deps: GenerateDeps, options: AnthropicAdapterOptions, r: ApiRequest): Promise<void> {
   const req = parseAnthropicRequest(r.body);
@@ -16,8 +16,10 @@ export async function handleAnthropicCountTokens(deps: GenerateDeps, options: An
   const inputs = { media: (url: string) => media.get(url), signatures: () => undefined, id: randomUUID().replaceAll('-', '') };
   const plan = planAnthropic(req, inputs, { ...options, allowEmpty: true });
   const request = countTokensRequest(plan.request);
+  // Counting costs no quota: the token's model list applies, its limits do not.
+  await admitToken(deps, r, plan.model, false);
   // Nothing to count (empty messages, no system, no tools): Google refuses empty contents.
   if (request.contents.length === 0) return sendJson(r.res, 200, { input_tokens: 0 });
-  const counted = await deps.dispatcher.countTokens(plan.model, request, { signal, requestId: r.id });
+  const counted = await deps.dispatcher.countTokens(plan.model, request, { signal, requestId: r.id, ...(r.token === undefined ? {} : { token: r.token }) });
   sendJson(r.res, 200, { input_tokens: counted.totalTokens });
 }

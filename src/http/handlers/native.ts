@@ -6,7 +6,7 @@ import type { GeminiEmbedRequest } from '../../upstream/types.js';
 import { ApiError } from '../errors.js';
 import type { ApiRequest } from '../router.js';
 import { sendJson } from '../send.js';
-import { serveGeneration, type GenerateDeps } from './generate.js';
+import { admitToken, serveGeneration, settleFailed, type GenerateDeps } from './generate.js';
 
 const embedRequestSchema = z.looseObject({
   model: z.string().optional(),
@@ -29,7 +29,7 @@ export async function handleModelCall(deps: GenerateDeps, r: ApiRequest): Promis
   if (sep <= 0) throw new ApiError(404, `unknown method: expected models/{model}:${METHODS.replace(/, /g, ', :').replace(' or ', ' or :')}`);
   const model = normaliseModelId(target.slice(0, sep));
   const method = target.slice(sep + 1);
-  const ctx = () => ({ signal: r.signal(), requestId: r.id });
+  const ctx = () => ({ signal: r.signal(), requestId: r.id, ...(r.token === undefined ? {} : { token: r.token }) });
 
   if (method === 'generateContent' || method === 'streamGenerateContent') {
     return serveGeneration(deps, geminiAdapter, r, { model, stream: method === 'streamGenerateContent', alt: r.query.get('alt') ?? undefined });
@@ -38,13 +38,20 @@ export async function handleModelCall(deps: GenerateDeps, r: ApiRequest): Promis
     const body = r.body;
     const wrapped = typeof body === 'object' && body !== null && 'generateContentRequest' in body;
     const inner: Record<string, unknown> = wrapped ? parseGeminiBody(wrappedCountSchema, body).generateContentRequest : parseGeminiBody(countSchema, body);
+    // Counting costs no quota: the token's model list applies, its limits do not.
+    await admitToken(deps, r, model, false);
     sendJson(r.res, 200, await deps.dispatcher.countTokens(model, toGeminiRequest(inner), ctx()));
     return;
   }
   if (method === 'embedContent' || method === 'batchEmbedContents') {
     const requests = method === 'embedContent' ? [parseGeminiBody(embedRequestSchema, r.body)] : parseGeminiBody(batchEmbedSchema, r.body).requests;
     const batch = { requests: requests.map((q) => ({ ...q, model: `models/${model}` })) } as GeminiEmbedRequest;
-    const result = await deps.dispatcher.embed(model, batch, ctx());
+    const lease = await admitToken(deps, r, model);
+    const result = await deps.dispatcher.embed(model, batch, ctx()).catch((err: unknown) => {
+      settleFailed(lease, err);
+      throw err;
+    });
+    lease?.settle(undefined);
     sendJson(r.res, 200, method === 'embedContent' ? { embedding: result.embeddings?.[0] ?? { values: [] } } : result);
     return;
   }
