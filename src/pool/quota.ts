@@ -5,6 +5,7 @@
  * per minute (sliding), requests per day (until the route's daily reset), input tokens per minute (sliding).
  * Limits come from configuration and from what Google's 429 bodies say (learned; the lower of the two wins).
  */
+import { randomBytes } from 'node:crypto';
 import type { StateStore, WindowSpec } from '../store/types.js';
 import type { Clock, PoolMember } from './types.js';
 
@@ -50,6 +51,8 @@ export interface Reservation {
 export type ReserveOutcome = { ok: true; reservation: Reservation | undefined } | { ok: false; window: string; retryAt: number };
 
 const LEARNED_NS = 'limit';
+/** Reservation ids: unique across instances (in containers every instance may be pid 1). */
+const INSTANCE = randomBytes(6).toString('base64url');
 const LEARNED_TTL_MS = 7 * 86_400_000;
 let nextId = 0;
 
@@ -147,7 +150,7 @@ export class QuotaBook {
       this.count(m, key);
       return { ok: true, reservation: undefined };
     }
-    const id = `${process.pid}.${++nextId}`;
+    const id = `${INSTANCE}.${++nextId}`;
     const now = this.options.clock.now();
     const result = await this.options.store.reserve({ id, key, windows, now });
     if (result.ok) {
