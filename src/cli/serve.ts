@@ -40,6 +40,8 @@ import { createGeminiApiClient } from '../upstream/gemini-api/client.js';
 import { createRegistry, type Registry } from '../upstream/registry.js';
 import { createTransport } from '../upstream/transport.js';
 import { markDraining } from '../util/draining.js';
+import { knownModels, RotorMetrics } from '../observe/metrics.js';
+import { createMetricsHandler } from '../observe/metrics-http.js';
 import type { Logger } from '../util/log.js';
 
 export const VERSION = '0.1.0';
@@ -67,6 +69,8 @@ export interface RunningServer {
   quota: QuotaBook;
   queue: WaitQueue;
   events: DispatchEvents;
+  /** What GET /metrics shows. */
+  metrics: RotorMetrics;
   store: StateStore;
   registry: Registry;
   credentials: () => OAuthCredential[];
@@ -85,6 +89,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const clock = options.clock ?? systemClock;
   if (config.password) logger.addSecret(config.password);
   if (config.adminPassword) logger.addSecret(config.adminPassword);
+  if (config.metricsToken) logger.addSecret(config.metricsToken);
 
   const transport = createTransport({ timeoutMs: config.upstreamTimeoutMs, defaultRateCooldownMs: config.defaultCooldownMs, now: () => clock.now() });
   const credOptions: CredentialsOptions = {
@@ -190,6 +195,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       : undefined;
 
   const media = createMediaFetcher(config.mediaFetch);
+  const metrics = new RotorMetrics({ events, pool, quota, queue, store, models: knownModels(config) });
+  const adminAccess = createAdminCheck({ password: config.adminPassword });
   const handler = createChain({
     routes: apiRoutes({
       dispatcher,
@@ -205,13 +212,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       redact: (text) => logger.redact(text),
       quota,
       queue,
+      metrics: createMetricsHandler({ metrics, token: config.metricsToken, adminAccess }),
     }),
     access: createAccessCheck({ password: config.password }),
-    adminAccess: createAdminCheck({ password: config.adminPassword }),
+    adminAccess,
     maxBodyBytes: config.maxBodyBytes,
     logger,
     dialectFor: dialectForPath,
     apiPrefixes: API_PREFIXES,
+    onRequestEnd: (r, end) => metrics.requestEnd(r, end),
   });
   const server = createServer(handler);
   // requestTimeout bounds receiving the request (not streaming the answer): a client trickling its body
@@ -247,6 +256,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await done;
       clearInterval(sweeper);
       clearTimeout(timer);
+      metrics.close();
       pool.close();
       quota.close();
       await state.close(); // the snapshot's last write: after the last in-flight request has had its say
@@ -263,6 +273,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     quota,
     queue,
     events,
+    metrics,
     store,
     registry,
     credentials,

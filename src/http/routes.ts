@@ -17,7 +17,7 @@ import { handleModelCall } from './handlers/native.js';
 import { handleEmbeddings } from './handlers/openai.js';
 import { deleteStoredResponse, getStoredResponse, refuseResponsesWebSocket, serveResponses } from './handlers/responses.js';
 import { openAIResponsesAdapter } from '../translate/openai-responses/adapter.js';
-import type { ApiRoute } from './router.js';
+import type { ApiRequest, ApiRoute } from './router.js';
 import { sendJson } from './send.js';
 
 export interface RouteDeps extends GenerateDeps, AdminDeps {
@@ -26,6 +26,8 @@ export interface RouteDeps extends GenerateDeps, AdminDeps {
   modelAliases?: readonly ModelAliasRule[];
   /** How long stored Responses API responses are kept (RESPONSES_TTL; default 1 h). */
   responsesTtlMs?: number;
+  /** GET /metrics (Prometheus); it checks its own access (METRICS_TOKEN, else the admin rule). */
+  metrics?: (r: ApiRequest) => Promise<void>;
 }
 
 /** Paths that belong to the API (authenticated before anyone learns a route does not exist). */
@@ -66,5 +68,6 @@ export function apiRoutes(deps: RouteDeps): ApiRoute[] {
     { method: 'POST', path: /^\/v1beta\/models\/([^/]+)$/, dialect: geminiAdapter, body: true, handle: (r) => handleModelCall(deps, r) },
     // Operations
     { method: 'GET', path: '/health', dialect: openAIDialect, auth: 'none', handle: (r) => handleHealth(deps, r) },
+    ...(deps.metrics ? [{ method: 'GET', path: '/metrics', dialect: openAIDialect, auth: 'none', handle: deps.metrics } satisfies ApiRoute] : []),
   ];
 }
