@@ -8,6 +8,7 @@
  * Model labels come from clients, so only models Rotor knows (MODELS, alias and fallback targets, models in the
  * quota config) are named; any other is `other`. Routes are the route table's templates, never raw paths.
  */
+import { createRequire } from 'node:module';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { DispatchEvent, DispatchEvents } from '../dispatch/events.js';
@@ -92,12 +93,29 @@ function at<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   return v;
 }
 
-/** Node's process metrics, once per process (its collectors cannot be stopped): shared by every Rotor in it. */
+/**
+ * Node's process metrics (prom-client's defaults, `rotor_`-prefixed), once per process (their collectors cannot be
+ * stopped), shared by every Rotor in it. All but the GC duration histogram: its `gc` PerformanceObserver made every
+ * request cost about 6% more CPU in the bench (bench/ab.js), for a figure few dashboards use. prom-client only offers
+ * all or nothing, so each default is loaded from its own module, as collectDefaultMetrics does; should a later
+ * prom-client move them, the process metrics are left out rather than the scrape failing.
+ */
+const SKIPPED_DEFAULTS = new Set(['gc']);
 let processRegistry: Registry | undefined;
 function processMetricsRegistry(): Registry {
-  if (!processRegistry) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry, prefix: 'rotor_' });
+  if (processRegistry) return processRegistry;
+  processRegistry = new Registry();
+  const load = createRequire(import.meta.url);
+  const config = { prefix: 'rotor_', eventLoopMonitoringPrecision: 10 };
+  for (const name of collectDefaultMetrics.metricsList) {
+    if (SKIPPED_DEFAULTS.has(name)) continue;
+    if (name === 'processResources' && typeof (process as { getActiveResourcesInfo?: unknown }).getActiveResourcesInfo !== 'function') continue;
+    try {
+      const register = load(`prom-client/lib/metrics/${name}.js`) as (registry: Registry, config: object) => void;
+      register(processRegistry, config);
+    } catch {
+      /* not where prom-client 15 keeps it: without this one */
+    }
   }
   return processRegistry;
 }

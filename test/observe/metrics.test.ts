@@ -137,6 +137,9 @@ describe('GET /metrics', () => {
     // Node's own process metrics, under the same prefix.
     expect(m.get('rotor_process_cpu_user_seconds_total')?.type).toBe('counter');
     expect(m.get('rotor_nodejs_heap_size_used_bytes')?.type).toBe('gauge');
+    expect(m.get('rotor_nodejs_eventloop_lag_p99_seconds')?.type).toBe('gauge');
+    // All but the GC histogram, whose observer cost every request CPU (see processMetricsRegistry).
+    expect(m.has('rotor_nodejs_gc_duration_seconds')).toBe(false);
   });
 
   it('answers only on this machine, directly: a forwarded request or another Host is refused', async () => {
