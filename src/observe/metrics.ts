@@ -96,7 +96,7 @@ function at<K, V>(map: Map<K, V>, key: K, make: () => V): V {
 /**
  * Node's process metrics (prom-client's defaults, `rotor_`-prefixed), once per process (their collectors cannot be
  * stopped), shared by every Rotor in it. All but the GC duration histogram: its `gc` PerformanceObserver made every
- * request cost about 6% more CPU in the bench (bench/ab.js), for a figure few dashboards use. prom-client only offers
+ * request cost about 6-12% more CPU in the bench (bench/ab.js), for a figure few dashboards use. prom-client only offers
  * all or nothing, so each default is loaded from its own module, as collectDefaultMetrics does; should a later
  * prom-client move them, the process metrics are left out rather than the scrape failing.
  */
