@@ -42,6 +42,8 @@ import { createTransport } from '../upstream/transport.js';
 import { markDraining } from '../util/draining.js';
 import { TokenService } from '../tokens/service.js';
 import { UsageRecorder } from '../observe/usage.js';
+import { knownModels, RotorMetrics } from '../observe/metrics.js';
+import { createMetricsHandler } from '../observe/metrics-http.js';
 import type { Logger } from '../util/log.js';
 
 export const VERSION = '0.1.0';
@@ -69,6 +71,8 @@ export interface RunningServer {
   quota: QuotaBook;
   queue: WaitQueue;
   events: DispatchEvents;
+  /** What GET /metrics shows. */
+  metrics: RotorMetrics;
   store: StateStore;
   registry: Registry;
   /** Access tokens (their mirror of the store, limits, create and revoke). */
@@ -91,6 +95,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const clock = options.clock ?? systemClock;
   if (config.password) logger.addSecret(config.password);
   if (config.adminPassword) logger.addSecret(config.adminPassword);
+  if (config.metricsToken) logger.addSecret(config.metricsToken);
 
   const transport = createTransport({ timeoutMs: config.upstreamTimeoutMs, defaultRateCooldownMs: config.defaultCooldownMs, now: () => clock.now() });
   const credOptions: CredentialsOptions = {
@@ -208,6 +213,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       : undefined;
 
   const media = createMediaFetcher(config.mediaFetch);
+  const metrics = new RotorMetrics({ events, pool, quota, queue, store, models: knownModels(config) });
+  const adminAccess = createAdminCheck({ password: config.adminPassword });
   const handler = createChain({
     routes: apiRoutes({
       dispatcher,
@@ -225,13 +232,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       queue,
       tokens,
       tokenAdmin: { tokens, usage, now: () => clock.now() },
+      metrics: createMetricsHandler({ metrics, token: config.metricsToken, adminAccess }),
     }),
     access: createAccessCheck({ password: config.password, tokens }),
-    adminAccess: createAdminCheck({ password: config.adminPassword }),
+    adminAccess,
     maxBodyBytes: config.maxBodyBytes,
     logger,
     dialectFor: dialectForPath,
     apiPrefixes: API_PREFIXES,
+    onRequestEnd: (r, end) => metrics.requestEnd(r, end),
   });
   const server = createServer(handler);
   // requestTimeout bounds receiving the request (not streaming the answer): a client trickling its body
@@ -267,6 +276,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await done;
       clearInterval(sweeper);
       clearTimeout(timer);
+      metrics.close();
       pool.close();
       quota.close();
       tokens.close();
@@ -285,6 +295,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     quota,
     queue,
     events,
+    metrics,
     store,
     registry,
     tokens,

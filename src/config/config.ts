@@ -110,6 +110,7 @@ const envSchema = z.object({
   HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
   GEMINI_AUTH_PASSWORD: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
   ADMIN_PASSWORD: z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v)),
+  METRICS_TOKEN: z.string().optional().transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim())),
   PERSISTENT_STORAGE_PATH: optionalString.transform((v) => v ?? './credentials'),
   CREDENTIALS_JSON_LIST: z.string().optional(),
   CLIENT_ID: optionalString,
@@ -187,6 +188,8 @@ export interface Config {
   password: string | undefined;
   /** Opens the dashboard and /admin beyond this machine (ADMIN_PASSWORD); without it they answer on loopback only. */
   adminPassword: string | undefined;
+  /** Opens GET /metrics from anywhere to `Authorization: Bearer <METRICS_TOKEN>` (and only to it); without it, the admin rule. */
+  metricsToken: string | undefined;
   storagePath: string;
   credentialsJsonList: string | undefined;
   clientId: string;
@@ -275,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       host: e.HOST,
       password: e.GEMINI_AUTH_PASSWORD,
       adminPassword: e.ADMIN_PASSWORD,
+      metricsToken: e.METRICS_TOKEN,
       storagePath: e.PERSISTENT_STORAGE_PATH,
       credentialsJsonList: e.CREDENTIALS_JSON_LIST,
       clientId: e.CLIENT_ID ?? GEMINI_CLI_CLIENT_ID,

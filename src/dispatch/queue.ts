@@ -104,6 +104,8 @@ export class Ticket {
 
 export class WaitQueue {
   private readonly lines = new Map<string, Ticket[]>();
+  /** model → requests that have joined its line since start (metrics). */
+  private readonly joinedTotal = new Map<string, number>();
   readonly now: () => number;
 
   constructor(private readonly options: QueueOptions) {
@@ -123,6 +125,7 @@ export class WaitQueue {
     }
     const ticket = new Ticket(this, model, this.now() + this.options.maxWaitMs, line, signal);
     line.push(ticket);
+    this.joinedTotal.set(model, (this.joinedTotal.get(model) ?? 0) + 1);
     const lines = this.lines;
     const leave = ticket.leave.bind(ticket);
     ticket.leave = () => {
@@ -139,5 +142,10 @@ export class WaitQueue {
 
   stats(): QueueStats[] {
     return [...this.lines].map(([model, line]) => ({ model, waiting: line.length }));
+  }
+
+  /** model → how many requests have waited in its line since start (a counter, for metrics). */
+  joined(): ReadonlyMap<string, number> {
+    return this.joinedTotal;
   }
 }

@@ -16,6 +16,22 @@ import { ApiError } from './errors.js';
 import { clientAbortSignal } from './client-signal.js';
 import { createRouter, type ApiRequest, type ApiRoute } from './router.js';
 import { sendError } from './send.js';
+import { firstFrameAt } from './handlers/pipe-stream.js';
+
+/** How a request ended, for the chain's observer (metrics). */
+export interface RequestEnd {
+  /** The route that matched; undefined when none did. */
+  route: ApiRoute | undefined;
+  /** The status sent; 499 when the client left before the answer was complete. */
+  status: number;
+  /** performance.now() when the request arrived. */
+  started: number;
+  /** performance.now() when a stream's first frame was written; undefined for other answers. */
+  firstFrame: number | undefined;
+}
+
+/** A request in the chain: the route it matched, once it has. */
+type ChainRequest = ApiRequest & { route?: ApiRoute };
 
 export interface ChainDeps {
   routes: readonly ApiRoute[];
@@ -28,6 +44,8 @@ export interface ChainDeps {
   dialectFor(path: string): Dialect;
   /** Paths under these prefixes are the API: a request there is authenticated before it learns a route is unknown. */
   apiPrefixes: RegExp;
+  /** Told when each request has ended (the client got its answer, or left): metrics. */
+  onRequestEnd?: (r: ApiRequest, end: RequestEnd) => void;
 }
 
 /** Request ids: the client's x-request-id, else a per-process prefix and a counter (unique, and free). */
@@ -48,8 +66,9 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
   const requestId = createRequestIds();
   const { logger, access } = deps;
   const accessLog = logger.enabled('info');
+  const onEnd = deps.onRequestEnd;
 
-  async function serve(req: IncomingMessage, res: ServerResponse, r: ApiRequest): Promise<void> {
+  async function serve(req: IncomingMessage, res: ServerResponse, r: ChainRequest): Promise<void> {
     const match = router.match(req.method ?? 'GET', r.path);
     if (!match.route) {
       const api = deps.apiPrefixes.test(r.path);
@@ -68,6 +87,7 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
       throw new ApiError(405, `no route for ${req.method} ${r.path} (it answers ${allow})`, undefined, undefined, { allow });
     }
     const route = match.route;
+    r.route = route;
     r.params = match.params;
     r.dialect = route.dialect;
     if (route.auth !== 'none') {
@@ -87,7 +107,7 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     let signal: ReturnType<typeof clientAbortSignal> | undefined;
-    const r: ApiRequest = {
+    const r: ChainRequest = {
       req,
       res,
       id,
@@ -98,7 +118,18 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
       body: undefined,
       dialect: deps.dialectFor(path),
       signal: () => (signal ??= clientAbortSignal(res)),
+      route: undefined,
     };
+    if (onEnd) {
+      const started = performance.now();
+      res.on('close', () => {
+        try {
+          onEnd(r, { route: r.route, status: res.writableFinished ? res.statusCode : 499, started, firstFrame: firstFrameAt(res) });
+        } catch {
+          /* an observer's bug must not crash the server */
+        }
+      });
+    }
     if (accessLog) {
       const started = process.hrtime.bigint();
       // One line a request: the path only (a query may carry ?key=<password>), what served it, never a secret.

@@ -18,7 +18,7 @@ import { handleModelCall } from './handlers/native.js';
 import { handleEmbeddings } from './handlers/openai.js';
 import { deleteStoredResponse, getStoredResponse, refuseResponsesWebSocket, serveResponses } from './handlers/responses.js';
 import { openAIResponsesAdapter } from '../translate/openai-responses/adapter.js';
-import type { ApiRoute } from './router.js';
+import type { ApiRequest, ApiRoute } from './router.js';
 import { sendJson } from './send.js';
 
 export interface RouteDeps extends GenerateDeps, AdminDeps {
@@ -29,6 +29,8 @@ export interface RouteDeps extends GenerateDeps, AdminDeps {
   responsesTtlMs?: number;
   /** Access tokens and usage for /admin/tokens and /admin/usage (absent: those routes are not served). */
   tokenAdmin?: AdminTokensDeps;
+  /** GET /metrics (Prometheus); it checks its own access (METRICS_TOKEN, else the admin rule). */
+  metrics?: (r: ApiRequest) => Promise<void>;
 }
 
 /** Paths that belong to the API (authenticated before anyone learns a route does not exist). */
@@ -69,6 +71,7 @@ export function apiRoutes(deps: RouteDeps): ApiRoute[] {
     { method: 'POST', path: /^\/v1beta\/models\/([^/]+)$/, dialect: geminiAdapter, body: true, handle: (r) => handleModelCall(deps, r) },
     // Operations
     { method: 'GET', path: '/health', dialect: openAIDialect, auth: 'none', handle: (r) => handleHealth(deps, r) },
+    ...(deps.metrics ? [{ method: 'GET', path: '/metrics', dialect: openAIDialect, auth: 'none', handle: deps.metrics } satisfies ApiRoute] : []),
     // Access tokens and usage (the operator's: loopback only, or ADMIN_PASSWORD)
     ...(deps.tokenAdmin ? tokenAdminRoutes(deps.tokenAdmin) : []),
   ];

@@ -255,6 +255,8 @@ export class QuotaBook {
     add(route?.['*']);
     if (m.tier !== undefined) add(route?.[m.tier]);
     for (const key of this.learned.keys()) if (key.startsWith(`${m.quotaKey}|`)) models.add(key.split('|')[1]!);
+    // Models booked under a limit for any model (`*`): what they used is worth showing too.
+    for (const key of this.seen.keys()) if (key.startsWith(`${m.quotaKey}|`)) models.add(key.slice(m.quotaKey.length + 1));
     return [...models];
   }
 }

@@ -18,6 +18,14 @@ export interface PipeOptions {
   onBackpressure?: () => void;
 }
 
+/** When each stream's first frame was handed to the client's socket (performance.now()): time to first byte. */
+const firstFrames = new WeakMap<ServerResponse, number>();
+
+/** When the stream answering `res` wrote its first frame (performance.now()); undefined if it has not. */
+export function firstFrameAt(res: ServerResponse): number | undefined {
+  return firstFrames.get(res);
+}
+
 export async function pipeStream(res: ServerResponse, stream: OpenedStream, t: StreamTranslator, options: PipeOptions): Promise<void> {
   const out: FrameWriter = options.framing === 'sse' ? openSse(res, options.heartbeat ? { heartbeat: options.heartbeat } : {}) : openJsonArray(res);
   const keep = () => {
@@ -27,6 +35,7 @@ export async function pipeStream(res: ServerResponse, stream: OpenedStream, t: S
   };
   try {
     let room = out.write(t.chunk(stream.first));
+    firstFrames.set(res, performance.now());
     keep();
     for (;;) {
       if (!room) {
