@@ -22,8 +22,11 @@ import { Member, type DispatchCredential } from '../dispatch/member.js';
 import { createAccessCheck } from '../http/access.js';
 import { createAdminCheck } from '../http/admin-access.js';
 import { createChain } from '../http/chain.js';
+import { DashboardLive } from '../http/dashboard/live.js';
+import { AdminSessions } from '../http/dashboard/sessions.js';
 import { API_PREFIXES, apiRoutes, dialectForPath } from '../http/routes.js';
 import { createMediaFetcher } from '../media/fetch-media.js';
+import type { PasswordAttemptOptions } from '../login/password-attempts.js';
 import { CredentialPool, type PoolOptions } from '../pool/pool.js';
 import { QuotaBook } from '../pool/quota.js';
 import { createFillFirstSelector } from '../pool/selector.js';
@@ -56,6 +59,10 @@ export interface StartOptions {
   onboardPollIntervalMs?: number;
   watchDebounceMs?: number;
   stateIntervalMs?: number;
+  /** How often the dashboard sends a snapshot while a page watches (default 5 s). */
+  dashboardIntervalMs?: number;
+  /** The dashboard login's wrong-password budget per client and pause after each wrong one (tests shorten them). */
+  adminLogin?: { attempts?: PasswordAttemptOptions; wrongPasswordDelayMs?: number };
 }
 
 export interface RunningServer {
@@ -67,6 +74,8 @@ export interface RunningServer {
   quota: QuotaBook;
   queue: WaitQueue;
   events: DispatchEvents;
+  /** The dashboard's live side (requests per minute, recent errors, SSE watchers). */
+  dashboard: DashboardLive;
   store: StateStore;
   registry: Registry;
   credentials: () => OAuthCredential[];
@@ -190,6 +199,24 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       : undefined;
 
   const media = createMediaFetcher(config.mediaFetch);
+  // The dashboard: live snapshots over SSE, and with ADMIN_PASSWORD its login sessions.
+  const dashboard = new DashboardLive({
+    pool,
+    quota,
+    queue,
+    store,
+    clock,
+    events,
+    models: config.models,
+    loadErrors: () => loadErrors,
+    redact: (text) => logger.redact(text),
+    // The access tokens with today's usage (GET /admin/tokens' rows), once that feature is wired in; until then the
+    // page asks /admin/tokens itself.
+    listTokens: undefined,
+    intervalMs: options.dashboardIntervalMs,
+  });
+  const sessions = config.adminPassword === undefined ? undefined : new AdminSessions({ now: () => clock.now() });
+  const adminAccess = createAdminCheck({ password: config.adminPassword, sessionOk: sessions?.sessionOk, csrfOk: sessions?.csrfOk });
   const handler = createChain({
     routes: apiRoutes({
       dispatcher,
@@ -205,9 +232,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       redact: (text) => logger.redact(text),
       quota,
       queue,
+      dashboard: {
+        live: dashboard,
+        pool,
+        adminCheck: adminAccess,
+        sessions,
+        password: config.adminPassword,
+        logger,
+        version: VERSION,
+        loginAttempts: options.adminLogin?.attempts,
+        wrongPasswordDelayMs: options.adminLogin?.wrongPasswordDelayMs,
+      },
     }),
     access: createAccessCheck({ password: config.password }),
-    adminAccess: createAdminCheck({ password: config.adminPassword }),
+    adminAccess,
     maxBodyBytes: config.maxBodyBytes,
     logger,
     dialectFor: dialectForPath,
@@ -236,6 +274,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     (closing ??= (async () => {
       // Shutting down: every answer Rotor writes from now on says Connection: close.
       markDraining(server);
+      dashboard.close(); // ends the dashboards' SSE streams, which would otherwise hold the server open
       refresher.stop();
       watcher?.close();
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -263,6 +302,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     quota,
     queue,
     events,
+    dashboard,
     store,
     registry,
     credentials,

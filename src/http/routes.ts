@@ -10,6 +10,8 @@ import { toGeminiModel, toOpenAIModel } from '../translate/models.js';
 import { normaliseModelId } from '../translate/parse-body.js';
 import type { Dialect } from '../translate/dialect.js';
 import { ApiError } from './errors.js';
+import type { DashboardDeps } from './dashboard/deps.js';
+import { dashboardRoutes } from './dashboard/routes.js';
 import { handleHealth, handleKeysStatus, type AdminDeps } from './handlers/admin.js';
 import { handleAnthropicCountTokens } from './handlers/anthropic.js';
 import { serveGeneration, type GenerateDeps } from './handlers/generate.js';
@@ -26,6 +28,8 @@ export interface RouteDeps extends GenerateDeps, AdminDeps {
   modelAliases?: readonly ModelAliasRule[];
   /** How long stored Responses API responses are kept (RESPONSES_TTL; default 1 h). */
   responsesTtlMs?: number;
+  /** The dashboard (GET /, /dashboard) and its /admin routes. */
+  dashboard?: DashboardDeps;
 }
 
 /** Paths that belong to the API (authenticated before anyone learns a route does not exist). */
@@ -66,5 +70,7 @@ export function apiRoutes(deps: RouteDeps): ApiRoute[] {
     { method: 'POST', path: /^\/v1beta\/models\/([^/]+)$/, dialect: geminiAdapter, body: true, handle: (r) => handleModelCall(deps, r) },
     // Operations
     { method: 'GET', path: '/health', dialect: openAIDialect, auth: 'none', handle: (r) => handleHealth(deps, r) },
+    // The dashboard and its /admin routes
+    ...(deps.dashboard ? dashboardRoutes(deps.dashboard) : []),
   ];
 }
