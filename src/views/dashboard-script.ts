@@ -56,6 +56,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       button.disabled = true;
       try {
         var res = await fetch('/admin/login', { method: 'POST', headers: { 'content-type': 'application/json' }, credentials: 'same-origin', body: JSON.stringify({ password: $('password').value }) });
+        await res.arrayBuffer();
         if (res.status === 204) { location.reload(); return; }
         err.textContent = res.status === 401 ? 'Wrong password.' : await explain(res);
         err.hidden = false;
@@ -105,8 +106,6 @@ export const DASHBOARD_JS = String.raw`'use strict';
   // ---- state ----
   var snap = null;
   var by = 'model';
-  var tokens = null; // rows, or 'missing' (no tokens API), or null (not loaded)
-  var tokensAt = 0;
   var armed = null; // token name whose Revoke was pressed once
 
   // ---- summary ----
@@ -238,9 +237,9 @@ export const DASHBOARD_JS = String.raw`'use strict';
   }
   function renderTokens() {
     var box = $('token-list');
-    var list = snap && snap.tokens ? snap.tokens : tokens;
-    if (list === 'missing') return fill(box, [el('p', { cls: 'empty', text: 'Access tokens are not available in this build of Rotor.' })]);
-    if (!list) return;
+    if (!snap) return;
+    var list = snap.tokens;
+    if (!list) return fill(box, [el('p', { cls: 'empty', text: 'Access tokens are not available in this build of Rotor.' })]);
     if (list.length === 0) return fill(box, [el('p', { cls: 'empty', text: 'No access tokens. Create one with: rotor tokens create --name my-tool' })]);
     var head = el('tr', {}, ['Name', 'Requests today', 'Tokens today', 'Last used', 'Limits', 'Expires', ''].map(function (h, i) { return el('th', { cls: i === 1 || i === 2 ? 'num' : '', text: h }); }));
     var rows = list.map(function (t) {
@@ -257,19 +256,6 @@ export const DASHBOARD_JS = String.raw`'use strict';
     });
     fill(box, [el('table', {}, [el('thead', {}, [head]), el('tbody', {}, rows)])]);
   }
-  async function loadTokens(force) {
-    if (snap && snap.tokens) return renderTokens();
-    if (!force && Date.now() - tokensAt < 10000) return renderTokens();
-    tokensAt = Date.now();
-    try {
-      var res = await fetch('/admin/tokens', { credentials: 'same-origin', cache: 'no-store' });
-      if (res.status === 404) tokens = 'missing';
-      else if (res.ok) tokens = (await res.json()).tokens || [];
-      else if (res.status === 401) return location.reload();
-    } catch (_) { /* offline: keep the last list */ }
-    renderTokens();
-  }
-
   // ---- errors ----
   function renderErrors(s) {
     if (s.errors.length === 0) return fill($('errors'), [el('p', { cls: 'empty', text: 'No failures recently.' })]);
@@ -300,7 +286,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     renderQuotas(s);
     renderErrors(s);
     renderFoot(s);
-    if (s.tokens) renderTokens(); else loadTokens(false);
+    renderTokens();
   }
 
   // ---- live updates ----
@@ -338,7 +324,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       return;
     }
     if (target.id === 'logout') {
-      await post('/admin/logout');
+      await (await post('/admin/logout')).arrayBuffer();
       location.reload();
       return;
     }
@@ -364,8 +350,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       var r = await post('/admin/tokens/' + encodeURIComponent(name), 'DELETE');
       if (r.status === 204) notice('Revoked ' + name);
       else notice(await explain(r), true);
-      await loadTokens(true);
-      if (snap && snap.tokens) await refresh();
+      await refresh();
     }
   });
 

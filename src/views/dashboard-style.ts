@@ -70,7 +70,7 @@ ol.errors li{padding:.35rem 0;border-bottom:1px solid var(--line);overflow-wrap:
 ol.errors li:last-child{border-bottom:0}
 ol.errors .when{color:var(--muted);font-variant-numeric:tabular-nums;margin-right:.4rem}
 .empty{color:var(--muted);font-size:.88rem;margin:.2rem 0}
-#notice{position:fixed;left:50%;bottom:1rem;transform:translateX(-50%);max-width:calc(100% - 2rem);background:var(--fg);color:var(--bg);padding:.45rem .9rem;border-radius:8px;font-size:.88rem}
+#notice{position:fixed;left:50%;bottom:1rem;pointer-events:none;transform:translateX(-50%);max-width:calc(100% - 2rem);background:var(--fg);color:var(--bg);padding:.45rem .9rem;border-radius:8px;font-size:.88rem}
 #notice.bad{background:var(--bad);color:#fff}
 footer.foot{max-width:72rem;margin:0 auto;padding:0 1rem 2rem;font-size:.82rem;color:var(--muted)}
 form.login{max-width:22rem;margin:12vh auto;padding:1.25rem;border:1px solid var(--line);border-radius:10px;background:var(--card);display:grid;gap:.6rem}

@@ -10,7 +10,7 @@ import type { DispatchEvent, DispatchEvents } from '../../dispatch/events.js';
 import { closeIfDraining } from '../../util/draining.js';
 import { RecentErrors } from './recent-errors.js';
 import { RequestSeries } from './series.js';
-import { buildSnapshot, type Snapshot, type SnapshotSources } from './snapshot.js';
+import { buildSnapshot, type Snapshot, type SnapshotSources, type TokenRow } from './snapshot.js';
 
 export interface LiveOptions extends SnapshotSources {
   events: DispatchEvents;
@@ -60,6 +60,15 @@ export class DashboardLive {
       // Thought signatures come and go with every tool call; nothing on the page shows them.
       if (!(c.type === 'kv' && c.ns === 'sig')) this.changed();
     });
+  }
+
+  /**
+   * Where the snapshot's access-token list comes from (the rows of GET /admin/tokens); until one is set the page
+   * says tokens are not available in this build.
+   */
+  setTokenSource(list: (() => Promise<TokenRow[]>) | undefined): void {
+    this.options.listTokens = list;
+    this.changed();
   }
 
   private onEvent(e: DispatchEvent): void {
