@@ -175,6 +175,7 @@ const envSchema = z.object({
   REDIS_URL: redisUrl,
   REDIS_PREFIX: z.string().optional().transform((v) => (v === undefined || v === '' ? 'rotor:' : v)),
   RESPONSES_TTL: duration('RESPONSES_TTL', 3_600_000, 1_000, 30 * 86_400_000),
+  EXPOSE: bool('EXPOSE', false),
 });
 
 export const STRATEGIES = ['headroom', 'round-robin', 'fill-first', 'least-used'] as const;
@@ -230,6 +231,8 @@ export interface Config {
   modelAliases: ModelAliasRule[];
   /** How long stored Responses API responses (`store`, `previous_response_id`) are kept (RESPONSES_TTL). */
   responsesTtlMs: number;
+  /** Publish Rotor through a Cloudflare quick tunnel (EXPOSE, or `rotor --expose`). */
+  expose: boolean;
 }
 
 /** One MODEL_ALIASES rule: a model name pattern (`*` matches anything, case ignored) → the Gemini model. */
@@ -302,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       redisUrl: e.REDIS_URL,
       redisPrefix: e.REDIS_PREFIX,
       responsesTtlMs: e.RESPONSES_TTL,
+      expose: e.EXPOSE,
       mediaFetch: {
         allowPrivateNetworks: e.MEDIA_FETCH_ALLOW_PRIVATE,
         maxBytes: e.MEDIA_FETCH_MAX_BYTES,
