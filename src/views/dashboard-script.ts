@@ -133,7 +133,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       names.slice(7).forEach(function (x) { x.data.forEach(function (v, i) { rest[i] += v; }); });
       shown.push({ name: 'everything else', sum: rest.reduce(function (a, b) { return a + b; }, 0), data: rest });
     }
-    var W = 600, H = 180, L = 34, R = 8, T = 8, B = 22;
+    var W = 960, H = 220, L = 40, R = 8, T = 10, B = 24;
     var max = niceMax(Math.max.apply(null, [0].concat(s.series.total)));
     var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img', 'aria-label': 'Requests per minute over the last hour, by ' + by });
     var x = function (i) { return L + (i * (W - L - R)) / 59; };
@@ -213,8 +213,8 @@ export const DASHBOARD_JS = String.raw`'use strict';
     s.quotas.forEach(function (b) {
       b.models.forEach(function (m) {
         rows.push(el('tr', { 'data-bucket': b.bucket, 'data-model': m.model }, [
-          el('td', { cls: 'wrap' }, [el('span', { cls: 'mono', text: b.bucket }), el('div', { cls: 'small muted', text: b.credentials.length + ' credential' + (b.credentials.length > 1 ? 's' : '') })]),
-          el('td', { cls: 'wrap', text: m.model }),
+          el('td', { cls: 'nowrap' }, [el('span', { cls: 'mono', text: b.bucket }), el('div', { cls: 'small muted', text: b.credentials.length + ' credential' + (b.credentials.length > 1 ? 's' : '') })]),
+          el('td', { cls: 'nowrap', text: m.model }),
           el('td', { cls: 'num', text: num(m.used_today) }),
           el('td', { cls: 'num', text: m.rpd ? num(m.rpd.left) : 'no known limit' }),
           windowCell(m.rpd), windowCell(m.rpm), windowCell(m.tpm),
@@ -245,7 +245,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     var rows = list.map(function (t) {
       var revoke = el('button', { type: 'button', cls: 'danger', 'data-revoke': t.name, text: armed === t.name ? 'Confirm revoke' : 'Revoke' });
       return el('tr', { 'data-token': t.name }, [
-        el('td', { cls: 'wrap' }, [el('strong', { text: t.name }), el('div', { cls: 'small muted', text: 'created ' + ago(t.created) })]),
+        el('td', { cls: 'nowrap' }, [el('strong', { text: t.name }), el('div', { cls: 'small muted', text: 'created ' + ago(t.created) })]),
         el('td', { cls: 'num', text: num(t.today.requests) }),
         el('td', { cls: 'num', text: num(t.today.tokens) }),
         el('td', { text: ago(t.last_used) }),
@@ -260,7 +260,8 @@ export const DASHBOARD_JS = String.raw`'use strict';
   function renderErrors(s) {
     if (s.errors.length === 0) return fill($('errors'), [el('p', { cls: 'empty', text: 'No failures recently.' })]);
     fill($('errors'), [el('ol', { cls: 'errors' }, s.errors.slice(0, 30).map(function (e) {
-      var who = e.scope === 'attempt' ? (e.credential || '?') : 'request failed';
+      var cred = e.credential && s.credentials.find(function (c) { return c.id === e.credential; });
+      var who = e.scope === 'attempt' ? ((cred && cred.email) || e.credential || '?') : 'request failed';
       return el('li', { 'data-scope': e.scope }, [
         el('span', { cls: 'when', text: clock(e.at) }),
         el('strong', { text: who }), ' · ', el('span', { cls: 'mono', text: e.model }), ' · ', e.reason,

@@ -45,7 +45,7 @@ svg.chart polyline{fill:none;stroke-width:2;stroke-linejoin:round;stroke-linecap
 .s4{stroke:var(--s4);background:var(--s4)}.s5{stroke:var(--s5);background:var(--s5)}.s6{stroke:var(--s6);background:var(--s6)}.s7{stroke:var(--s7);background:var(--s7)}
 .legend{display:flex;flex-wrap:wrap;gap:.3rem .9rem;margin-top:.4rem;font-size:.84rem}
 .legend .sw{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-1px}
-.creds{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,20rem),1fr));gap:.75rem}
+.creds{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,20rem),1fr));gap:.75rem;align-items:start}
 .cred{border:1px solid var(--line);border-left:4px solid var(--ok);border-radius:8px;background:var(--card);padding:.65rem .75rem;min-width:0;display:flex;flex-direction:column;gap:.35rem}
 .cred[data-state=cooling_down],.cred[data-cooling="1"]{border-left-color:var(--warn)}
 .cred[data-state=disabled]{border-left-color:var(--bad)}
@@ -56,11 +56,13 @@ svg.chart polyline{fill:none;stroke-width:2;stroke-linejoin:round;stroke-linecap
 .cred ul.cooling{margin:0;padding-left:1.1rem;font-size:.84rem;overflow-wrap:anywhere}
 .cred .actions{display:flex;flex-wrap:wrap;gap:.4rem;margin-top:auto;padding-top:.2rem}
 .scroll{overflow-x:auto;max-width:100%}
+.scroll table{min-width:44rem}
 table{width:100%;border-collapse:collapse;font-size:.86rem}
 th,td{text-align:left;padding:.35rem .45rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--muted);font-weight:600;white-space:nowrap}
 td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 td.wrap{overflow-wrap:anywhere}
+td.nowrap{white-space:nowrap}
 .bar{display:block;height:.35rem;border-radius:3px;background:var(--soft);margin-top:.2rem;min-width:4rem;overflow:hidden}
 .bar>i{display:block;height:100%;background:var(--accent);width:0}
 .bar.hot>i{background:var(--bad)}
