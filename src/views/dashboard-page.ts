@@ -75,19 +75,14 @@ ${m.loggedIn && html`<button type="button" id="logout">Log out</button>`}
   );
 }
 
-export interface LoginPageModel {
-  /** Seconds until this client may try again, after too many wrong passwords. */
-  retryAfterSec?: number | undefined;
-}
-
-export function renderDashboardLogin(m: LoginPageModel = {}): SafeHtml {
+export function renderDashboardLogin(): SafeHtml {
   return shell(
     'Log in',
     'login',
     html`<form class="login" id="login-form" method="post" action="/admin/login">
 <h1>Rotor dashboard</h1>
 <p class="muted small">Enter the admin password (<code>ADMIN_PASSWORD</code>).</p>
-<div class="alert" id="login-error" role="alert" ${m.retryAfterSec === undefined ? 'hidden' : ''}>${m.retryAfterSec === undefined ? '' : `Too many wrong passwords: try again in ${Math.ceil(m.retryAfterSec / 60)} min.`}</div>
+<div class="alert" id="login-error" role="alert" hidden></div>
 <label for="password" class="small">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required autofocus>
 <button type="submit" class="primary" id="login">Log in</button>

@@ -248,3 +248,22 @@ describe('dashboard access with ADMIN_PASSWORD', () => {
     expect(s.logs.join('\n')).not.toContain(ADMIN);
   });
 });
+
+describe('dashboard streams at shutdown', () => {
+  it('ends every SSE stream when Rotor stops, so a watching page does not hold the shutdown', async () => {
+    const s = await startDashStack({ accounts: [{ email: 'eve@example.com' }] });
+    try {
+      const res = await fetch(`${s.rotor.url}/admin/events`);
+      const reader = res.body!.getReader();
+      await reader.read(); // the stream is open
+      await expect.poll(() => s.rotor.dashboard.watching).toBe(1);
+      const started = Date.now();
+      await s.rotor.close(30_000);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      // The page's stream ends (after whatever was already sent).
+      for (;;) if ((await reader.read()).done) break;
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -82,7 +82,8 @@ export async function startDashStack(options: DashStackOptions): Promise<DashSta
     async close() {
       await rotor.close(1000);
       await sim.close();
-      await rm(dir, { recursive: true, force: true });
+      // A credential file Rotor was still rewriting when it stopped (its first token refresh) may land late.
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     },
   };
 }
