@@ -267,3 +267,25 @@ describe('dashboard streams at shutdown', () => {
     }
   });
 });
+
+describe('a credential that took itself out', () => {
+  it('shows the fix (sign in again), and Enable answers 409 rather than pretending', async () => {
+    const s = await startDashStack({ accounts: [{ email: 'rev@example.com', revoked: true }, { email: 'fine@example.com' }] });
+    try {
+      const rev = s.rotor.pool.list().find((m) => m.email === 'rev@example.com')!;
+      for (let i = 0; i < 4 && rev.disabledReason === undefined; i++) expect(await s.chat()).toBe(200);
+      expect(rev.disabledReason).toBeDefined();
+      const snap = JSON.parse((await raw(s.rotor.url, '/admin/status')).text) as Snapshot;
+      const c = snap.credentials.find((x) => x.id === rev.id)!;
+      expect(c.state).toBe('disabled');
+      expect(c.disabled_by_operator).toBe(false);
+      expect(c.fix?.text).toContain('rotor --gen-creds');
+      const r = await raw(s.rotor.url, `/admin/credentials/${encodeURIComponent(rev.id)}/enable`, { method: 'POST' });
+      expect(r.status).toBe(409);
+      expect(JSON.parse(r.text).error.code).toBe('credential_disabled_itself');
+      expect(r.text).not.toContain('1//sim-refresh');
+    } finally {
+      await s.close();
+    }
+  });
+});
