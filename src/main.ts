@@ -3,9 +3,11 @@
  *   rotor              serve the API (default)
  *   rotor demo         Rotor against its built-in Google simulator
  *   rotor --gen-creds  the "Login with Google" page that adds accounts
+ *   rotor --expose     serve, and publish through a Cloudflare quick tunnel (cloudflared)
  *   rotor import FILE  copy existing gemini-cli / authorized_user credentials into the pool
  *   rotor tokens …     create, list, revoke and watch access tokens
  */
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import { loadConfig, type Config } from './config/config.js';
@@ -15,11 +17,14 @@ import { runDemo } from './cli/demo.js';
 import { IMPORT_USAGE, runImport } from './cli/import.js';
 import { runLogin } from './cli/login.js';
 import { runTokens } from './cli/tokens.js';
+import { CLOUDFLARED_INSTALL, expose, ExposeError, findExecutable, tokensViaAdminApi, type Tunnel } from './cli/expose.js';
 
 const USAGE = `rotor ${VERSION}: one endpoint for a pool of Google Gemini credentials
 
 Usage:
   rotor                 serve the OpenAI (/v1) and Gemini (/v1beta) APIs on HOST:PORT
+  rotor --expose        the same, plus a public https URL through a Cloudflare quick tunnel
+                        (needs cloudflared on PATH, and GEMINI_AUTH_PASSWORD or an access token)
   rotor demo            run against the built-in Google simulator (no account needed)
   rotor --gen-creds     open the "Login with Google" page on PORT to add accounts
   rotor import [--project ID] FILE...
@@ -45,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
       'gen-creds': { type: 'boolean' },
+      expose: { type: 'boolean' },
       project: { type: 'string' },
     },
   });
@@ -66,7 +72,7 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`rotor: unknown command "${command}"\n\n${USAGE}\n`);
     process.exit(2);
   }
-  await serve(logger);
+  await serve(logger, values.expose === true);
 }
 
 /** LOG_FORMAT=json|pretty; default: pretty on a terminal, JSON otherwise. */
@@ -87,21 +93,48 @@ function usageError(message: string, usage: string): never {
   process.exit(2);
 }
 
-async function serve(bootLogger: Logger): Promise<void> {
+async function serve(bootLogger: Logger, exposeFlag: boolean): Promise<void> {
   const config = configOrExit();
   const logger = bootLogger;
-  if (!config.password) {
+  const exposing = exposeFlag || config.expose;
+  if (exposing && !findExecutable('cloudflared', process.env.PATH)) {
+    process.stderr.write(`rotor --expose: ${CLOUDFLARED_INSTALL}\n`);
+    process.exit(2);
+  }
+  if (!config.password && !exposing) {
     logger.warn('GEMINI_AUTH_PASSWORD is not set: the API is open to anyone who can reach this loopback address');
   }
   const server = await startServer({ config, logger });
   logger.info(`rotor ${VERSION} listening on ${server.url} (OpenAI: ${server.url}/v1, Gemini: ${server.url}/v1beta)`);
+
+  let tunnel: Tunnel | undefined;
+  if (exposing) {
+    try {
+      tunnel = await expose({
+        address: server.server.address() as AddressInfo,
+        password: config.password !== undefined,
+        adminPassword: config.adminPassword !== undefined,
+        hasTokens: () => tokensViaAdminApi(server.url, config.adminPassword),
+        logger,
+        env: process.env,
+      });
+    } catch (err) {
+      if (!(err instanceof ExposeError)) throw err;
+      process.stderr.write(`rotor --expose: ${err.message}\n`);
+      await server.close(1000);
+      process.exit(err.reason === 'tunnel' ? 1 : 2);
+    }
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: finishing in-flight requests, then exiting`);
-    void server.close(config.shutdownGraceMs).then(() => process.exit(0));
+    // The public URL goes first, so nothing new arrives through it while in-flight requests finish.
+    void (tunnel?.stop() ?? Promise.resolve())
+      .then(() => server.close(config.shutdownGraceMs))
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -22,8 +22,11 @@ import { Member, type DispatchCredential } from '../dispatch/member.js';
 import { createAccessCheck } from '../http/access.js';
 import { createAdminCheck } from '../http/admin-access.js';
 import { createChain } from '../http/chain.js';
+import { DashboardLive } from '../http/dashboard/live.js';
+import { AdminSessions } from '../http/dashboard/sessions.js';
 import { API_PREFIXES, apiRoutes, dialectForPath } from '../http/routes.js';
 import { createMediaFetcher } from '../media/fetch-media.js';
+import type { PasswordAttemptOptions } from '../login/password-attempts.js';
 import { CredentialPool, type PoolOptions } from '../pool/pool.js';
 import { QuotaBook } from '../pool/quota.js';
 import { createFillFirstSelector } from '../pool/selector.js';
@@ -40,7 +43,7 @@ import { createGeminiApiClient } from '../upstream/gemini-api/client.js';
 import { createRegistry, type Registry } from '../upstream/registry.js';
 import { createTransport } from '../upstream/transport.js';
 import { markDraining } from '../util/draining.js';
-import { TokenService } from '../tokens/service.js';
+import { tokenList, TokenService } from '../tokens/service.js';
 import { UsageRecorder } from '../observe/usage.js';
 import { knownModels, RotorMetrics } from '../observe/metrics.js';
 import { createMetricsHandler } from '../observe/metrics-http.js';
@@ -60,6 +63,10 @@ export interface StartOptions {
   onboardPollIntervalMs?: number;
   watchDebounceMs?: number;
   stateIntervalMs?: number;
+  /** How often the dashboard sends a snapshot while a page watches (default 5 s). */
+  dashboardIntervalMs?: number;
+  /** The dashboard login's wrong-password budget per client and pause after each wrong one (tests shorten them). */
+  adminLogin?: { attempts?: PasswordAttemptOptions; wrongPasswordDelayMs?: number };
 }
 
 export interface RunningServer {
@@ -73,6 +80,8 @@ export interface RunningServer {
   events: DispatchEvents;
   /** What GET /metrics shows. */
   metrics: RotorMetrics;
+  /** The dashboard's live side (requests per minute, recent errors, SSE watchers). */
+  dashboard: DashboardLive;
   store: StateStore;
   registry: Registry;
   /** Access tokens (their mirror of the store, limits, create and revoke). */
@@ -214,7 +223,26 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const media = createMediaFetcher(config.mediaFetch);
   const metrics = new RotorMetrics({ events, pool, quota, queue, store, models: knownModels(config) });
-  const adminAccess = createAdminCheck({ password: config.adminPassword });
+  // The dashboard: live snapshots over SSE, and with ADMIN_PASSWORD its login sessions.
+  const dashboard = new DashboardLive({
+    pool,
+    quota,
+    queue,
+    store,
+    clock,
+    events,
+    models: config.models,
+    loadErrors: () => loadErrors,
+    redact: (text) => logger.redact(text),
+    // The access tokens with today's usage: GET /admin/tokens' rows.
+    listTokens: async () => {
+      const day = new Date(clock.now()).toISOString().slice(0, 10);
+      return tokenList(tokens, await usage.rows(day, day));
+    },
+    intervalMs: options.dashboardIntervalMs,
+  });
+  const sessions = config.adminPassword === undefined ? undefined : new AdminSessions({ now: () => clock.now() });
+  const adminAccess = createAdminCheck({ password: config.adminPassword, sessionOk: sessions?.sessionOk, csrfOk: sessions?.csrfOk });
   const handler = createChain({
     routes: apiRoutes({
       dispatcher,
@@ -233,6 +261,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       tokens,
       tokenAdmin: { tokens, usage, now: () => clock.now() },
       metrics: createMetricsHandler({ metrics, token: config.metricsToken, adminAccess }),
+      dashboard: {
+        live: dashboard,
+        pool,
+        adminCheck: adminAccess,
+        sessions,
+        password: config.adminPassword,
+        logger,
+        version: VERSION,
+        loginAttempts: options.adminLogin?.attempts,
+        wrongPasswordDelayMs: options.adminLogin?.wrongPasswordDelayMs,
+      },
     }),
     access: createAccessCheck({ password: config.password, tokens }),
     adminAccess,
@@ -265,6 +304,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     (closing ??= (async () => {
       // Shutting down: every answer Rotor writes from now on says Connection: close.
       markDraining(server);
+      dashboard.close(); // ends the dashboards' SSE streams, which would otherwise hold the server open
       refresher.stop();
       watcher?.close();
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -296,6 +336,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     queue,
     events,
     metrics,
+    dashboard,
     store,
     registry,
     tokens,

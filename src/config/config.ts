@@ -177,6 +177,7 @@ const envSchema = z.object({
   REDIS_PREFIX: z.string().optional().transform((v) => (v === undefined || v === '' ? 'rotor:' : v)),
   RESPONSES_TTL: duration('RESPONSES_TTL', 3_600_000, 1_000, 30 * 86_400_000),
   USAGE_RETENTION_DAYS: int('USAGE_RETENTION_DAYS', 30, 1, 3650),
+  EXPOSE: bool('EXPOSE', false),
 });
 
 export const STRATEGIES = ['headroom', 'round-robin', 'fill-first', 'least-used'] as const;
@@ -236,6 +237,8 @@ export interface Config {
   responsesTtlMs: number;
   /** Days usage counters are kept (USAGE_RETENTION_DAYS, default 30). */
   usageRetentionDays: number;
+  /** Publish Rotor through a Cloudflare quick tunnel (EXPOSE, or `rotor --expose`). */
+  expose: boolean;
 }
 
 /** One MODEL_ALIASES rule: a model name pattern (`*` matches anything, case ignored) → the Gemini model. */
@@ -310,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       redisPrefix: e.REDIS_PREFIX,
       responsesTtlMs: e.RESPONSES_TTL,
       usageRetentionDays: e.USAGE_RETENTION_DAYS,
+      expose: e.EXPOSE,
       mediaFetch: {
         allowPrivateNetworks: e.MEDIA_FETCH_ALLOW_PRIVATE,
         maxBytes: e.MEDIA_FETCH_MAX_BYTES,

@@ -10,6 +10,8 @@ import { toGeminiModel, toOpenAIModel } from '../translate/models.js';
 import { normaliseModelId } from '../translate/parse-body.js';
 import type { Dialect } from '../translate/dialect.js';
 import { ApiError } from './errors.js';
+import type { DashboardDeps } from './dashboard/deps.js';
+import { dashboardRoutes } from './dashboard/routes.js';
 import { handleHealth, handleKeysStatus, type AdminDeps } from './handlers/admin.js';
 import { handleAnthropicCountTokens } from './handlers/anthropic.js';
 import { createToken, listTokens, revokeToken, usageReport, type AdminTokensDeps } from './handlers/admin-tokens.js';
@@ -31,6 +33,8 @@ export interface RouteDeps extends GenerateDeps, AdminDeps {
   tokenAdmin?: AdminTokensDeps;
   /** GET /metrics (Prometheus); it checks its own access (METRICS_TOKEN, else the admin rule). */
   metrics?: (r: ApiRequest) => Promise<void>;
+  /** The dashboard (GET /, /dashboard) and its /admin routes. */
+  dashboard?: DashboardDeps;
 }
 
 /** Paths that belong to the API (authenticated before anyone learns a route does not exist). */
@@ -74,6 +78,8 @@ export function apiRoutes(deps: RouteDeps): ApiRoute[] {
     ...(deps.metrics ? [{ method: 'GET', path: '/metrics', dialect: openAIDialect, auth: 'none', handle: deps.metrics } satisfies ApiRoute] : []),
     // Access tokens and usage (the operator's: loopback only, or ADMIN_PASSWORD)
     ...(deps.tokenAdmin ? tokenAdminRoutes(deps.tokenAdmin) : []),
+    // The dashboard and its /admin routes
+    ...(deps.dashboard ? dashboardRoutes(deps.dashboard) : []),
   ];
 }
 

@@ -22,7 +22,8 @@ import type { BodyRoute } from './bodies.js';
 
 const BODY_ROUTES: BodyRoute[] = ['chat', 'generate', 'stream', 'stream-sse', 'count'];
 const GET_ROUTES = ['/v1/models', '/v1/models/gemini-2.5-flash', '/v1beta/models', '/v1beta/models/gemini-2.5-pro', '/v1/keys/status', '/health'];
-const UNKNOWN_ROUTES = ['/v1/nope', '/v1beta/nope', '/nope', '/', '/v2/chat/completions', '/v1/chat/completions/extra', '/v1beta/models/gemini-2.5-flash:generateContent/x'];
+// (`/` is the dashboard now.)
+const UNKNOWN_ROUTES = ['/v1/nope', '/v1beta/nope', '/nope', '/index.html', '/v2/chat/completions', '/v1/chat/completions/extra', '/v1beta/models/gemini-2.5-flash:generateContent/x'];
 
 const MAX_BODY = /MAX_BODY_BYTES/;
 const NO_ROUTE = /no route|unknown method|not served/;
