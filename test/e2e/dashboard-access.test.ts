@@ -123,7 +123,7 @@ describe('dashboard access without ADMIN_PASSWORD (direct loopback only)', () =>
     expect(snap.errors.some((e) => e.scope === 'attempt' && e.kind === 'rate')).toBe(true);
     expect(snap.quotas.some((b) => b.models.some((m) => m.model === 'gemini-2.5-flash' && m.used_today > 0))).toBe(true);
     expect(snap.store.kind).toBe('memory');
-    expect(snap.tokens).toBeNull();
+    expect(snap.tokens).toEqual([]); // no token created yet
   });
 
   it('GET /admin/events starts with a snapshot over SSE', async () => {
