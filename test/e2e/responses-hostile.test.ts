@@ -3,6 +3,7 @@
  * (20 MB): what one request may store and load, who may read a stored response (one tenant; ids unguessable),
  * a client that leaves mid-stream, and requests whose conversion used to overflow the stack.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './harness.js';
 const DEFAULT_RESPONSES_MAX_STORED_BYTES = 16777216;
@@ -91,6 +92,32 @@ describe('the Responses routes against a hostile client', () => {
     expect((await get(id)).status).toBe(404);
     expect(stack.rotor.pool.status().summary.available).toBe(2);
     expect(stack.logs.filter((l) => /unhandled error/.test(l))).toEqual([]);
+  });
+
+  it('closes the connection after the WebSocket 426: bytes after an Upgrade request are never read, so it would hang', async () => {
+    // Codex's attempt, with bytes after it (a body, or a request pipelined behind): Node stops parsing a connection
+    // after an Upgrade request, so a kept-alive socket sat there until the keep-alive timeout.
+    const url = new URL(stack.rotor.url);
+    const started = Date.now();
+    const answer = await new Promise<{ text: string; closed: boolean }>((resolve) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(
+          `GET /v1/responses HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${stack.password}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+            'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nContent-Length: 2\r\n\r\n{}GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+        );
+      });
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('close', () => resolve({ text, closed: true }));
+      setTimeout(() => {
+        socket.destroy();
+        resolve({ text, closed: false });
+      }, 3000);
+    });
+    expect(answer.text).toMatch(/^HTTP\/1\.1 426 /);
+    expect(answer.text).toMatch(/\r\nConnection: close\r\n/i);
+    expect(answer.closed).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('serves an input of 200,000 parts (the conversion overflowed the stack: a 500)', async () => {

@@ -143,5 +143,7 @@ export function refuseResponsesWebSocket(r: ApiRequest): void {
     throw new ApiError(405, `no route for GET ${r.path} (it answers POST)`, undefined, undefined, { allow: 'POST' });
   }
   const message = 'Rotor serves the Responses API over HTTP only, without WebSockets: POST /v1/responses';
-  sendJson(r.res, 426, openAIErrorBody({ status: 426, message, code: 'websocket_not_supported' }));
+  // Node parses nothing more on a connection after an Upgrade request (any body or pipelined request after it is
+  // never read), so a kept-alive socket would only sit there until its timeout: the answer closes it.
+  sendJson(r.res, 426, openAIErrorBody({ status: 426, message, code: 'websocket_not_supported' }), { Connection: 'close' });
 }
