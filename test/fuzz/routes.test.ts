@@ -176,6 +176,29 @@ describe('bad input on every route', () => {
     }
   }, 120_000);
 
+  it('continues a long chain of previous_response_ids, forks of it at once, and garbage ids in between', async () => {
+    // Each stored response carries its whole conversation: the chain grows every record, bodies stay small.
+    const send = (body: Record<string, unknown>) => rawRequest(stack.rotor.url, jsonRequest('responses', JSON.stringify({ model: 'gemini-2.5-flash', ...body }), ctx), TIMEOUT_MS);
+    let previous: string | undefined;
+    let slowest = 0;
+    for (let turn = 0; turn < 60; turn++) {
+      const r = await send({ input: [{ role: 'user', content: `turn ${turn} ${'t'.repeat(20_000)}` }], ...(previous ? { previous_response_id: previous } : {}) });
+      expect(r.ok && r.status, r.ok ? r.body.toString().slice(0, 300) : r.error).toBe(200);
+      if (!r.ok) return;
+      slowest = Math.max(slowest, r.ms);
+      previous = (JSON.parse(r.body.toString()) as { id: string }).id;
+    }
+    expect(slowest).toBeLessThan(TIMEOUT_MS / 2);
+    // Eight forks of the last turn at once, and ids that are not Rotor's.
+    const forks = await Promise.all(Array.from({ length: 8 }, (_, i) => send({ input: `fork ${i}`, previous_response_id: previous, store: false })));
+    expect(forks.map((r) => r.ok && r.status)).toEqual(Array(8).fill(200));
+    const wrong = await Promise.all([`${previous}x`, previous!.toUpperCase(), ' ', 'resp_'].map((id) => send({ input: 'x', previous_response_id: id })));
+    expect(wrong.map((r) => r.ok && r.status)).toEqual([400, 400, 400, 400]);
+    // The last turn is there for GET.
+    const got = await rawRequest(stack.rotor.url, { method: 'GET', path: `/v1/responses/${previous}`, headers: authHeaders('openai', PASSWORD) }, TIMEOUT_MS);
+    expect(got.ok && got.status).toBe(200);
+  }, 120_000);
+
   it('still serves good requests afterwards, with no credential cooled down by client garbage', async () => {
     expect(await serveGoodRequests()).toEqual([]);
     const status = stack.rotor.pool.status();
