@@ -5,9 +5,13 @@
  */
 import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
 import type { RawRequest } from './raw-http.js';
-import { TEMPLATES, type BodyRoute, type Json } from './bodies.js';
+import { ALL_TEMPLATES, type BodyRoute, type Json } from './bodies.js';
 
-export type Dialect = 'openai' | 'google';
+/**
+ * The error shape a route answers in: OpenAI's (`/v1`, the Responses routes too), google.rpc.Status
+ * (`/v1beta`), Anthropic's (everything under `/v1/messages`).
+ */
+export type Dialect = 'openai' | 'google' | 'anthropic';
 
 export interface Expectation {
   /** A 2xx is a correct answer (the input happens to be valid). */
@@ -50,17 +54,33 @@ export function routePath(route: BodyRoute, model = MODEL): string {
       return `/v1beta/models/${model}:streamGenerateContent?alt=sse`;
     case 'count':
       return `/v1beta/models/${model}:countTokens`;
+    case 'messages':
+      return '/v1/messages';
+    case 'count-messages':
+      // Claude Code's SDK adds ?beta=true: a query, the same route.
+      return '/v1/messages/count_tokens?beta=true';
+    case 'responses':
+      return '/v1/responses';
   }
 }
 
-/** The dialect a path's errors must be in: google.rpc.Status under /v1beta, OpenAI everywhere else. */
+/** The dialect a path's errors must be in: google.rpc.Status under /v1beta, Anthropic's under /v1/messages, OpenAI elsewhere. */
 export function dialectOfPath(path: string): Dialect {
   const p = path.split('?')[0]!.toLowerCase();
+  if (p === '/v1/messages' || p.startsWith('/v1/messages/')) return 'anthropic';
   return p === '/v1beta' || p.startsWith('/v1beta/') ? 'google' : 'openai';
 }
 
+/** Where each dialect's SDKs put the key: x-goog-api-key, x-api-key (the Anthropic SDKs), a Bearer token. */
 export function authHeaders(dialect: Dialect, password: string): Record<string, string> {
-  return dialect === 'google' ? { 'x-goog-api-key': password } : { authorization: `Bearer ${password}` };
+  if (dialect === 'google') return { 'x-goog-api-key': password };
+  if (dialect === 'anthropic') return { 'x-api-key': password, 'anthropic-version': '2023-06-01' };
+  return { authorization: `Bearer ${password}` };
+}
+
+/** The route's dialect. */
+export function dialectOfRoute(route: BodyRoute): Dialect {
+  return dialectOfPath(routePath(route));
 }
 
 export function jsonRequest(route: BodyRoute, body: Buffer | string, ctx: CaseContext, headers: Record<string, string> = {}): RawRequest {
@@ -87,7 +107,7 @@ export const NOT_OBJECT = /JSON object/;
 
 /** Every body-taking route, with a valid body for it. */
 export function validBodies(): Array<{ route: BodyRoute; body: Json; name: string }> {
-  return TEMPLATES.flatMap((t) => t.routes.map((route) => ({ route, body: t.body, name: t.name })));
+  return ALL_TEMPLATES.flatMap((t) => t.routes.map((route) => ({ route, body: t.body, name: t.name })));
 }
 
 export const COMPRESSORS = {

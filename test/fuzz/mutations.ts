@@ -4,8 +4,8 @@
  * Each says what a correct answer is, decided per mutation from what the route accepts by design.
  */
 import type { Rng } from './prng.js';
-import { allPaths, getAt, keysOf, pattern, setAt, typeOf, under, TEMPLATES, type BodyRoute, type Json, type Path, type Template } from './bodies.js';
-import { ALL, FAIL, jsonRequest, namesAny, NOT_OBJECT, PASS, type CaseContext, type Dialect, type Expectation, type FuzzCase } from './cases.js';
+import { allPaths, getAt, keysOf, pattern, setAt, typeOf, under, ALL_TEMPLATES, type BodyRoute, type Json, type Path, type Template } from './bodies.js';
+import { ALL, dialectOfRoute, FAIL, jsonRequest, namesAny, NOT_OBJECT, PASS, type CaseContext, type Expectation, type FuzzCase } from './cases.js';
 
 const REPLACEMENTS: Array<[Json, string]> = [
   [42, 'number'],
@@ -26,7 +26,7 @@ interface Target {
 }
 
 function pickTarget(rng: Rng): Target {
-  const template = rng.pick(TEMPLATES);
+  const template = rng.pick(ALL_TEMPLATES);
   return { template, route: rng.pick(template.routes) };
 }
 
@@ -41,6 +41,17 @@ function unconstrained(t: Template, path: Path): boolean {
   return false;
 }
 
+/** Paths the dialect never reads: whatever is there, the request is served. */
+function ignoredPath(t: Template, path: Path): boolean {
+  return path.length > 0 && under(path, t.ignored ?? []);
+}
+
+/**
+ * Routes whose dialect ignores unknown fields by design (OpenAI chat, Anthropic, Responses); /v1beta forwards
+ * them to Google, which rejects them by name.
+ */
+const IGNORES_UNKNOWN: ReadonlySet<BodyRoute> = new Set(['chat', 'messages', 'count-messages', 'responses']);
+
 /** The message must name the field, one of its parents, or (at the root) say the body must be an object. */
 function mentionFor(path: Path): RegExp {
   const keys = keysOf(path);
@@ -48,8 +59,6 @@ function mentionFor(path: Path): RegExp {
 }
 
 type Mutator = (rng: Rng, t: Target, ctx: CaseContext) => FuzzCase | undefined;
-
-const dialectOfRoute = (r: BodyRoute): Dialect => (r === 'chat' ? 'openai' : 'google');
 
 function mutationCase(kind: string, note: string, t: Target, body: Json | undefined, ctx: CaseContext, expect: Expectation): FuzzCase {
   const text = body === undefined ? '' : JSON.stringify(body);
@@ -65,6 +74,7 @@ const wrongType: Mutator = (rng, t, ctx) => {
   const mutated = setAt(body, path, value);
   const note = `${JSON.stringify(path)} ${oldType} -> ${JSON.stringify(value)}`;
   if (path.length === 0) return mutationCase('type', note, t, mutated, ctx, FAIL(NOT_OBJECT, [400]));
+  if (ignoredPath(t.template, path)) return mutationCase('type', `${note} (ignored field)`, t, mutated, ctx, PASS());
   const lenient =
     unconstrained(t.template, path) ||
     (t.template.polymorphic[pattern(path)] ?? []).includes(newType as never);
@@ -93,7 +103,7 @@ const unknownField: Mutator = (rng, t, ctx) => {
   const inMap = /(^|\.)(properties|metadata)$/.test(pattern(path));
   if (unconstrained(t.template, [...path, name]) || inMap) return mutationCase('unknown', note, t, mutated, ctx, ALL());
   // By design: /v1 ignores unknown fields; /v1beta forwards them to Google, which rejects them by name.
-  return mutationCase('unknown', note, t, mutated, ctx, t.route === 'chat' ? PASS() : FAIL(new RegExp(name), [400]));
+  return mutationCase('unknown', note, t, mutated, ctx, IGNORES_UNKNOWN.has(t.route) ? PASS() : FAIL(new RegExp(name), [400]));
 };
 
 const hugeString: Mutator = (rng, t, ctx) => {
@@ -189,7 +199,9 @@ const malformed: Mutator = (rng, t, ctx) => {
         bad = text.replace(/"(\w+)":/, '$1:');
     }
     if (isJson(bad)) continue;
-    return { kind: 'malformed', note: `${t.template.name} ${t.route} ${how}@${i}`, dialect: dialectOfRoute(t.route), request: jsonRequest(t.route, bad, ctx), expect: FAIL(/JSON/, [400]) };
+    // Truncated to nothing: no body reads as `{}` by design, so the schema names what is missing instead.
+    const expect = bad === '' ? FAIL(undefined, [400]) : FAIL(/JSON/, [400]);
+    return { kind: 'malformed', note: `${t.template.name} ${t.route} ${how}@${i}`, dialect: dialectOfRoute(t.route), request: jsonRequest(t.route, bad, ctx), expect };
   }
   return undefined;
 };

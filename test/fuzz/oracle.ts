@@ -1,9 +1,10 @@
 /**
  * Judges one answer against its case: never a 5xx or a hang; a 2xx only where the input may be valid; a 4xx
- * in the route's dialect (OpenAI error JSON on /v1, google.rpc.Status on /v1beta) with a message that names
- * the problem.
+ * in the route's dialect (OpenAI error JSON on /v1 and the Responses routes, google.rpc.Status on /v1beta,
+ * Anthropic's `{"type":"error","error":{type, message}}` under /v1/messages, its `error.type` the one Anthropic
+ * documents for the status) with a message that names the problem.
  */
-import type { FuzzCase } from './cases.js';
+import type { Dialect, FuzzCase } from './cases.js';
 import type { RawResult } from './raw-http.js';
 
 /** Returns why the answer is wrong, or undefined when it is right. */
@@ -37,11 +38,40 @@ export function judge(c: FuzzCase, r: RawResult): string | undefined {
   return undefined;
 }
 
+/**
+ * Anthropic's error type for an HTTP status (docs.anthropic.com/en/api/errors), written out here rather than
+ * imported, so the oracle does not grade Rotor against Rotor's own table.
+ */
+export function anthropicTypeFor(status: number): string {
+  const known: Record<number, string> = {
+    400: 'invalid_request_error',
+    401: 'authentication_error',
+    402: 'billing_error',
+    403: 'permission_error',
+    404: 'not_found_error',
+    413: 'request_too_large',
+    429: 'rate_limit_error',
+    500: 'api_error',
+    504: 'timeout_error',
+    529: 'overloaded_error',
+  };
+  return known[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
+}
+
 /** The error message when the body is in the dialect, else the problem. */
-export function dialectProblem(dialect: 'openai' | 'google', status: number, body: unknown): string | { problem: string } {
+export function dialectProblem(dialect: Dialect, status: number, body: unknown): string | { problem: string } {
   const error = (body as { error?: Record<string, unknown> } | null)?.error;
   if (!error || typeof error !== 'object') return { problem: `no "error" object in ${JSON.stringify(body).slice(0, 200)}` };
   if (typeof error.message !== 'string' || error.message.trim() === '') return { problem: 'empty error message' };
+  if (dialect === 'anthropic') {
+    const top = body as Record<string, unknown>;
+    if (top['type'] !== 'error') return { problem: `Anthropic error without "type": "error": ${JSON.stringify(body).slice(0, 200)}` };
+    const want = anthropicTypeFor(status);
+    if (error.type !== want) return { problem: `Anthropic error type ${JSON.stringify(error.type)} for HTTP ${status}, expected "${want}"` };
+    if ('param' in error || 'code' in error || 'status' in error) return { problem: `OpenAI or Google fields in an Anthropic error: ${JSON.stringify(error).slice(0, 200)}` };
+    return error.message;
+  }
+  if ('type' in (body as object)) return { problem: `Anthropic error on a ${dialect} route: ${JSON.stringify(body).slice(0, 200)}` };
   if (dialect === 'openai') {
     if (typeof error.type !== 'string') return { problem: `OpenAI error without a type: ${JSON.stringify(error).slice(0, 200)}` };
     if (!('param' in error) || !('code' in error)) return { problem: `OpenAI error without param/code: ${JSON.stringify(error).slice(0, 200)}` };

@@ -42,10 +42,15 @@ export function anthropicErrorBody(e: ErrorInfo): unknown {
   return { type: 'error', error: { type: anthropicErrorType(e.status), message } };
 }
 
-/** Every path under `/v1/messages`: the Anthropic SDKs send `x-api-key`; Claude Code's ANTHROPIC_AUTH_TOKEN a Bearer token. */
+/**
+ * Every path under `/v1/messages`: the Anthropic SDKs send `x-api-key`; Claude Code's ANTHROPIC_AUTH_TOKEN a
+ * Bearer token. When a request carries both (Claude Code sends both when ANTHROPIC_API_KEY, often the user's own
+ * Anthropic key, is set beside ANTHROPIC_AUTH_TOKEN), the Bearer token is the one checked, as on `/v1beta`, where
+ * it wins over `x-goog-api-key`: one rule for every dialect.
+ */
 export const anthropicDialect: Dialect = {
   id: 'anthropic',
-  secret: (headers) => header(headers, 'x-api-key') ?? bearer(headers),
+  secret: (headers) => bearer(headers) ?? header(headers, 'x-api-key'),
   secretHint: 'an x-api-key header or ',
   errorBody: anthropicErrorBody,
 };

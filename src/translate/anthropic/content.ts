@@ -8,6 +8,19 @@ const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
 // Standard or URL-safe alphabet; Google's proto-JSON `bytes` accepts both.
 const BASE64 = /^(?:[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}$/;
 
+/** Whether a string is base64 data (standard or URL-safe alphabet), as Gemini's thought signatures are. */
+export function isBase64(value: string): boolean {
+  return BASE64.test(value);
+}
+
+/**
+ * Appends `items` to `target` in place. Not `target.push(...items)`: spreading a few hundred thousand items
+ * (a request's blocks, well within the body limit) into one call overflows the stack.
+ */
+export function append<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}
+
 /** Keeps the blocks whose type Rotor reads (the schema marks others `unknown`). */
 export function known<T extends { type: string }>(blocks: ReadonlyArray<T | { type: string; unknown: true }>): T[] {
   return blocks.filter((b): b is T => !('unknown' in b));

@@ -2,8 +2,8 @@ import type { GeminiContent, GeminiPart } from '../../types/gemini.js';
 import type { MediaResolver } from '../openai-chat/media.js';
 import { BYPASS_THOUGHT_SIGNATURE } from '../openai-chat/thought-signature.js';
 import { TranslationError } from '../translation-error.js';
-import { documentParts, imagePart, known, searchResultText } from './content.js';
-import { knownBlocks, type AnthropicRequest, type AnthropicToolResultBlock, type KnownBlock } from './request-schema.js';
+import { append, documentParts, imagePart, isBase64, known, searchResultText } from './content.js';
+import { indexedBlocks, type AnthropicRequest, type AnthropicToolResultBlock, type KnownBlock } from './request-schema.js';
 
 export interface ConvertMessagesOptions {
   /** Client tool name → the name declared to Gemini. */
@@ -77,14 +77,13 @@ export function convertAnthropicMessages(req: Pick<AnthropicRequest, 'system' | 
   const turns: Turn[] = [];
   req.messages.forEach((message, i) => {
     const at = `messages[${i}]`;
-    const blocks = knownBlocks(message.content);
+    const blocks = indexedBlocks(message.content);
     if (message.role === 'system') {
-      for (const block of blocks) if (block.type === 'text' && block.text !== '') systemParts.push({ text: block.text });
+      for (const { block } of blocks) if (block.type === 'text' && block.text !== '') systemParts.push({ text: block.text });
       return;
     }
-    const raw = typeof message.content === 'string' ? undefined : message.content;
-    if (message.role === 'assistant') push(turns, assistantTurn(blocks, raw, at, options));
-    else push(turns, userTurn(blocks, raw, at, options));
+    if (message.role === 'assistant') push(turns, assistantTurn(blocks, at, options));
+    else push(turns, userTurn(blocks, at, options));
   });
 
   const contents = finish(turns, options);
@@ -96,17 +95,26 @@ function emptyTurn(role: Turn['role']): Turn {
   return { role, parts: [], calls: [], results: [], resultMedia: [] };
 }
 
-function assistantTurn(blocks: KnownBlock[], raw: unknown[] | undefined, at: string, options: ConvertMessagesOptions): Turn {
+/** Blocks Rotor reads, each with its index in the client's array (field paths count unknown blocks too). */
+type Indexed = Array<{ block: KnownBlock; index: number }>;
+
+function assistantTurn(blocks: Indexed, at: string, options: ConvertMessagesOptions): Turn {
   const turn = emptyTurn('model');
   let signature: string | undefined;
-  blocks.forEach((block, fallback) => {
+  blocks.forEach(({ block, index }) => {
     switch (block.type) {
       case 'text':
         if (block.text !== '') turn.parts.push({ text: block.text });
         return;
       case 'thinking':
-        // The signature belongs to the next tool_use (it is where Rotor put the call's signature).
-        if (typeof block.signature === 'string' && block.signature !== '') signature = block.signature;
+        // The signature belongs to the next tool_use (it is where Rotor put the call's signature). Gemini's are
+        // base64; anything else was made up, and would reach Google as an error about its own field.
+        if (typeof block.signature === 'string' && block.signature !== '') {
+          if (!isBase64(block.signature)) {
+            throw new TranslationError(`${at}.content[${index}].signature`, 'is not a thought signature Rotor gave (those are base64): send back the one Rotor sent, or leave it out');
+          }
+          signature = block.signature;
+        }
         return;
       case 'tool_use': {
         const name = options.toGeminiName(block.name);
@@ -119,23 +127,18 @@ function assistantTurn(blocks: KnownBlock[], raw: unknown[] | undefined, at: str
       }
       default:
         // Images or tool results in an assistant message have no Gemini place; Anthropic refuses them too.
-        if (block.type === 'tool_result') throw new TranslationError(`${at}.content[${raw ? raw.indexOf(block) : fallback}].type`, 'tool_result blocks belong in user messages');
+        if (block.type === 'tool_result') throw new TranslationError(`${at}.content[${index}].type`, 'tool_result blocks belong in user messages');
         return;
     }
   });
   return turn;
 }
 
-function userTurn(
-  blocks: KnownBlock[],
-  raw: unknown[] | undefined,
-  at: string,
-  options: ConvertMessagesOptions,
-): Turn {
+function userTurn(blocks: Indexed, at: string, options: ConvertMessagesOptions): Turn {
   const turn = emptyTurn('user');
-  blocks.forEach((block, fallback) => {
+  blocks.forEach(({ block, index }) => {
     // Field paths index the client's array, unknown blocks included.
-    const field = `${at}.content[${raw ? raw.indexOf(block) : fallback}]`;
+    const field = `${at}.content[${index}]`;
     switch (block.type) {
       case 'text':
         if (block.text !== '') turn.parts.push({ text: block.text });
@@ -144,7 +147,7 @@ function userTurn(
         turn.parts.push(imagePart(block, field, options.media));
         return;
       case 'document':
-        turn.parts.push(...documentParts(block, field, options.media));
+        append(turn.parts, documentParts(block, field, options.media));
         return;
       case 'search_result':
         turn.parts.push({ text: searchResultText(block) });
@@ -156,7 +159,7 @@ function userTurn(
           response: block.is_error === true ? { error: text } : objectOrOutput(text),
           text: `[result of tool call ${block.tool_use_id}${block.is_error === true ? ' (error)' : ''}]\n${text}`,
         });
-        turn.resultMedia.push(...media);
+        append(turn.resultMedia, media);
         return;
       }
       default:
@@ -226,10 +229,11 @@ function push(turns: Turn[], turn: Turn): void {
     turns.push(turn);
     return;
   }
-  last.parts.push(...turn.parts);
-  last.calls.push(...turn.calls);
-  last.results.push(...turn.results);
-  last.resultMedia.push(...turn.resultMedia);
+  // Not push(...items): a message of a few hundred thousand blocks would overflow the stack.
+  append(last.parts, turn.parts);
+  append(last.calls, turn.calls);
+  append(last.results, turn.results);
+  append(last.resultMedia, turn.resultMedia);
 }
 
 /**
@@ -248,9 +252,18 @@ function finish(turns: Turn[], options: ConvertMessagesOptions): GeminiContent[]
     }
     const before = turns[t - 1];
     const calls = before?.role === 'model' ? before.calls : [];
+    // The results of each id, in order: each call takes the first one not taken (a linear pairing, not a
+    // search of every result for every call).
+    const byId = new Map<string, { list: Result[]; next: number }>();
+    for (const r of turn.results) {
+      const entry = byId.get(r.id);
+      if (entry) entry.list.push(r);
+      else byId.set(r.id, { list: [r], next: 0 });
+    }
     const used = new Set<Result>();
     const responses = calls.map((call): GeminiPart => {
-      const result = turn.results.find((r) => r.id === call.id && !used.has(r));
+      const entry = byId.get(call.id);
+      const result = entry?.list[entry.next++];
       if (!result) return { functionResponse: { name: call.name, response: { error: 'the client sent no tool_result for this call' } } };
       used.add(result);
       return { functionResponse: { name: call.name, response: result.response } };

@@ -124,9 +124,26 @@ const toolChoice = z.discriminatedUnion('type', [
 ]);
 export type AnthropicToolChoice = z.output<typeof toolChoice>;
 
+/**
+ * Gemini's token counts are int32: a larger one would reach Google and come back as an error about Google's own
+ * field (`generation_config.max_output_tokens`), so it is refused here, naming the client's.
+ */
+export const INT32_MAX = 2_147_483_647;
+
+/**
+ * A model name: what Anthropic's SDKs and Claude Code send (`claude-sonnet-4-5-20250929`), a Gemini name, or a
+ * MODEL_ALIASES pattern's match. Bounded, and printable without spaces, so that a 10 KB or control-character
+ * "model" is a 400 naming the field instead of an upstream URL Google refuses (or a name echoed in every answer).
+ */
+export const modelName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[\x21-\x7e]+$/, { message: 'must be a model name: printable ASCII characters, without spaces' });
+
 const thinking = z.looseObject({
   type: z.string(),
-  budget_tokens: z.number().int().nullish(),
+  budget_tokens: z.number().int().min(-INT32_MAX).max(INT32_MAX).nullish(),
   display: z.string().nullish(),
 });
 export type AnthropicThinking = z.output<typeof thinking>;
@@ -142,15 +159,15 @@ const outputConfig = z.looseObject({
 });
 
 export const anthropicRequestSchema = z.looseObject({
-  model: z.string().min(1),
+  model: modelName,
   messages: z.array(messageSchema).min(1),
   system: system.optional(),
   // Required by Anthropic; optional here (Gemini has its own default), so a client that leaves it out is served.
-  max_tokens: z.number().int().positive().nullish(),
+  max_tokens: z.number().int().positive().max(INT32_MAX).nullish(),
   stream: z.boolean().nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
-  top_k: z.number().int().min(0).nullish(),
+  top_k: z.number().int().min(0).max(INT32_MAX).nullish(),
   stop_sequences: z.array(z.string()).nullish(),
   tools: z.array(tool).nullish(),
   tool_choice: toolChoice.nullish(),
@@ -172,4 +189,17 @@ export type KnownBlock = Exclude<AnthropicBlock, { unknown: true }>;
 export function knownBlocks(content: AnthropicMessage['content']): KnownBlock[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   return content.filter((b): b is KnownBlock => !('unknown' in b));
+}
+
+/**
+ * The blocks Rotor reads, each with its index in the client's array (unknown blocks counted), for field paths
+ * in errors. Linear: a lookup of each block in the array would make a message of many blocks quadratic.
+ */
+export function indexedBlocks(content: AnthropicMessage['content']): Array<{ block: KnownBlock; index: number }> {
+  if (typeof content === 'string') return [{ block: { type: 'text', text: content }, index: 0 }];
+  const out: Array<{ block: KnownBlock; index: number }> = [];
+  content.forEach((block, index) => {
+    if (!('unknown' in block)) out.push({ block, index });
+  });
+  return out;
 }

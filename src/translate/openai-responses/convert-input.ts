@@ -28,6 +28,14 @@ type Side = 'user' | 'model' | 'tool' | undefined;
 
 type ToolOutput = Extract<ResponsesInputItem, { type: 'function_call_output' }>['output'];
 
+/**
+ * Appends `items` to `target` in place. Not `target.push(...items)`: spreading a few hundred thousand parts
+ * (a request's, well within the body limit) into one call overflows the stack.
+ */
+function append<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}
+
 /** Which Gemini turn an item belongs to; `undefined` for items that form none (system text, ignored items). */
 function sideOf(item: ResponsesInputItem): Side {
   switch (item.type) {
@@ -110,7 +118,7 @@ export function convertResponsesInput(
 
   items.forEach((item, i) => {
     if (item.type === 'message' && (item.role === 'system' || item.role === 'developer')) {
-      systemParts.push(...textParts(item.content, `input[${i}].content`, `${item.role} messages`));
+      append(systemParts, textParts(item.content, `input[${i}].content`, `${item.role} messages`));
     }
   });
 
@@ -139,7 +147,7 @@ export function convertResponsesInput(
 function push(contents: GeminiContent[], role: 'user' | 'model', parts: GeminiPart[]): void {
   if (parts.length === 0) return;
   const last = contents[contents.length - 1];
-  if (last?.role === role) last.parts.push(...parts);
+  if (last?.role === role) append(last.parts, parts);
   else contents.push({ role, parts });
 }
 
@@ -150,7 +158,7 @@ function modelTurn(items: readonly ResponsesInputItem[], indices: readonly numbe
   for (const i of indices) {
     const item = items[i]!;
     const at = `input[${i}]`;
-    if (item.type === 'message') parts.push(...textParts(item.content, `${at}.content`, 'assistant messages'));
+    if (item.type === 'message') append(parts, textParts(item.content, `${at}.content`, 'assistant messages'));
     else if (item.type === 'function_call' || item.type === 'custom_tool_call') {
       const args = item.type === 'function_call' ? parseArguments(item.arguments, `${at}.arguments`) : { [CUSTOM_TOOL_ARGUMENT]: item.input };
       const part: GeminiPart = { functionCall: { name: options.toGeminiName(item.name), args } };
@@ -175,13 +183,15 @@ function outputTurn(
 ): GeminiPart[] {
   const answers = new Map<string, { output: ToolOutput; at: string }>();
   const late: GeminiPart[] = [];
+  // A set, not the list: a search of the pending calls for each output made many outputs quadratic.
+  const waiting = new Set(pending);
   for (const i of indices) {
     const item = items[i] as Extract<ResponsesInputItem, { type: 'function_call_output' | 'custom_tool_call_output' }>;
     const at = `input[${i}]`;
     if (!callNames.has(item.call_id)) {
       throw new TranslationError(`${at}.call_id`, `no function_call or custom_tool_call with call_id "${item.call_id}" in the input (or the previous response)`);
     }
-    if (pending.includes(item.call_id)) answers.set(item.call_id, { output: item.output, at });
+    if (waiting.has(item.call_id)) answers.set(item.call_id, { output: item.output, at });
     else {
       // Not an answer to the turn just before (a message came in between): Gemini can only take it as text.
       const { text, attachments } = toolOutput(item.output, `${at}.output`, resolveMedia);
@@ -199,7 +209,7 @@ function outputTurn(
     }
     const { text, attachments } = toolOutput(answer.output, `${answer.at}.output`, resolveMedia);
     responses.push({ functionResponse: { name, response: responseObject(text) } });
-    media.push(...attachments);
+    append(media, attachments);
   }
   return [...responses, ...media, ...late];
 }

@@ -183,10 +183,27 @@ export type ResponsesTextFormat = z.infer<typeof textFormat>;
 
 const summaryMode = z.enum(['auto', 'concise', 'detailed']);
 
-const positiveInt = z.number().int().positive();
+/** Gemini's token counts are int32: a larger one would come back as Google's error about its own field. */
+export const INT32_MAX = 2_147_483_647;
+
+const positiveInt = z.number().int().positive().max(INT32_MAX);
+
+/**
+ * A model name (a Gemini name, with Rotor's `-search` / `-nothinking` / `-maxthinking` suffixes): bounded and
+ * printable without spaces, so a 10 KB or control-character "model" is a 400 naming the field, not an upstream
+ * URL Google refuses.
+ */
+const modelName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[\x21-\x7e]+$/, { message: 'must be a model name: printable ASCII characters, without spaces' });
+
+/** Rotor's response ids are `resp_` and 32 hex digits; a longer one is no id of Rotor's (and is not echoed). */
+export const MAX_RESPONSE_ID_LENGTH = 256;
 
 export const responsesRequestSchema = z.object({
-  model: z.string().min(1),
+  model: modelName,
   input: z.union([z.string(), z.array(inputItemSchema)], { error: unionTypeError('string or array of input items') }).nullish(),
   instructions: z.string().nullish(),
   tools: z.array(tool).nullish(),
@@ -205,7 +222,11 @@ export const responsesRequestSchema = z.object({
   max_output_tokens: positiveInt.nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
-  previous_response_id: z.string().min(1).nullish(),
+  previous_response_id: z
+    .string()
+    .min(1)
+    .max(MAX_RESPONSE_ID_LENGTH, { message: `is not the id of a response Rotor stored (those are under ${MAX_RESPONSE_ID_LENGTH} characters)` })
+    .nullish(),
   store: z.boolean().nullish(),
   stream: z.boolean().nullish(),
   // A conversation key: Rotor keeps the conversation on one credential (Gemini's prompt cache is per project).

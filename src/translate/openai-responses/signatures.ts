@@ -35,7 +35,14 @@ export function encodeAnswerSignatures(s: AnswerSignatures): string {
   return ENCRYPTED_PREFIX + Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
 }
 
-/** The signatures in an `encrypted_content` Rotor wrote; `undefined` for anything else. Never throws. */
+// Gemini's thought signatures are base64 (standard or URL-safe alphabet).
+const BASE64 = /^(?:[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}$/;
+
+/**
+ * The signatures in an `encrypted_content` Rotor wrote; `undefined` for anything else. Never throws. A value
+ * that is not base64 cannot be Gemini's (the envelope was made up or altered): it is dropped, so it is never sent
+ * as a thought signature, and the call is signed as if the item carried none.
+ */
 export function decodeAnswerSignatures(encrypted: string | null | undefined): AnswerSignatures | undefined {
   if (typeof encrypted !== 'string' || !encrypted.startsWith(ENCRYPTED_PREFIX)) return undefined;
   const payload = encrypted.slice(ENCRYPTED_PREFIX.length);
@@ -50,7 +57,7 @@ export function decodeAnswerSignatures(encrypted: string | null | undefined): An
   const { c, t } = body as { c?: unknown; t?: unknown };
   const calls: Record<string, string> = {};
   if (typeof c === 'object' && c !== null) {
-    for (const [id, sig] of Object.entries(c)) if (typeof sig === 'string' && sig !== '') calls[id] = sig;
+    for (const [id, sig] of Object.entries(c)) if (typeof sig === 'string' && BASE64.test(sig)) calls[id] = sig;
   }
-  return typeof t === 'string' && t !== '' ? { calls, text: t } : { calls };
+  return typeof t === 'string' && BASE64.test(t) ? { calls, text: t } : { calls };
 }

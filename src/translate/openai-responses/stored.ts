@@ -15,6 +15,11 @@ export interface StoredResponse {
   /** The earlier responses' items and this request's input, in order (instructions are not carried over). */
   input: ResponsesInputItem[];
   signatures: AnswerSignatures;
+  /**
+   * Set when the conversation was too large to keep (its size and the limit, in bytes of JSON): the response is
+   * kept for `GET`, but a follow-up cannot continue it by `previous_response_id`.
+   */
+  dropped?: { bytes: number; limit: number };
 }
 
 export function storedResponse(req: ResponsesRequest, result: ResponseResult): StoredResponse {
@@ -23,6 +28,18 @@ export function storedResponse(req: ResponsesRequest, result: ResponseResult): S
 
 export function serialiseStoredResponse(stored: StoredResponse): string {
   return JSON.stringify({ v: 1, ...stored });
+}
+
+/**
+ * The record to keep, at most `limit` bytes of conversation: each stored response holds its whole conversation
+ * (so a follow-up needs one read), which makes a long chain of `previous_response_id`s grow every record; past
+ * the limit the conversation is dropped and only the response is kept.
+ */
+export function boundedStoredRecord(stored: StoredResponse, limit: number): string {
+  const record = serialiseStoredResponse(stored);
+  const bytes = Buffer.byteLength(record);
+  if (bytes <= limit) return record;
+  return serialiseStoredResponse({ response: stored.response, input: [], signatures: { calls: {} }, dropped: { bytes, limit } });
 }
 
 /** A stored record read back; `undefined` when it is not one Rotor wrote in this shape. */
@@ -34,12 +51,15 @@ export function parseStoredResponse(text: string): StoredResponse | undefined {
     return undefined;
   }
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { v, response, input, signatures } = raw as Record<string, unknown>;
+  const { v, response, input, signatures, dropped } = raw as Record<string, unknown>;
   if (v !== 1 || typeof response !== 'object' || response === null) return undefined;
   const items = inputItemsSchema.safeParse(input);
   if (!items.success) return undefined;
   const sigs = typeof signatures === 'object' && signatures !== null ? (signatures as AnswerSignatures) : { calls: {} };
-  return { response: response as ResponseObject, input: items.data, signatures: { calls: sigs.calls ?? {}, ...(sigs.text ? { text: sigs.text } : {}) } };
+  const out: StoredResponse = { response: response as ResponseObject, input: items.data, signatures: { calls: sigs.calls ?? {}, ...(sigs.text ? { text: sigs.text } : {}) } };
+  const d = dropped as { bytes?: unknown; limit?: unknown } | undefined;
+  if (typeof d === 'object' && d !== null && typeof d.bytes === 'number' && typeof d.limit === 'number') out.dropped = { bytes: d.bytes, limit: d.limit };
+  return out;
 }
 
 /**

@@ -29,9 +29,10 @@ function parseError(body: unknown): { field: string; message: string } {
 const user = { role: 'user', content: 'Hi' };
 
 describe('Anthropic dialect', () => {
-  it('reads the secret from x-api-key, else a Bearer token', () => {
+  it('reads the secret from a Bearer token, else x-api-key', () => {
     const q = new URLSearchParams('key=nope');
-    expect(anthropicDialect.secret({ 'x-api-key': 'k1', authorization: 'Bearer k2' }, q)).toBe('k1');
+    expect(anthropicDialect.secret({ 'x-api-key': 'k1', authorization: 'Bearer k2' }, q)).toBe('k2');
+    expect(anthropicDialect.secret({ 'x-api-key': 'k1' }, q)).toBe('k1');
     expect(anthropicDialect.secret({ authorization: 'Bearer k2' }, q)).toBe('k2');
     expect(anthropicDialect.secret({}, q)).toBeUndefined();
   });

@@ -14,7 +14,8 @@ import { fixtureContext } from './fixtures.js';
 
 describe('encrypted_content', () => {
   it('carries call and text signatures and reads them back exactly', () => {
-    const s = { calls: { call_1: 'c2lnLWE=', call_2: 'not/base64+at all' }, text: 'dA==' };
+    // Both base64 alphabets (Gemini's signatures are base64; anything else is dropped: hostile.test.ts).
+    const s = { calls: { call_1: 'c2lnLWE=', call_2: 'c2ln/2I+Yw==', call_3: 'c2ln_2I-Yw' }, text: 'dA==' };
     const encrypted = encodeAnswerSignatures(s);
     expect(encrypted).toMatch(/^rotor\.v1\.[A-Za-z0-9_-]+$/);
     expect(decodeAnswerSignatures(encrypted)).toStrictEqual(s);
