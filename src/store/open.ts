@@ -36,7 +36,7 @@ export interface OpenStateStoreOptions {
   stateIntervalMs?: number;
   /** How long the start waits for Redis before serving from memory (default 2 s). */
   redisStartTimeoutMs?: number;
-  /** How long one Redis call may take before it is answered from memory (default 250 ms). */
+  /** How long one Redis call may take before it is answered from memory (default 1 s; three in a row, or a dropped connection, switch to memory). */
   redisTimeoutMs?: number;
   /** Days usage counters are kept in Redis after their last count (default 30). */
   usageRetentionDays?: number;

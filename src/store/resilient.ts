@@ -49,6 +49,9 @@ export interface ResilientStoreOptions {
 
 class Timeout extends Error {}
 
+/** Timed-out calls in a row (on a connection that looks up) before the store switches to memory. */
+const TIMEOUTS_BEFORE_DOWN = 3;
+
 /** Key-value writes remembered for the write-back, at most. */
 const MAX_PENDING_KV = 10_000;
 
@@ -60,6 +63,7 @@ export class ResilientStore implements StateStore {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly timeoutMs: number;
+  private timeoutsInRow = 0;
   private readonly probeIntervalMs: number;
   private readonly listeners = new Set<(change: StateChange) => void>();
   private readonly offRedis: () => void;
@@ -83,7 +87,7 @@ export class ResilientStore implements StateStore {
     this.redis = options.redis;
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
-    this.timeoutMs = options.timeoutMs ?? 250;
+    this.timeoutMs = options.timeoutMs ?? 1_000;
     this.probeIntervalMs = options.probeIntervalMs ?? 500;
     this.memory = new MemoryStore({ now: this.now });
     this.offMemory = this.memory.subscribe((c) => this.fromMemory(c));
@@ -186,6 +190,9 @@ export class ResilientStore implements StateStore {
   }
 
   private failed(err: unknown): void {
+    // One slow answer on a busy machine is not an outage: that call is served from memory, and only a dropped
+    // connection or several timeouts in a row switch the store over.
+    if (err instanceof Timeout && this.redis.up && ++this.timeoutsInRow < TIMEOUTS_BEFORE_DOWN) return;
     if (err instanceof ReplyError) {
       const message = String((err as Error).message);
       if (!this.loggedErrors.has(message) && this.loggedErrors.size < 100) {
@@ -201,6 +208,7 @@ export class ResilientStore implements StateStore {
   private lost(reason: string): void {
     if (this.mode === 'memory' || this.closed) return;
     this.mode = 'memory';
+    this.timeoutsInRow = 0;
     this.downSince = Date.now();
     this.downReason = reason;
     this.failedProbes = 0;
@@ -300,7 +308,9 @@ export class ResilientStore implements StateStore {
   private async call<T>(op: (store: StateStore) => Promise<T>): Promise<T> {
     if (this.mode === 'redis') {
       try {
-        return await this.bounded(op(this.redis));
+        const value = await this.bounded(op(this.redis));
+        this.timeoutsInRow = 0;
+        return value;
       } catch (err) {
         this.failed(err);
       }
