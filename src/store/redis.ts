@@ -26,6 +26,7 @@
  * is kept until deleted, as the interface says). Expiries are computed from the store's clock plus a minute of
  * grace, so instances whose clocks differ a little never lose state early.
  */
+import { append } from '../util/append.js';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../util/log.js';
 import * as lua from './redis-scripts.js';
@@ -567,7 +568,7 @@ export class RedisStore implements StateStore {
         row.counts[parsed[1]] = Number(value);
       }
       if (byDims.size === 0) gone.push(day);
-      rows.push(...byDims.values());
+      append(rows, byDims.values());
     });
     // Days whose counters have expired leave the index.
     if (gone.length > 0) void this.client.zrem(this.usageDaysKey, ...gone).catch(() => {});

@@ -1,3 +1,4 @@
+import { append } from '../util/append.js';
 import { limitMessage, SchemaBudget, SchemaLimitError } from './schema-budget.js';
 import { isJsonObject, jsonText, mergeAllOf, repairMcpQuirks, resolveLocalRef, setOwn, type JsonObject, type MergeMeter } from './schema-refs.js';
 import { TranslationError } from './translation-error.js';
@@ -342,7 +343,7 @@ function collapseStringLiterals(branches: JsonObject[]): string[] | undefined {
   for (const b of branches) {
     const literals = enumOf(b);
     if (!literals || !literals.every((v) => typeof v === 'string')) return undefined;
-    values.push(...(literals as string[]));
+    append(values, literals as string[]);
   }
   return [...new Set(values)];
 }

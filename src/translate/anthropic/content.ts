@@ -13,13 +13,7 @@ export function isBase64(value: string): boolean {
   return BASE64.test(value);
 }
 
-/**
- * Appends `items` to `target` in place. Not `target.push(...items)`: spreading a few hundred thousand items
- * (a request's blocks, well within the body limit) into one call overflows the stack.
- */
-export function append<T>(target: T[], items: readonly T[]): void {
-  for (const item of items) target.push(item);
-}
+export { append } from '../../util/append.js';
 
 /** Keeps the blocks whose type Rotor reads (the schema marks others `unknown`). */
 export function known<T extends { type: string }>(blocks: ReadonlyArray<T | { type: string; unknown: true }>): T[] {

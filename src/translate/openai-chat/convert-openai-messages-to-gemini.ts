@@ -1,3 +1,4 @@
+import { append } from '../../util/append.js';
 import type { GeminiContent, GeminiPart } from '../../types/gemini.js';
 import { TranslationError } from '../translation-error.js';
 import { convertMediaPart, type MediaResolver } from './media.js';
@@ -51,7 +52,7 @@ export function convertOpenAIMessagesToGemini(
     switch (message.role) {
       case 'system':
       case 'developer':
-        systemParts.push(...textParts(message.content, at, `${message.role} messages`));
+        append(systemParts, textParts(message.content, at, `${message.role} messages`));
         return;
       case 'user':
         push(contents, 'user', userParts(message.content, at, options.resolveMedia));
@@ -60,7 +61,7 @@ export function convertOpenAIMessagesToGemini(
         const parts = textParts(message.content, at, 'assistant messages');
         const calls = message.tool_calls ?? [];
         calls.forEach((call) => callNames.set(call.id, geminiName(call.function.name)));
-        parts.push(...toolCallParts(calls, at, geminiName, options.lookupSignature));
+        append(parts, toolCallParts(calls, at, geminiName, options.lookupSignature));
         if (message.function_call) {
           const { name, arguments: args } = message.function_call;
           const part: GeminiPart = { functionCall: { name: geminiName(name), args: parseArguments(args, `${at}.function_call.arguments`) } };
@@ -98,7 +99,7 @@ export function convertOpenAIMessagesToGemini(
 function push(contents: GeminiContent[], role: 'user' | 'model', parts: GeminiPart[]): void {
   if (parts.length === 0) return;
   const last = contents[contents.length - 1];
-  if (last?.role === role) last.parts.push(...parts);
+  if (last?.role === role) append(last.parts, parts);
   else contents.push({ role, parts });
 }
 

@@ -1,3 +1,4 @@
+import { append } from '../../util/append.js';
 import type { GeminiCandidate, GeminiResponse } from '../../types/gemini.js';
 import { convertGeminiFunctionCall, createToolCallIdSource } from './convert-gemini-tool-calls.js';
 import { describeGeminiFinish, describePromptBlock } from './gemini-finish.js';
@@ -80,7 +81,7 @@ export function convertGeminiChunkToOpenAIChunks(
 
   candidates.forEach((candidate, position) => {
     const index = candidate.index ?? position;
-    out.push(...candidateChunks(candidate, index, choiceState(state, index), state));
+    append(out, candidateChunks(candidate, index, choiceState(state, index), state));
   });
   return out;
 }

@@ -1,3 +1,4 @@
+import { append } from '../../util/append.js';
 import type { GeminiBlob, GeminiContent, GeminiPart } from '../../types/gemini.js';
 import { TranslationError } from '../translation-error.js';
 import { convertMediaPart, type MediaResolver } from '../openai-chat/media.js';
@@ -27,14 +28,6 @@ export const MISSING_OUTPUT = 'No output was returned for this call.';
 type Side = 'user' | 'model' | 'tool' | undefined;
 
 type ToolOutput = Extract<ResponsesInputItem, { type: 'function_call_output' }>['output'];
-
-/**
- * Appends `items` to `target` in place. Not `target.push(...items)`: spreading a few hundred thousand parts
- * (a request's, well within the body limit) into one call overflows the stack.
- */
-function append<T>(target: T[], items: readonly T[]): void {
-  for (const item of items) target.push(item);
-}
 
 /** Which Gemini turn an item belongs to; `undefined` for items that form none (system text, ignored items). */
 function sideOf(item: ResponsesInputItem): Side {
