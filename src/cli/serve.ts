@@ -254,6 +254,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       models: config.models,
       modelAliases: config.modelAliases,
       responsesTtlMs: config.responsesTtlMs,
+      responsesMaxStoredBytes: config.responsesMaxStoredBytes,
       loadErrors: () => loadErrors,
       redact: (text) => logger.redact(text),
       quota,

@@ -176,6 +176,7 @@ const envSchema = z.object({
   REDIS_URL: redisUrl,
   REDIS_PREFIX: z.string().optional().transform((v) => (v === undefined || v === '' ? 'rotor:' : v)),
   RESPONSES_TTL: duration('RESPONSES_TTL', 3_600_000, 1_000, 30 * 86_400_000),
+  RESPONSES_MAX_STORED_BYTES: int('RESPONSES_MAX_STORED_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   USAGE_RETENTION_DAYS: int('USAGE_RETENTION_DAYS', 30, 1, 3650),
   EXPOSE: bool('EXPOSE', false),
 });
@@ -233,6 +234,8 @@ export interface Config {
   modelFallbacks: ReadonlyMap<string, string[]>;
   /** Client model name patterns → Gemini models, tried before the Claude defaults (MODEL_ALIASES). */
   modelAliases: ModelAliasRule[];
+  /** The most conversation one stored Responses API response keeps (RESPONSES_MAX_STORED_BYTES). */
+  responsesMaxStoredBytes: number;
   /** How long stored Responses API responses (`store`, `previous_response_id`) are kept (RESPONSES_TTL). */
   responsesTtlMs: number;
   /** Days usage counters are kept (USAGE_RETENTION_DAYS, default 30). */
@@ -312,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       redisUrl: e.REDIS_URL,
       redisPrefix: e.REDIS_PREFIX,
       responsesTtlMs: e.RESPONSES_TTL,
+      responsesMaxStoredBytes: e.RESPONSES_MAX_STORED_BYTES,
       usageRetentionDays: e.USAGE_RETENTION_DAYS,
       expose: e.EXPOSE,
       mediaFetch: {

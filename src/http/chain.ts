@@ -103,6 +103,8 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
   return (req, res) => {
     const id = requestId(req);
     res.setHeader('x-request-id', id);
+    // Node stops reading a connection after an Upgrade request: whatever the answer, the connection must close.
+    if (req.headers.upgrade !== undefined) res.setHeader('Connection', 'close');
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);

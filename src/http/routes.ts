@@ -29,6 +29,8 @@ export interface RouteDeps extends GenerateDeps, AdminDeps {
   modelAliases?: readonly ModelAliasRule[];
   /** How long stored Responses API responses are kept (RESPONSES_TTL; default 1 h). */
   responsesTtlMs?: number;
+  /** The most conversation one stored response keeps (RESPONSES_MAX_STORED_BYTES; default 16 MiB). */
+  responsesMaxStoredBytes?: number;
   /** Access tokens and usage for /admin/tokens and /admin/usage (absent: those routes are not served). */
   tokenAdmin?: AdminTokensDeps;
   /** GET /metrics (Prometheus); it checks its own access (METRICS_TOKEN, else the admin rule). */

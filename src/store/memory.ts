@@ -23,6 +23,8 @@ export interface MemoryStoreOptions {
   now?: () => number;
   /** Per namespace (default 100,000). */
   maxKvEntries?: number;
+  /** Per namespace, in bytes of keys and values (default 256 MiB): stored conversations can be large. */
+  maxKvBytes?: number;
   /** Quota windows kept before a reservation sweeps out the empty ones (default 50,000). */
   maxWindows?: number;
 }
@@ -59,6 +61,9 @@ export class MemoryStore implements StateStore {
   readonly kind = 'memory';
   private readonly now: () => number;
   private readonly maxKv: number;
+  private readonly maxKvBytes: number;
+  /** Bytes held per key-value namespace (keys and values, as UTF-16 lengths × 2). */
+  private readonly kvBytes = new Map<string, number>();
   private readonly maxWindows: number;
   /** The window count past which a reservation sweeps (kept ahead of what a sweep could not drop). */
   private sweepAbove: number;
@@ -74,6 +79,7 @@ export class MemoryStore implements StateStore {
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now;
     this.maxKv = options.maxKvEntries ?? 100_000;
+    this.maxKvBytes = options.maxKvBytes ?? 256 * 1024 * 1024;
     this.maxWindows = options.maxWindows ?? 50_000;
     this.sweepAbove = this.maxWindows;
   }
@@ -288,6 +294,23 @@ export class MemoryStore implements StateStore {
     return m;
   }
 
+  /** Removes one entry and what it weighed. */
+  private drop(ns: string, m: Map<string, KvValue>, key: string): boolean {
+    const v = m.get(key);
+    if (!v) return false;
+    m.delete(key);
+    this.kvBytes.set(ns, (this.kvBytes.get(ns) ?? 0) - 2 * (key.length + v.value.length));
+    return true;
+  }
+
+  private put(ns: string, m: Map<string, KvValue>, key: string, v: KvValue): void {
+    this.drop(ns, m, key); // re-inserted last: the Map's order is the eviction order
+    m.set(key, v);
+    this.kvBytes.set(ns, (this.kvBytes.get(ns) ?? 0) + 2 * (key.length + v.value.length));
+    // The oldest go first, past either bound (the entry just written stays even when it alone is over).
+    while (m.size > this.maxKv || (m.size > 1 && (this.kvBytes.get(ns) ?? 0) > this.maxKvBytes)) this.drop(ns, m, m.keys().next().value as string);
+  }
+
   async kvGet(ns: string, key: string): Promise<string | undefined> {
     return this.kvGetNow(ns, key);
   }
@@ -297,7 +320,7 @@ export class MemoryStore implements StateStore {
     const v = m?.get(key);
     if (!v) return undefined;
     if (v.expires !== undefined && v.expires <= this.now()) {
-      m!.delete(key);
+      this.drop(ns, m!, key);
       return undefined;
     }
     return v.value;
@@ -308,16 +331,14 @@ export class MemoryStore implements StateStore {
   }
 
   async kvSet(ns: string, key: string, value: string, ttlMs?: number): Promise<void> {
-    const m = this.space(ns);
-    m.delete(key); // re-inserted last: the Map's order is the eviction order
-    m.set(key, { value, expires: ttlMs === undefined ? undefined : this.now() + ttlMs });
-    while (m.size > this.maxKv) m.delete(m.keys().next().value as string);
+    this.put(ns, this.space(ns), key, { value, expires: ttlMs === undefined ? undefined : this.now() + ttlMs });
     this.version++;
     this.emit({ type: 'kv', ns, key });
   }
 
   async kvDelete(ns: string, key: string): Promise<void> {
-    if (!this.kv.get(ns)?.delete(key)) return;
+    const m = this.kv.get(ns);
+    if (!m || !this.drop(ns, m, key)) return;
     this.version++;
     this.emit({ type: 'kv', ns, key });
   }
@@ -328,7 +349,7 @@ export class MemoryStore implements StateStore {
     const now = this.now();
     const out: KvEntry[] = [];
     for (const [key, v] of m) {
-      if (v.expires !== undefined && v.expires <= now) m.delete(key);
+      if (v.expires !== undefined && v.expires <= now) this.drop(ns, m, key);
       else out.push({ key, value: v.value });
     }
     return out;
@@ -370,7 +391,7 @@ export class MemoryStore implements StateStore {
     for (const row of s.usage) void this.addUsage({ day: row.day, dims: row.dims }, row.counts);
     for (const [ns, list] of Object.entries(s.kv)) {
       const m = this.space(ns);
-      for (const e of list) if (e.expires === undefined || e.expires > now) m.set(e.key, { value: e.value, expires: e.expires });
+      for (const e of list) if (e.expires === undefined || e.expires > now) this.put(ns, m, e.key, { value: e.value, expires: e.expires });
     }
     for (const f of s.fixed) {
       if (f.resetAt <= now) continue;

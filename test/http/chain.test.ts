@@ -63,6 +63,12 @@ describe('the API chain with a password', () => {
     expect(JSON.parse(r.body).error).toMatchObject({ code: 405, status: 'UNIMPLEMENTED', message: expect.stringMatching(/no route/) });
   });
 
+  it('closes the connection after answering any Upgrade request (Node reads nothing more on it)', async () => {
+    const r = await raw(stack.rotor.url, { path: '/v1/models', headers: { ...auth(), connection: 'Upgrade', upgrade: 'websocket' } });
+    expect(r.status).toBe(200);
+    expect(r.headers.connection).toBe('close');
+  });
+
   it('refuses a body that is not application/json with a 415 naming the header', async () => {
     const r = await raw(stack.rotor.url, { method: 'POST', path: '/v1/chat/completions', headers: { ...auth(), 'content-type': 'text/plain' }, body: chat });
     expect(r.status).toBe(415);

@@ -291,3 +291,17 @@ describe('MemoryStore bounds', () => {
     expect(store.windowCount).toBeLessThan(70);
   });
 });
+
+describe('MemoryStore key-value bounds by size', () => {
+  it('keeps a namespace under its byte budget, the oldest entries going first, other namespaces untouched', async () => {
+    const store = new MemoryStore({ maxKvBytes: 10_000 });
+    await store.kvSet('other', 'keep', 'x'.repeat(4000));
+    for (let i = 0; i < 10; i++) await store.kvSet('resp', `r${i}`, 'y'.repeat(2000)); // ~4 KB each in UTF-16
+    const kept = (await store.kvList('resp')).map((e) => e.key);
+    expect(kept).toEqual(['r9', 'r8'].reverse());
+    expect(await store.kvGet('other', 'keep')).toHaveLength(4000);
+    // One entry alone over the budget is still kept (the caller bounds single values).
+    await store.kvSet('resp', 'huge', 'z'.repeat(20_000));
+    expect((await store.kvList('resp')).map((e) => e.key)).toEqual(['huge']);
+  });
+});
