@@ -124,10 +124,11 @@ const responseFormat = z.discriminatedUnion('type', [
   }),
 ]);
 
-const positiveInt = z.number().int().positive();
+// Google's fields are int32: a larger number would only come back as Google's error about its own field.
+const positiveInt = z.number().int().positive().max(2_147_483_647);
 
 export const openAIChatRequestSchema = z.object({
-  model: z.string().min(1),
+  model: z.string().min(1).max(256),
   messages: z.array(messageSchema).min(1),
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
