@@ -63,6 +63,7 @@ export function checkGenerateRequest(request: ProtoObject, model: string, route:
     checkFunctionTurns(request) ??
     checkThoughtSignatures(request, model, route) ??
     checkTools(request) ??
+    checkToolMix(request) ??
     checkSchemas(request) ??
     checkThinking(request, model)
   );
@@ -153,6 +154,18 @@ function checkTools(request: ProtoObject): RpcError | undefined {
   });
   if (problems.length === 0) return undefined;
   return rpcError(400, `The GenerateContentRequest proto is invalid:\n${problems.map((p) => `  * ${p}`).join('\n')}`);
+}
+
+/**
+ * Google Search next to function declarations: refused on generateContent (gemini-balance PR 17, go-genai
+ * issue 354; Gemini 3 words it differently and accepts the mix only with a server-side-invocation switch
+ * Rotor does not use). Rotor never sends the two together; the check keeps it honest.
+ */
+function checkToolMix(request: ProtoObject): RpcError | undefined {
+  const tools = Array.isArray(request['tools']) ? (request['tools'] as ProtoObject[]) : [];
+  const declares = tools.some((t) => Array.isArray(t['functionDeclarations']) && t['functionDeclarations'].length > 0);
+  const searches = tools.some((t) => t['googleSearch'] !== undefined || t['google_search'] !== undefined);
+  return declares && searches ? rpcError(400, 'Tool use with function calling is unsupported') : undefined;
 }
 
 function checkThinking(request: ProtoObject, model: string): RpcError | undefined {

@@ -265,6 +265,14 @@ describe('Anthropic Messages through the real @anthropic-ai/sdk', () => {
     expect((streamed.content[1] as Anthropic.ServerToolUseBlock).input).toEqual({ query: 'Latest Gemini news' });
   });
 
+  it('keeps the client tools and leaves web search out when both are given (Google refuses the two together)', async () => {
+    const webSearch: Anthropic.WebSearchTool20250305 = { type: 'web_search_20250305', name: 'web_search' };
+    const res = await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 500, tools: [...tools, webSearch], messages: [{ role: 'user', content: 'Latest Gemini news' }] });
+    expect(res.type).toBe('message');
+    const sent = lastRequest('generateContent')['tools'] as Record<string, unknown>[];
+    expect(sent.map((t) => Object.keys(t))).toEqual([['functionDeclarations']]);
+  });
+
   it('counts tokens with the system prompt and tools, also on ?beta=true', async () => {
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Count me' }];
     const bare = await client.messages.countTokens({ model: 'claude-sonnet-4-5', messages });

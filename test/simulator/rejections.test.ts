@@ -83,6 +83,15 @@ describe('functions and turns', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('Google Search next to function declarations is refused; either alone passes', async () => {
+    const { ca, api } = await messages({ tools: [{ functionDeclarations: [{ name: 'f' }] }, { googleSearch: {} }] });
+    expect([ca, api]).toEqual(['Tool use with function calling is unsupported', 'Tool use with function calling is unsupported']);
+    for (const tools of [[{ googleSearch: {} }], [{ functionDeclarations: [{ name: 'f' }] }]]) {
+      const ok = await apiCall(sim, 'gemini-2.5-flash', 'generateContent', KEY, { contents: [{ role: 'user', parts: [{ text: 'x' }] }], tools });
+      expect(ok.status).toBe(200);
+    }
+  });
+
   it('function responses must match the call count of the preceding model turn', async () => {
     const call1 = { functionCall: { name: 'f', args: {} } };
     const reply = { functionResponse: { name: 'f', response: {} } };

@@ -21,7 +21,9 @@ export interface AnthropicToolsTranslation {
  *   `input_schema` is rewritten by sanitizeSchemaForGemini, all schemas of the request within one
  *   SchemaBudget, and left out for a tool without arguments (Gemini refuses an OBJECT with no properties);
  * - the `web_search_*` server tool becomes a separate `{googleSearch: {}}` tool (its `max_uses`,
- *   `allowed_domains`, `user_location` have no Gemini counterpart);
+ *   `allowed_domains`, `user_location` have no Gemini counterpart), only when there are no client tools:
+ *   Google refuses the two together (docs/google-protocols.md#google-search-grounding), and an agent needs
+ *   its tools more than search;
  * - other typed tools (Anthropic-defined client tools such as `bash_*` or `text_editor_*`, `web_fetch_*`,
  *   `code_execution_*`, tool search…) have no Gemini counterpart here and are ignored;
  * - tool_choice auto/any/none/tool → AUTO/ANY/NONE/ANY + allowedFunctionNames; `disable_parallel_tool_use`
@@ -50,6 +52,7 @@ export function convertAnthropicTools(req: AnthropicRequest): AnthropicToolsTran
 
   const tools: GeminiTool[] = [];
   if (declarations.length > 0) tools.push({ functionDeclarations: declarations });
+  if (declarations.length > 0) search = false;
   if (search) tools.push({ googleSearch: {} });
   const out: AnthropicToolsTranslation = { names, search };
   if (tools.length > 0) out.tools = tools;

@@ -24,7 +24,8 @@ export interface GeminiToolsTranslation {
  *   field is missing on some surfaces and has its own rejections, e.g. cyclic `$ref`s in required
  *   properties) and the same sanitiser serves `responseSchema`. `strict` has no equivalent;
  * - Google Search (`{"type": "google_search"}`, `{"google_search": {}}`, `web_search_options`,
- *   `-search`) becomes a separate `{googleSearch}` tool, once;
+ *   `-search`) becomes a separate `{googleSearch}` tool, once, and only when no function is declared:
+ *   Google refuses the two together (docs/google-protocols.md#google-search-grounding);
  * - tool_choice auto/none/required/{function} → AUTO/NONE/ANY/ANY + allowedFunctionNames.
  * `parallel_tool_calls` has no Gemini switch and is ignored (Gemini decides).
  */
@@ -49,7 +50,7 @@ export function convertOpenAIToolsToGemini(req: OpenAIChatRequest, options: { se
   const tools: GeminiTool[] = [];
   if (declarations.length > 0) tools.push({ functionDeclarations: declarations });
   const searchTool = (req.tools ?? []).find((t) => t.type === 'google_search');
-  if (searchTool || req.web_search_options != null || options.search === true) {
+  if ((searchTool || req.web_search_options != null || options.search === true) && declarations.length === 0) {
     const settings = searchTool?.type === 'google_search' ? searchTool.google_search : undefined;
     tools.push({ googleSearch: settings ?? {} });
   }

@@ -108,6 +108,14 @@ describe('convertOpenAIChatRequestToGemini', () => {
     ]);
   });
 
+  it('leaves Google Search out when functions are declared (Google refuses the two together)', () => {
+    const fnTool = { type: 'function' as const, function: { name: 'f' } };
+    const both = translate({ model: 'm', messages: [user], tools: [fnTool, { type: 'google_search' }], web_search_options: {} });
+    expect(both.request.tools).toStrictEqual([{ functionDeclarations: [{ name: 'f' }] }]);
+    const searchOnly = translate({ model: 'm', messages: [user], web_search_options: {} });
+    expect(searchOnly.request.tools).toStrictEqual([{ googleSearch: {} }]);
+  });
+
   it('omits penalties of 0 (a no-op many UIs send by default) and forwards other values', () => {
     expect(translate({ model: 'm', messages: [user], presence_penalty: 0, frequency_penalty: 0 }).request.generationConfig).toBeUndefined();
     expect(translate({ model: 'm', messages: [user], presence_penalty: -0, frequency_penalty: 0.1 }).request.generationConfig).toStrictEqual({
