@@ -186,7 +186,7 @@ describe('the dashboard in a browser (no ADMIN_PASSWORD, loopback)', () => {
     await probe.text();
     expect(probe.status).toBe(200);
     const snap = (await (await fetch(`${s.rotor.url}/admin/status`)).json()) as { tokens: unknown };
-    expect(snap.tokens, 'the tokens API exists: wire its list into the dashboard (setTokenSource / listTokens in cli/serve.ts)').not.toBeNull();
+    expect(snap.tokens, 'the tokens API exists: its list is wired into the dashboard (listTokens in cli/serve.ts)').not.toBeNull();
     for (const name of ['dash-cursor', 'dash-friend']) {
       const created = await fetch(`${s.rotor.url}/admin/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
       expect(created.status).toBe(201);

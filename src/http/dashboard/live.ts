@@ -62,15 +62,6 @@ export class DashboardLive {
     });
   }
 
-  /**
-   * Where the snapshot's access-token list comes from (the rows of GET /admin/tokens); until one is set the page
-   * says tokens are not available in this build.
-   */
-  setTokenSource(list: (() => Promise<TokenRow[]>) | undefined): void {
-    this.options.listTokens = list;
-    this.changed();
-  }
-
   private onEvent(e: DispatchEvent): void {
     const now = this.options.clock.now();
     if (e.type === 'done') {

@@ -4,6 +4,7 @@ import { BYPASS_THOUGHT_SIGNATURE } from '../openai-chat/thought-signature.js';
 import { TranslationError } from '../translation-error.js';
 import { append, documentParts, imagePart, isBase64, known, searchResultText } from './content.js';
 import { indexedBlocks, type AnthropicRequest, type AnthropicToolResultBlock, type KnownBlock } from './request-schema.js';
+import { isPlainObject, toolOutputObject } from '../tool-json.js';
 
 export interface ConvertMessagesOptions {
   /** Client tool name → the name declared to Gemini. */
@@ -156,7 +157,7 @@ function userTurn(blocks: Indexed, at: string, options: ConvertMessagesOptions):
         const { text, media } = resultContent(block, field, options);
         turn.results.push({
           id: block.tool_use_id,
-          response: block.is_error === true ? { error: text } : objectOrOutput(text),
+          response: block.is_error === true ? { error: text } : toolOutputObject(text),
           text: `[result of tool call ${block.tool_use_id}${block.is_error === true ? ' (error)' : ''}]\n${text}`,
         });
         append(turn.resultMedia, media);
@@ -199,27 +200,12 @@ function resultContent(block: AnthropicToolResultBlock, field: string, options: 
   return { text: texts.join('\n'), media };
 }
 
-/** Gemini wants an object: a JSON object result as that object, anything else as `{output: text}`. */
-function objectOrOutput(text: string): Record<string, unknown> {
-  if (text.trimStart().startsWith('{')) {
-    try {
-      const value = JSON.parse(text) as unknown;
-      if (isPlainObject(value)) return value;
-    } catch {
-      // not JSON: sent as text
-    }
-  }
-  return { output: text };
-}
 
 function toArgs(input: unknown): Record<string, unknown> {
   if (isPlainObject(input)) return input;
   return input === undefined || input === null ? {} : { input };
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Appends a turn, merged into the last one when it has the same role; turns with nothing are dropped. */
 function push(turns: Turn[], turn: Turn): void {

@@ -4,6 +4,7 @@ import { TranslationError } from '../translation-error.js';
 import { convertMediaPart, type MediaResolver } from './media.js';
 import type { OpenAIChatMessage, OpenAIContentPart, OpenAIToolCall } from './request-schema.js';
 import { BYPASS_THOUGHT_SIGNATURE, decodeToolCallIdSignature } from './thought-signature.js';
+import { parseArguments, toolOutputObject } from '../tool-json.js';
 
 export { BYPASS_THOUGHT_SIGNATURE } from './thought-signature.js';
 
@@ -156,35 +157,13 @@ function toolCallParts(
   });
 }
 
-function parseArguments(json: string, field: string): Record<string, unknown> {
-  if (json.trim() === '') return {};
-  const value = parseJson(json);
-  if (!isPlainObject(value)) throw new TranslationError(field, 'must be a JSON object encoded as a string');
-  return value;
-}
 
-/**
- * A tool result → `functionResponse`. Gemini wants an object: a result that is a JSON object is sent as
- * that object (the model then sees its fields); anything else is wrapped as `{output: text}`, "output"
- * being the key Gemini's docs name for a function's result.
- */
+/** A tool result → `functionResponse` (its text as an object: toolOutputObject). */
 function functionResponsePart(name: string, content: MessageContent, at: string): GeminiPart {
   const output = textParts(content, at, 'tool messages')
     .map((p) => p.text ?? '')
     .join('');
-  const parsed = output.trimStart().startsWith('{') ? parseJson(output) : undefined;
-  const response = isPlainObject(parsed) ? parsed : { output };
-  return { functionResponse: { name, response } };
+  return { functionResponse: { name, response: toolOutputObject(output) } };
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

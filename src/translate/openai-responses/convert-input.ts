@@ -7,6 +7,7 @@ import { BYPASS_THOUGHT_SIGNATURE } from '../openai-chat/thought-signature.js';
 import { CUSTOM_TOOL_ARGUMENT } from './convert-tools.js';
 import type { ResponsesContentPart, ResponsesInputItem } from './request-schema.js';
 import { callSignature, decodeAnswerSignatures, type AnswerSignatures } from './signatures.js';
+import { parseArguments, toolOutputObject } from '../tool-json.js';
 
 export interface ResponsesConversation {
   contents: GeminiContent[];
@@ -201,20 +202,12 @@ function outputTurn(
       continue;
     }
     const { text, attachments } = toolOutput(answer.output, `${answer.at}.output`, resolveMedia);
-    responses.push({ functionResponse: { name, response: responseObject(text) } });
+    responses.push({ functionResponse: { name, response: toolOutputObject(text) } });
     append(media, attachments);
   }
   return [...responses, ...media, ...late];
 }
 
-/**
- * A tool's text output → the `functionResponse.response` object: a JSON object is sent as that object (the
- * model sees its fields), anything else as `{output: text}`.
- */
-function responseObject(text: string): Record<string, unknown> {
-  const parsed = text.trimStart().startsWith('{') ? parseJson(text) : undefined;
-  return isPlainObject(parsed) ? parsed : { output: text };
-}
 
 function toolOutput(output: ToolOutput, at: string, resolveMedia: MediaResolver | undefined): { text: string; attachments: GeminiPart[] } {
   if (typeof output === 'string') return { text: output, attachments: [] };
@@ -319,21 +312,5 @@ export function unsignedCallIds(items: readonly ResponsesInputItem[]): string[] 
   return ids;
 }
 
-function parseArguments(json: string, field: string): Record<string, unknown> {
-  if (json.trim() === '') return {};
-  const value = parseJson(json);
-  if (!isPlainObject(value)) throw new TranslationError(field, 'must be a JSON object encoded as a string');
-  return value;
-}
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
