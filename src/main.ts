@@ -10,7 +10,7 @@
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
-import { loadConfig, type Config } from './config/config.js';
+import { isLoopbackHost, loadConfig, publicWithoutAccess, type Config } from './config/config.js';
 import { startServer, VERSION } from './cli/serve.js';
 import { createLogger, levelFromEnv, type Logger } from './util/log.js';
 import { runDemo } from './cli/demo.js';
@@ -101,10 +101,19 @@ async function serve(bootLogger: Logger, exposeFlag: boolean): Promise<void> {
     process.stderr.write(`rotor --expose: ${CLOUDFLARED_INSTALL}\n`);
     process.exit(2);
   }
-  if (!config.password && !exposing) {
+  const server = await startServer({ config, logger });
+  if (!config.password && !isLoopbackHost(config.host)) {
+    // Tokens live in the state store, so this is known only now. Until the refusal, other machines were
+    // refused anyway (a password-less API serves them only with a token).
+    if (server.tokens.size === 0) {
+      process.stderr.write(`rotor: configuration error: ${publicWithoutAccess(config.host)}\n`);
+      await server.close(1000);
+      process.exit(2);
+    }
+    logger.info(`GEMINI_AUTH_PASSWORD is not set: other machines are served only with an access token (${server.tokens.size} exist)`);
+  } else if (!config.password && !exposing) {
     logger.warn('GEMINI_AUTH_PASSWORD is not set: the API is open to anyone who can reach this loopback address');
   }
-  const server = await startServer({ config, logger });
   logger.info(`rotor ${VERSION} listening on ${server.url} (OpenAI: ${server.url}/v1, Gemini: ${server.url}/v1beta)`);
 
   let tunnel: Tunnel | undefined;

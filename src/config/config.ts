@@ -257,6 +257,11 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
+/** The start refusal for a public HOST with neither a password nor an access token (exit 2). */
+export function publicWithoutAccess(host: string): string {
+  return `HOST: "${host}" is not a loopback address, and the API has neither GEMINI_AUTH_PASSWORD nor an access token: anyone reaching it could spend your quota. Set GEMINI_AUTH_PASSWORD, or create a token (rotor tokens create --name NAME), or listen on 127.0.0.1`;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -266,14 +271,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
     return { ok: false, errors };
   }
   const e = parsed.data;
-  if (!isLoopbackHost(e.HOST) && !e.GEMINI_AUTH_PASSWORD) {
-    return {
-      ok: false,
-      errors: [
-        `HOST: expected a loopback address (127.0.0.1, ::1, localhost) while GEMINI_AUTH_PASSWORD is not set, found "${e.HOST}"; set GEMINI_AUTH_PASSWORD to listen on a public address`,
-      ],
-    };
-  }
+  // A public HOST without GEMINI_AUTH_PASSWORD serves access tokens only; whether there is one is known once the
+  // state store is open (publicWithoutAccess, checked at start).
   const quotas = loadQuotaConfig(env);
   if (!quotas.ok) return { ok: false, errors: [quotas.error] };
   const models = e.MODELS ? e.MODELS.split(',').map((m) => m.trim()).filter(Boolean) : DEFAULT_MODELS;

@@ -38,8 +38,16 @@ function isLoopbackName(hostname: string): boolean {
   return isLoopbackHost(h) || h.endsWith('.localhost');
 }
 
-/** Refuses what a browser on this machine could be tricked into sending to an open (password-less) API. */
+/**
+ * Refuses, on an API without a password, what is not this machine's own client: another machine (Rotor may
+ * listen on a public address to serve access tokens), or a browser on this machine tricked into calling it
+ * (DNS rebinding: a foreign Host; a web page: a foreign Origin).
+ */
 export function foreignCaller(req: IncomingMessage): ApiError | undefined {
+  const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  if (!isLoopbackHost(peer)) {
+    return new ApiError(401, 'without GEMINI_AUTH_PASSWORD the API answers other machines only with an access token: send one (rotor tokens create) as a Bearer token', undefined, 'token_required');
+  }
   const host = req.headers.host;
   const hostname = host === undefined ? undefined : hostnameOf(host);
   if (hostname === undefined || !isLoopbackName(hostname)) {

@@ -45,9 +45,8 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('refuses a public HOST without a password, accepts it with one', () => {
-    const bad = loadConfig({ HOST: '0.0.0.0' });
-    expect(bad.ok).toBe(false);
+  it('accepts a public HOST with or without a password (without one it serves access tokens only: checked at start)', () => {
+    expect(loadConfig({ HOST: '0.0.0.0' }).ok).toBe(true);
     expect(loadConfig({ HOST: '0.0.0.0', GEMINI_AUTH_PASSWORD: 'pw' }).ok).toBe(true);
     expect(loadConfig({ HOST: '::1' }).ok).toBe(true);
     expect(loadConfig({ HOST: 'localhost' }).ok).toBe(true);
