@@ -40,6 +40,8 @@ const USAGE = `usage: npm run bench:pool -- [options]   (or node bench/pool.js a
   --latency-ms=20            the simulator's time before an answer
   --arrivals=poisson         poisson or uniform;  --seed=1
   --wait-quiet=MIN           first wait (up to MIN minutes) until other processes use < 20% of the machine
+  --max-other=40             measure a cell again (fresh processes; up to twice) when other processes took more than
+                             this % of a CPU during it; the quietest try is kept
   --from=FILE                only re-print the report of a saved bench/out/pool-results.json
 `;
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -49,7 +51,7 @@ function options() {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean' }, help: { type: 'boolean' }, configs: o, loads: o, instances: o, projects: o, rpm: o, tpm: o, rpd: o,
-      'window-ms': o, windows: o, 'warmup-windows': o, 'latency-ms': o, arrivals: o, seed: o, 'wait-quiet': o, from: o,
+      'window-ms': o, windows: o, 'warmup-windows': o, 'latency-ms': o, arrivals: o, seed: o, 'wait-quiet': o, 'max-other': o, from: o,
     },
   });
   if (values.help) {
@@ -73,6 +75,7 @@ function options() {
     arrivals: values.arrivals ?? 'poisson',
     seed: Number(values.seed ?? 1),
     waitQuietMin: Number(values['wait-quiet'] ?? 0),
+    maxOtherPct: Number(values['max-other'] ?? 40),
     from: values.from,
   };
   for (const c of opts.configs) if (!CONFIGS[c]) throw new Error(`--configs: unknown ${c} (${Object.keys(CONFIGS).join(', ')})`);
@@ -159,13 +162,25 @@ async function runTopology(topo, opts, ctx, log) {
     for (const id of opts.configs) {
       const cfg = CONFIGS[id];
       for (const load of opts.loads) {
-        const env = rotorEnv(ctx.sim, cfg, { quotas, windowMs: opts.windowMs, redisUrl: redis?.url, prefix: `rotor-bench-${id}-${load}-${Date.now()}:` });
-        const group = cfg.reactive ? await startReactive(topo.n, ctx.sim, ctx.apiKeys) : await startInstances(topo.n, ctx.sim, ctx.apiKeys, env);
-        try {
-          out[`${id}|${load}`] = await runCell({ topo, cfg, load, group, redis, quotas }, opts, ctx, log);
-        } finally {
-          await group.stop();
+        const attempt = async () => {
+          const env = rotorEnv(ctx.sim, cfg, { quotas, windowMs: opts.windowMs, redisUrl: redis?.url, prefix: `rotor-bench-${id}-${load}-${Date.now()}:` });
+          const group = cfg.reactive ? await startReactive(topo.n, ctx.sim, ctx.apiKeys) : await startInstances(topo.n, ctx.sim, ctx.apiKeys, env);
+          try {
+            return await runCell({ topo, cfg, load, group, redis, quotas }, opts, ctx, log);
+          } finally {
+            await group.stop();
+          }
+        };
+        // A cell during which other processes took more than --max-other % of a CPU runs again (at most twice,
+        // within a budget for the whole run), on fresh processes; the quietest try is kept.
+        let best = await attempt();
+        for (let i = 0; i < 2 && !best.error && best.otherCpuPct > opts.maxOtherPct && ctx.budget.retries > 0; i++) {
+          ctx.budget.retries -= 1;
+          log(`    other processes took ${fmt(best.otherCpuPct, 0)}% of a CPU: measuring again`);
+          const again = await attempt();
+          if (!again.error && again.otherCpuPct < best.otherCpuPct) best = again;
         }
+        out[`${id}|${load}`] = best;
       }
     }
   } finally {
@@ -183,6 +198,8 @@ async function runCell({ topo, cfg, load, group, redis, quotas }, opts, ctx, log
   const pids = group.procs.map((p) => p.pid);
   const cpu0 = pids.map(cpuMs);
   const redis0 = redis ? cpuMs(redis.pid) : 0;
+  const ours = () => cpuMs(ctx.sim.pid) + cpuMs(ctx.driver.pid) + (redis ? cpuMs(redis.pid) : 0) + pids.map(cpuMs).reduce((a, b) => a + b, 0);
+  const box0 = { system: systemBusyMs(), ours: ours(), at: Date.now() };
   let raw;
   try {
     raw = await ctx.driver.run({
@@ -206,10 +223,13 @@ async function runCell({ topo, cfg, load, group, redis, quotas }, opts, ctx, log
     return { error: err.message };
   }
   const cpu = pids.map(cpuMs).reduce((s, v, i) => s + (v - cpu0[i]), 0);
+  const elapsed = Date.now() - box0.at;
+  const otherCpuPct = (Math.max(0, systemBusyMs() - box0.system - (ours() - box0.ours)) / elapsed) * 100;
   const cell = cellOf(raw, { projects: opts.projects, quotas, windowMs: opts.windowMs, latencyMs: opts.latencyMs, offeredPct: load, ratePerSec });
   cell.rotorCpuPerReq = cpu / raw.sentAt.length;
+  cell.otherCpuPct = otherCpuPct;
   cell.redisCpuPerReq = redis && !cfg.reactive ? (cpuMs(redis.pid) - redis0) / raw.sentAt.length : undefined;
-  log(`  ${topo.name}, ${cfg.name}, ${load}%: goodput ${fmt(100 * cell.goodput, 1)}%, ${fmt(cell.per100)} upstream 429s /100 (warm-up: ${cell.warmup429}), wait p50 ${fmt(cell.waitP50, 1)} / p99 ${fmt(cell.waitP99, 0)} ms, ${cell.clientErrors} client errors of ${cell.sent}`);
+  log(`  ${topo.name}, ${cfg.name}, ${load}%: goodput ${fmt(100 * cell.goodput, 1)}%, ${fmt(cell.per100)} upstream 429s /100 (warm-up: ${cell.warmup429}), wait p50 ${fmt(cell.waitP50, 1)} / p99 ${fmt(cell.waitP99, 0)} ms, ${cell.clientErrors} client errors of ${cell.sent}; other processes ${fmt(otherCpuPct, 0)}% of a CPU`);
   return cell;
 }
 
@@ -235,7 +255,7 @@ async function main() {
   const sim = await startQuotaSimulator({ projects: opts.projects, quotas: { rpm: opts.rpm, rpd: opts.rpd, tpm: opts.tpm }, windowMs: opts.windowMs, latencyMs: opts.latencyMs });
   const t0 = Date.now();
   try {
-    const ctx = { sim, apiKeys: sim.info.apiKeys, driver, capacityRps: res.capacityRps };
+    const ctx = { sim, apiKeys: sim.info.apiKeys, driver, capacityRps: res.capacityRps, budget: { retries: Math.ceil((opts.configs.length * opts.loads.length * opts.instances.length) / 2) } };
     for (const topo of topologies) {
       log(`${topo.name}: ${opts.configs.join(', ')} at ${opts.loads.join(' / ')}% of ${fmt(res.capacityRps, 0)} req/s`);
       res.cells[topo.id] = await runTopology(topo, opts, ctx, log);
