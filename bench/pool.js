@@ -198,6 +198,8 @@ async function runCell({ topo, cfg, load, group, redis, quotas }, opts, ctx, log
   const pids = group.procs.map((p) => p.pid);
   const cpu0 = pids.map(cpuMs);
   const redis0 = redis ? cpuMs(redis.pid) : 0;
+  const losses = () => group.procs.reduce((n, p) => n + (p.storeLosses ?? 0), 0);
+  const losses0 = losses();
   const ours = () => cpuMs(ctx.sim.pid) + cpuMs(ctx.driver.pid) + (redis ? cpuMs(redis.pid) : 0) + pids.map(cpuMs).reduce((a, b) => a + b, 0);
   const box0 = { system: systemBusyMs(), ours: ours(), at: Date.now() };
   let raw;
@@ -228,8 +230,10 @@ async function runCell({ topo, cfg, load, group, redis, quotas }, opts, ctx, log
   const cell = cellOf(raw, { projects: opts.projects, quotas, windowMs: opts.windowMs, latencyMs: opts.latencyMs, offeredPct: load, ratePerSec });
   cell.rotorCpuPerReq = cpu / raw.sentAt.length;
   cell.otherCpuPct = otherCpuPct;
+  // Each time an instance said it lost Redis and served from its own memory for a while (3 instances only).
+  cell.storeLosses = redis ? losses() - losses0 : undefined;
   cell.redisCpuPerReq = redis && !cfg.reactive ? (cpuMs(redis.pid) - redis0) / raw.sentAt.length : undefined;
-  log(`  ${topo.name}, ${cfg.name}, ${load}%: goodput ${fmt(100 * cell.goodput, 1)}%, ${fmt(cell.per100)} upstream 429s /100 (warm-up: ${cell.warmup429}), wait p50 ${fmt(cell.waitP50, 1)} / p99 ${fmt(cell.waitP99, 0)} ms, ${cell.clientErrors} client errors of ${cell.sent}; other processes ${fmt(otherCpuPct, 0)}% of a CPU`);
+  log(`  ${topo.name}, ${cfg.name}, ${load}%: goodput ${fmt(100 * cell.goodput, 1)}%, ${fmt(cell.per100)} upstream 429s /100 (warm-up: ${cell.warmup429}), wait p50 ${fmt(cell.waitP50, 1)} / p99 ${fmt(cell.waitP99, 0)} ms, ${cell.clientErrors} client errors of ${cell.sent}${redis ? `, Redis lost ${cell.storeLosses}×` : ''}; other processes ${fmt(otherCpuPct, 0)}% of a CPU`);
   return cell;
 }
 

@@ -87,12 +87,14 @@ const errText = (c) => {
 
 function cellTable(cells, configs, loads) {
   const rows = [];
+  // Three instances: how many times one of them said it lost Redis (and booked in its own memory meanwhile).
+  const redisCol = Object.values(cells).some((c) => c.storeLosses !== undefined);
   for (const load of loads) {
     for (const cfg of configs) {
       const c = cells[`${cfg.id}|${load}`];
       if (!c) continue;
       if (c.error) {
-        rows.push([`${load}%`, cfg.name, '–', '–', '–', '–', '–', '–', '–', '–', c.error.split('\n')[0].slice(0, 80), '–', '–', '–']);
+        rows.push([`${load}%`, cfg.name, '–', '–', '–', '–', '–', '–', '–', '–', c.error.split('\n')[0].slice(0, 80), '–', '–', '–', ...(redisCol ? ['–'] : [])]);
         continue;
       }
       rows.push([
@@ -110,11 +112,12 @@ function cellTable(cells, configs, loads) {
         `${c.bucketMin}–${c.bucketMax}`,
         fmt(c.rotorCpuPerReq, 3),
         `${fmt(c.otherCpuPct, 0)}%`,
+        ...(redisCol ? [c.storeLosses === undefined ? '–' : String(c.storeLosses)] : []),
       ]);
     }
   }
   return table(
-    ['load', 'configuration', 'offered req/s', 'goodput (served ÷ quota)', 'served ÷ offered', 'upstream 429 /100', 'upstream 429s / requests', 'warm-up 429s / requests', 'wait p50 ms', 'wait p99 ms', 'client errors', 'served per project', 'proxy CPU ms/req', 'other CPU'],
+    ['load', 'configuration', 'offered req/s', 'goodput (served ÷ quota)', 'served ÷ offered', 'upstream 429 /100', 'upstream 429s / requests', 'warm-up 429s / requests', 'wait p50 ms', 'wait p99 ms', 'client errors', 'served per project', 'proxy CPU ms/req', 'other CPU', ...(redisCol ? ['Redis lost'] : [])],
     rows,
   );
 }
@@ -169,6 +172,7 @@ export function renderPoolReport(res) {
     `- Load: open loop, ${o.arrivals} arrivals (seed ${o.seed}) at ${o.loads.map((l) => `${l}%`).join(' / ')} of capacity, non-streaming OpenAI chat; ${o.warmupWindows} window(s) of warm-up, then ${o.windows} measured (${fmt((o.windows * o.windowMs) / 1000, 0)} s); cells start from empty windows, and the warm-up offers min(load, 100%) so the buckets' slots are taken at random moments of the window, not in one burst. Several instances: arrivals dealt to them in turn.`,
     `- Goodput: requests the simulator served in the measured interval ÷ what its quotas allow in it (projects × rpm × interval ÷ window). Upstream 429s per 100 requests: the simulator's stats over the interval (100 × status429 ÷ requests received). Wait: client-observed latency of a served request minus the upstream's fixed ${o.latencyMs} ms (so it includes Rotor's own ≈ 1–2 ms and any failed attempt); Rotor does not expose queue wait per request.`,
     `- Proxy CPU: all the Rotor (or reactive proxy) processes' CPU over the whole cell (warm-up, measured windows, drain) per request sent, from /proc. Other CPU: what the rest of the machine used meanwhile, in % of one CPU (the machine is shared; a cell above --max-other=${o.maxOtherPct ?? 40}% ran again on fresh processes, the quietest try kept). "Served per project": fewest–most requests served by one project in the interval (quota allows rpm × ${o.windows}).`,
+    `- Redis lost (three instances): how many times an instance logged "Redis … unreachable (no answer within 250 ms); serving from memory until it is back" during the cell; while it serves from memory an instance books on its own, within its share of each limit.`,
     `- A booking lasts QUOTA_WINDOW_MS + 0.5% + 50 ms (${rotorWindow} ms) from when Google answered: Rotor's planned ceiling is ${o.windowMs} ÷ (${rotorWindow} + ${o.latencyMs}) = ${pct(ceiling, 1)} of the quotas.`,
     '',
   ];

@@ -40,6 +40,26 @@ export function rotorEnv(sim, cfg, { quotas, windowMs, redisUrl, prefix }) {
   return env;
 }
 
+/**
+ * Counts, in `proc.storeLosses`, the times Rotor said it lost Redis ("… unreachable (…); serving from memory
+ * until it is back"): each one means its bookings went to its own memory for a while.
+ */
+function countStoreLosses(proc) {
+  proc.storeLosses = 0;
+  for (const stream of [proc.child.stdout, proc.child.stderr]) {
+    let buf = '';
+    stream.on('data', (chunk) => {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        if (buf.slice(0, nl).includes('serving from memory until it is back')) proc.storeLosses += 1;
+        buf = buf.slice(nl + 1);
+      }
+      if (buf.length > 1 << 20) buf = '';
+    });
+  }
+}
+
 async function health(url) {
   try {
     return await (await fetch(`${url}/health`)).json();
@@ -60,7 +80,9 @@ export async function startInstances(n, sim, apiKeys, env) {
     for (let i = 0; i < n; i++) {
       const folder = await writeApiKeyFolder(apiKeys);
       folders.push(folder);
-      procs.push(await startRotor(`rotor-${i + 1}`, sim, folder, { env }));
+      const proc = await startRotor(`rotor-${i + 1}`, sim, folder, { env });
+      countStoreLosses(proc);
+      procs.push(proc);
     }
     if (env.REDIS_URL) {
       const deadline = Date.now() + 20_000;
