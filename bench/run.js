@@ -22,7 +22,9 @@ const SECTIONS = ['throughput', 'memory', 'scale', 'pick'];
 const USAGE = `usage: npm run bench -- [options]   (or node bench/run.js after npm run build)
   --quick                    short run (about two minutes)
   --only=SECTIONS            throughput, memory, scale, pick (comma-separated; default all)
-  --targets=IDS              a simulator, b pass-through, c translator, d1 Rotor OpenAI, d2 Rotor Gemini, e Portkey
+  --targets=IDS              a simulator, b pass-through, c translator, d1 Rotor OpenAI, d2 Rotor Gemini,
+                             d3 Rotor OpenAI on a redis-server the bench starts (REDIS_URL, QUOTAS that never bind),
+                             d4 Rotor OpenAI in memory with the same QUOTAS (not in the default set), e Portkey
   --concurrency=1,16,64,256  --rounds=3  --window-ms=1200   (throughput matrix; 3× the window at concurrency 1)
   --requests=100000          requests for the memory growth check
   --streams=1000             concurrent open streams for the memory check
@@ -54,7 +56,7 @@ function options() {
   const opts = {
     quick,
     sections: values.only ? list(values.only) : SECTIONS,
-    targets: values.targets ? list(values.targets) : ['a', 'b', 'c', 'd1', 'd2', 'e'],
+    targets: values.targets ? list(values.targets) : ['a', 'b', 'c', 'd1', 'd2', 'd3', 'e'],
     concurrency: values.concurrency ? nums(values.concurrency) : quick ? [1, 16, 64] : [1, 16, 64, 256],
     rounds: Number(values.rounds ?? (quick ? 1 : 3)),
     windowMs: Number(values['window-ms'] ?? (quick ? 600 : 1200)),

@@ -11,14 +11,27 @@ function summarize(res, opts) {
   const cell = (id, mode, c) => res.throughput?.[`${id}|${mode}|${c}`];
   const rows = [];
   const add = (what, figure, limit, ok) => rows.push([what, figure, limit, verdict(ok)]);
-  for (const id of ['d1', 'd2']) {
-    const route = id === 'd1' ? '/v1/chat/completions' : '/v1beta';
+  const ROUTES = { d1: '/v1/chat/completions', d2: '/v1beta', d3: '/v1/chat/completions on Redis (REDIS_URL + QUOTAS)', d4: '/v1/chat/completions, memory + QUOTAS' };
+  for (const id of ['d1', 'd2', 'd3', 'd4']) {
+    // d3 (Redis) and d4 (memory with QUOTAS) are reported when they were measured; d1 and d2 always.
+    if ((id === 'd3' || id === 'd4') && !Object.values(res.throughput ?? {}).some((x) => x.id === id)) continue;
+    const route = ROUTES[id];
     for (const mode of ['json', 'stream']) {
       const r = pooledCpu(res.throughput ?? {}, id, mode) / pooledCpu(res.throughput ?? {}, 'c', mode);
       add(`CPU per request, ${route}, ${mode} (c ≥ 16 pooled)`, Number.isFinite(r) ? `${fmt(r)}× (c)` : '–', '≤ 1.5× (c)', Number.isFinite(r) ? r <= 1.5 : undefined);
     }
     const d = cell(id, 'json', 1), c = cell('c', 'json', 1);
     add(`p50 at concurrency 1, ${route}`, d && c ? `${fmt(d.p50)} ms vs ${fmt(c.p50)} ms (${signed(d.p50 - c.p50)})` : '–', '≤ (c) + 0.5 ms', d && c ? d.p50 - c.p50 <= 0.5 : undefined);
+    if (id === 'd3') {
+      let cpu = 0;
+      let n = 0;
+      for (const x of Object.values(res.throughput ?? {})) {
+        if (x.id !== 'd3' || x.c < 16) continue;
+        cpu += (x.redisCpuPerReq ?? NaN) * x.n;
+        n += x.n;
+      }
+      if (n) rows.push(['  context: redis-server CPU per request (not Rotor\'s), c ≥ 16 pooled, both modes', `${fmt(cpu / n, 3)} ms`, '–', '–']);
+    }
   }
   for (const mode of ['json', 'stream']) {
     const d = cell('d1', mode, 64), e = cell('e', mode, 64);
@@ -66,8 +79,11 @@ export function renderReport(res) {
     `- Checkout: ${m.commit}`,
     `- Command: \`${res.command}\` (${fmt(res.seconds, 0)} s); machine busy before the start: ${fmt(res.busyBeforePct, 0)}% (other processes)`,
     `- Upstream: simulator, 20 ms before headers; streams of 20 events 5 ms apart. Portkey: ${opts.portkeyAvailable ? (res.portkeySkip ?? "its google provider on the simulator's Gemini API (an API key)") : opts.portkeyWhy}`,
-    '',
   ];
+  if (Object.values(res.throughput ?? {}).some((x) => x.id === 'd3' || x.id === 'd4')) {
+    md.push("- Rotor with QUOTAS (d3, d4): limits that never bind for every account and model, so every request is booked (reserve before it goes out, restamp and settle after); d3 keeps the book in a redis-server the bench starts on a free port (REDIS_URL; its CPU is not in Rotor's), d4 in memory");
+  }
+  md.push('');
   if (res.throughput) {
     const others = Object.values(res.throughput).map((c) => c.otherCpuPct);
     const mean = others.reduce((a, b) => a + b, 0) / others.length;

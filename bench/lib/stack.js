@@ -2,8 +2,10 @@
  * Starts the processes the sections measure: the simulator (dist/simulator/cli.js), the bench targets, Rotor
  * (`node dist/main.js` with credential files in a temp folder) and Portkey; and says what request each expects.
  */
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,8 +77,8 @@ export async function writeCredentialFolder(accounts) {
   return { dir, creds, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Rotor from the checkout's dist/, or from another build's folder (`dist`: e.g. a copy of an older dist/). */
-export async function startRotor(name, sim, folder, { nodeArgs = [], dist = join(ROOT, 'dist') } = {}) {
+/** Rotor from the checkout's dist/, or from another build's folder (`dist`: e.g. a copy of an older dist/). `env`: more variables (REDIS_URL, QUOTAS…). */
+export async function startRotor(name, sim, folder, { nodeArgs = [], dist = join(ROOT, 'dist'), env: extra = {} } = {}) {
   const env = baseEnv({
     HOST: '127.0.0.1',
     PORT: '0',
@@ -87,6 +89,7 @@ export async function startRotor(name, sim, folder, { nodeArgs = [], dist = join
     GOOGLE_USERINFO_URL: sim.info.userinfoUrl,
     GEMINI_AUTH_PASSWORD: PASSWORD,
     NODE_ENV: 'production',
+    ...extra,
   });
   const ready = (line) => {
     const m = /listening on (http:\/\/[^\s)]+)/.exec(line);
@@ -106,6 +109,69 @@ export function startTranslator(sim, account) {
   return start('translator', args, { env: baseEnv(), ready: jsonLine });
 }
 
+
+/** Whether something on 127.0.0.1:port answers PING with +PONG. */
+function pings(port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let data = '';
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      data += chunk.toString('latin1');
+      if (data.includes('\r\n')) done(data.startsWith('+PONG'));
+    });
+  });
+}
+
+export const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
+
+/**
+ * A throwaway redis-server (Debian's, 7) on 127.0.0.1 and a free port, persisting nothing; killed when the bench
+ * exits. Resolves {name, pid, url, stop} once it answers PING. REDIS_SERVER_PATH overrides the binary.
+ */
+export async function startRedis(name = 'redis') {
+  if (!existsSync(REDIS_SERVER)) throw new Error(`no redis-server at ${REDIS_SERVER}: install Debian's redis-server (apt-get install redis-server) or set REDIS_SERVER_PATH`);
+  let output = '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir(), '--daemonize', 'no', '--loglevel', 'warning'];
+    const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const kill = () => child.kill('SIGKILL');
+    process.on('exit', kill);
+    let gone = false;
+    const exited = new Promise((resolve) => child.once('exit', () => resolve((gone = true))));
+    for (const s of [child.stdout, child.stderr]) s.on('data', (c) => (output = (output + c.toString()).slice(-2_000)));
+    const deadline = Date.now() + 10_000;
+    while (!gone && Date.now() < deadline) {
+      if (await pings(port)) {
+        return {
+          name,
+          pid: child.pid,
+          url: `redis://127.0.0.1:${port}`,
+          async stop() {
+            if (gone) return;
+            child.kill('SIGTERM');
+            const timer = setTimeout(kill, 5_000);
+            await exited;
+            clearTimeout(timer);
+            process.off('exit', kill);
+          },
+        };
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    kill();
+    await exited;
+    process.off('exit', kill);
+  }
+  throw new Error(`redis-server did not start:\n${output}`);
+}
 
 export function portkeyInstalled() {
   return existsSync(PORTKEY_ENTRY);

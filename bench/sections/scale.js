@@ -63,11 +63,13 @@ export async function measureScale(opts, driver, log) {
 /** In-process: ns per CredentialPool.pick with n members, from all healthy to all cooling (a 429 answer). */
 export async function measurePick(opts) {
   const { CredentialPool } = await import(pathToFileURL(join(stack.ROOT, 'dist/pool/pool.js')).href);
+  // The pool keeps its health state in a StateStore (the memory one here, as Rotor without REDIS_URL).
+  const { MemoryStore } = await import(pathToFileURL(join(stack.ROOT, 'dist/store/memory.js')).href);
   const clock = { now: () => Date.now() };
   const rows = [];
   for (const n of opts.poolSizes) {
     for (const scenario of ['all healthy', 'half cooling', 'all but one cooling', 'all cooling']) {
-      const pool = new CredentialPool({ clock });
+      const pool = new CredentialPool({ clock, store: new MemoryStore({ now: clock.now }) });
       const members = Array.from({ length: n }, (_, i) => ({ id: `m${i}`, email: `u${i}@x`, projectId: `p${i}`, route: 'code-assist', quotaKey: `user:u${i}@x`, disabledReason: undefined }));
       for (const m of members) pool.upsert(m);
       const rate = { kind: 'rate', retryAfterMs: 3_600_000, fatal: false, message: 'bench', status: 429, scope: 'credential' };

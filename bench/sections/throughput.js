@@ -13,8 +13,17 @@ export const TARGETS = [
   { id: 'c', name: '(c) minimal translator', kind: 'openai' },
   { id: 'd1', name: '(d) Rotor /v1/chat/completions', kind: 'openai' },
   { id: 'd2', name: '(d) Rotor /v1beta', kind: 'gemini' },
+  { id: 'd3', name: '(d) Rotor /v1/chat/completions, REDIS_URL + QUOTAS', kind: 'openai' },
+  { id: 'd4', name: '(d) Rotor /v1/chat/completions, memory + QUOTAS', kind: 'openai' },
   { id: 'e', name: '(e) Portkey gateway', kind: 'portkey' },
 ];
+
+/**
+ * Limits that never bind, for every Code Assist account and model: with them Rotor books every request in its
+ * quota book (reserve before, restamp and settle after), which is what a deployment sharing quotas through
+ * Redis does; without QUOTAS nothing is booked and REDIS_URL would cost nothing per request.
+ */
+export const OPEN_QUOTAS = JSON.stringify({ routes: { 'code-assist': { '*': { '*': { rpm: 1_000_000_000, rpd: 1_000_000_000, tpm: 1_000_000_000_000 } } } } });
 
 /** Starts every process the targets need; returns {targets: [{...t, proc, upstream}], stop}. */
 export async function startTargets(opts, log) {
@@ -31,6 +40,22 @@ export async function startTargets(opts, log) {
   if (wants('c')) jobs.push(stack.startTranslator(sim, accounts[0]).then((p) => (started.c = p)));
   const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
   if (wants('d')) jobs.push(stack.startRotor('rotor', sim, folder, { nodeArgs }).then((p) => (started.d = p)));
+  // Each further Rotor has its own copy of the credential files (a memory store snapshots its state beside them).
+  const folders = [folder];
+  const rotorWith = async (name, env) => {
+    const f = await stack.writeCredentialFolder(accounts);
+    folders.push(f);
+    return stack.startRotor(name, sim, f, { nodeArgs, env });
+  };
+  if (want.has('d3')) {
+    jobs.push(
+      stack.startRedis('redis').then(async (r) => {
+        started.redis = r;
+        started.d3 = await rotorWith('rotor-redis', { REDIS_URL: r.url, QUOTAS: OPEN_QUOTAS });
+      }),
+    );
+  }
+  if (want.has('d4')) jobs.push(rotorWith('rotor-quotas', { QUOTAS: OPEN_QUOTAS }).then((p) => (started.d4 = p)));
   let portkeySkip;
   if (wants('e')) {
     if (!opts.portkeyAvailable) portkeySkip = opts.portkeyWhy;
@@ -45,12 +70,13 @@ export async function startTargets(opts, log) {
     project: accounts[0].projectId,
     portkey: { url: sim.info.url, key: sim.info.apiKeys?.[0]?.key },
   };
-  const procOf = { a: sim, b: started.b, c: started.c, d1: started.d, d2: started.d, e: started.e };
-  const upstreamOf = { a: undefined, b: sim, c: sim, d1: sim, d2: sim, e: sim };
+  const procOf = { a: sim, b: started.b, c: started.c, d1: started.d, d2: started.d, d3: started.d3, d4: started.d4, e: started.e };
+  const upstreamOf = { a: undefined, b: sim, c: sim, d1: sim, d2: sim, d3: sim, d4: sim, e: sim };
   const targets = TARGETS.filter((t) => want.has(t.id) && procOf[t.id]).map((t) => ({
     ...t,
     proc: procOf[t.id],
     upstream: () => upstreamOf[t.id],
+    redis: t.id === 'd3' ? started.redis : undefined,
     request: (stream) => stack.requestFor(t.kind, stream, ctx),
   }));
   if (portkeySkip) log(`Portkey skipped: ${portkeySkip}`);
@@ -59,7 +85,7 @@ export async function startTargets(opts, log) {
     portkeySkip,
     async stop() {
       await Promise.all(procs.map((p) => p.stop()));
-      await folder.remove();
+      await Promise.all(folders.map((f) => f.remove()));
     },
   };
 }
@@ -68,6 +94,7 @@ function job(target, stream, concurrency, warmupMs, durationMs, driverPid) {
   const pids = { target: target.proc.pid, driver: driverPid };
   const upstream = target.upstream(stream);
   if (upstream) pids.upstream = upstream.pid;
+  if (target.redis) pids.redis = target.redis.pid;
   return { type: 'load', origin: target.proc.info.url, requests: [target.request(stream)], concurrency, warmupMs, durationMs, pids };
 }
 
@@ -78,7 +105,7 @@ export function rotate(list, by) {
 
 /** CPU the rest of the machine used during a run, in % of one CPU (other sessions, idle targets). */
 function otherPct(r) {
-  const ours = (r.cpuMs.target ?? 0) + (r.cpuMs.upstream ?? 0) + (r.cpuMs.driver ?? 0);
+  const ours = (r.cpuMs.target ?? 0) + (r.cpuMs.upstream ?? 0) + (r.cpuMs.driver ?? 0) + (r.cpuMs.redis ?? 0);
   return (Math.max(0, r.cpuMs.system - ours) / (r.seconds * 1000)) * 100;
 }
 
@@ -119,7 +146,7 @@ export async function measureThroughput(opts, driver, targets, log) {
         for (const t of rotate(targets, round)) {
           const r = await measureQuietly(driver, job(t, stream, c, opts.cellWarmupMs, windowFor(c, opts), driver.pid), opts, budget);
           const key = `${t.id}|${mode}|${c}`;
-          const a = (acc[key] ??= { id: t.id, name: t.name, mode, c, latencies: [], ttfbs: [], chunks: [], seconds: 0, errors: 0, errorSample: undefined, cpu: { target: 0, upstream: 0, driver: 0, system: 0 } });
+          const a = (acc[key] ??= { id: t.id, name: t.name, mode, c, latencies: [], ttfbs: [], chunks: [], seconds: 0, errors: 0, errorSample: undefined, cpu: { target: 0, upstream: 0, driver: 0, redis: 0, system: 0 } });
           a.latencies.push(...r.latencies);
           a.ttfbs.push(...r.ttfbs);
           a.chunks.push(...r.chunks);
@@ -152,9 +179,11 @@ export async function measureThroughput(opts, driver, targets, log) {
       cpuPerReq: a.cpu.target / n,
       upstreamCpuPerReq: a.cpu.upstream / n,
       driverCpuPerReq: a.cpu.driver / n,
-      boxCpuPct: ((a.cpu.target + a.cpu.upstream + a.cpu.driver) / (a.seconds * 1000)) * 100,
+      // The redis-server's CPU, for the Rotor on Redis (0 for the others).
+      redisCpuPerReq: a.cpu.redis / n,
+      boxCpuPct: ((a.cpu.target + a.cpu.upstream + a.cpu.driver + a.cpu.redis) / (a.seconds * 1000)) * 100,
       // Everything else on the machine (other sessions, idle targets): high values mean a noisy cell.
-      otherCpuPct: (Math.max(0, a.cpu.system - a.cpu.target - a.cpu.upstream - a.cpu.driver) / (a.seconds * 1000)) * 100,
+      otherCpuPct: (Math.max(0, a.cpu.system - a.cpu.target - a.cpu.upstream - a.cpu.driver - a.cpu.redis) / (a.seconds * 1000)) * 100,
     };
   }
   return cells;
