@@ -230,7 +230,9 @@ export class MemoryStore implements StateStore {
       b.entries.delete(id);
       e[0] = at;
       b.entries.set(id, e);
-      if ([...b.entries.values()].some(([t]) => t > at)) b.entries = new Map([...b.entries].sort((x, y) => x[1][0] - y[1][0]));
+      // Re-inserted last, so still in order when nothing is later (the usual case: `at` is now); else a re-sort.
+      if (b.last === undefined || at >= b.last) b.last = at;
+      else b.entries = new Map([...b.entries].sort((x, y) => x[1][0] - y[1][0]));
     }
   }
 

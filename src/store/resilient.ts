@@ -41,7 +41,7 @@ export interface ResilientStoreOptions {
   logger: Logger;
   /** The store's clock (the memory fallback's too). */
   now?: () => number;
-  /** How long one Redis call may take before it is answered from memory (default 250 ms). */
+  /** How long one Redis call may take before it is answered from memory (default 1 s). */
   timeoutMs?: number;
   /** How often Redis is tried again while serving from memory (default 500 ms). */
   probeIntervalMs?: number;
