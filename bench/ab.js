@@ -4,6 +4,7 @@
  * shared box. Keep the old build in a folder inside the checkout (its imports resolve node_modules here):
  *   cp -r dist dist-before && <change, npm run build> && node bench/ab.js --a=dist-before --b=dist
  * Options: --mode=json|stream  --route=openai|gemini  --concurrency=64  --rounds=12  --window-ms=1200
+ *          --a-env=K=V,K=V  --b-env=K=V  (settings for one side only: the cost of a setting, with --a = --b)
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +13,8 @@ import * as stack from './lib/stack.js';
 import { fmt } from './lib/stats.js';
 
 const o = { type: 'string' };
-const { values: v } = parseArgs({ options: { a: o, b: o, mode: { ...o, default: 'json' }, route: { ...o, default: 'openai' }, concurrency: { ...o, default: '64' }, rounds: { ...o, default: '12' }, 'window-ms': { ...o, default: '1200' } } });
+const { values: v } = parseArgs({ options: { a: o, b: o, mode: { ...o, default: 'json' }, route: { ...o, default: 'openai' }, concurrency: { ...o, default: '64' }, rounds: { ...o, default: '12' }, 'window-ms': { ...o, default: '1200' }, 'a-env': o, 'b-env': o } });
+const envOf = (list) => Object.fromEntries((list ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 if (!v.a || !v.b) {
   console.error('usage: node bench/ab.js --a=DIST_FOLDER --b=DIST_FOLDER [--mode=json|stream] [--route=openai|gemini] [--concurrency=64] [--rounds=12]');
   process.exit(2);
@@ -29,8 +31,8 @@ try {
   const ctx = { token: accounts[0].accessToken, project: accounts[0].projectId };
   const targets = [
     { name: '(c) minimal translator', proc: await stack.startTranslator(sim, accounts[0]), kind: 'openai' },
-    { name: `A ${v.a}`, proc: await stack.startRotor('rotor-a', sim, folder, { dist: resolve(v.a) }), kind: v.route },
-    { name: `B ${v.b}`, proc: await stack.startRotor('rotor-b', sim, folder, { dist: resolve(v.b) }), kind: v.route },
+    { name: `A ${v.a}${v['a-env'] ? ` ${v['a-env']}` : ''}`, proc: await stack.startRotor('rotor-a', sim, folder, { dist: resolve(v.a), env: envOf(v['a-env']) }), kind: v.route },
+    { name: `B ${v.b}${v['b-env'] ? ` ${v['b-env']}` : ''}`, proc: await stack.startRotor('rotor-b', sim, folder, { dist: resolve(v.b), env: envOf(v['b-env']) }), kind: v.route },
   ];
   const load = (t, warmupMs, durationMs, pids) =>
     driver.run({ type: 'load', origin: t.proc.info.url, requests: [stack.requestFor(t.kind, stream, ctx)], concurrency, warmupMs, durationMs, pids });
