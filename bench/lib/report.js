@@ -88,7 +88,7 @@ export function renderReport(res) {
     const others = Object.values(res.throughput).map((c) => c.otherCpuPct);
     const mean = others.reduce((a, b) => a + b, 0) / others.length;
     md.push('## Throughput and latency\n');
-    md.push(`Other processes on the machine took ${fmt(mean, 0)}% of a CPU on average during these cells (max ${fmt(Math.max(...others), 0)}%; 200% = the whole machine). "bench CPU" is target + upstream + driver.\n`);
+    md.push(`Other processes on the machine took ${fmt(mean, 0)}% of a CPU on average during these cells (max ${fmt(Math.max(...others), 0)}%; 200% = the whole machine). "bench CPU" is target + upstream + driver (+ the redis-server for Rotor on Redis).\n`);
     md.push(renderThroughput(res.throughput, opts));
   }
   if (res.profile) md.push('### Where Rotor spends its CPU (--profile; whole process lifetime, all routes and modes)\n', res.profile, '');
