@@ -66,6 +66,13 @@ export interface UsageRecorderOptions {
 
 type Counts = Record<string, number>;
 
+const DAY_MS = 86_400_000;
+
+/** The pending map's key. Only the model (last, the client's string) may hold a NUL, so no two keys collide. */
+function pendingId(day: string, token: string, credential: string, bucket: string, model: string): string {
+  return `${day}\0${token}\0${credential}\0${bucket}\0${model}`;
+}
+
 export class UsageRecorder {
   private pending = new Map<string, { key: UsageKey; counts: Counts }>();
   private readonly now: () => number;
@@ -77,6 +84,8 @@ export class UsageRecorder {
   private prunedDay = '';
   private warned = false;
   private closed = false;
+  private day = '';
+  private dayStart = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: UsageRecorderOptions) {
     this.now = options.now ?? Date.now;
@@ -103,15 +112,25 @@ export class UsageRecorder {
   /** Adds counts (summed in memory until the next flush). */
   record(dims: UsageDims, counts: Counts): void {
     if (this.closed) return;
-    const day = new Date(this.now()).toISOString().slice(0, 10);
-    const key: UsageKey = {
-      day,
-      dims: { token: dims.token ?? NONE, credential: dims.credential ?? NONE, bucket: dims.bucket ?? NONE, model: this.modelDim(day, dims.model) },
-    };
-    const id = JSON.stringify([day, key.dims.token, key.dims.credential, key.dims.bucket, key.dims.model]);
+    const day = this.today();
+    const model = this.modelDim(day, dims.model);
+    const id = pendingId(day, dims.token ?? NONE, dims.credential ?? NONE, dims.bucket ?? NONE, model);
     let p = this.pending.get(id);
-    if (!p) this.pending.set(id, (p = { key, counts: {} }));
+    if (!p) {
+      const key: UsageKey = { day, dims: { token: dims.token ?? NONE, credential: dims.credential ?? NONE, bucket: dims.bucket ?? NONE, model } };
+      this.pending.set(id, (p = { key, counts: {} }));
+    }
     for (const name in counts) p.counts[name] = (p.counts[name] ?? 0) + counts[name]!;
+  }
+
+  /** The UTC day (YYYY-MM-DD), worked out once a day rather than once a request. */
+  private today(): string {
+    const now = this.now();
+    if (now < this.dayStart || now >= this.dayStart + DAY_MS) {
+      this.dayStart = now - (now % DAY_MS);
+      this.day = new Date(this.dayStart).toISOString().slice(0, 10);
+    }
+    return this.day;
   }
 
   private modelDim(day: string, model: string): string {
@@ -137,12 +156,12 @@ export class UsageRecorder {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    const results = await Promise.allSettled([...batch.values()].map((p) => this.options.store.addUsage(p.key, p.counts)));
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [[...batch.values()][i]!] : []));
+    const entries = [...batch];
+    const results = await Promise.allSettled(entries.map(([, p]) => this.options.store.addUsage(p.key, p.counts)));
+    const failed = entries.filter((_, i) => results[i]!.status === 'rejected');
     if (failed.length === 0) return;
     // Kept for the next flush (the store said no; the resilient store would have answered from memory).
-    for (const p of failed) {
-      const id = JSON.stringify([p.key.day, p.key.dims.token, p.key.dims.credential, p.key.dims.bucket, p.key.dims.model]);
+    for (const [id, p] of failed) {
       const into = this.pending.get(id);
       if (!into) this.pending.set(id, p);
       else for (const name in p.counts) into.counts[name] = (into.counts[name] ?? 0) + p.counts[name]!;

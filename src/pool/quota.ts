@@ -115,6 +115,8 @@ export class QuotaBook {
    * is away, instances cannot see each other's bookings: each keeps to its share of the limit.
    */
   limit(m: QuotaMember, model: string, window: WindowName): LimitInfo | undefined {
+    // Nothing configured or learned (the usual case before Google's first 429): no key to build.
+    if (this.learned.size === 0 && !this.options.config.buckets && !this.options.config.routes) return undefined;
     const configured = this.configured(m, model, window);
     const learned = this.learned.get(`${m.quotaKey}|${model}|${window}`);
     const info: LimitInfo | undefined =

@@ -6,6 +6,8 @@ export const MIN_SECRET = 8;
 const LONG = 16;
 const BASE = 131;
 const SMI = 0x3fffffff;
+/** Bits of the filter that answers "surely no secret ends here" before any map is asked. */
+const FILTER_BITS = 1 << 16;
 
 /** B^(w-1), wrapped like the rolling hash, so the character leaving the window can be taken out. */
 function leadPower(w: number): number {
@@ -15,6 +17,10 @@ function leadPower(w: number): number {
 }
 const POW_SHORT = leadPower(MIN_SECRET);
 const POW_LONG = leadPower(LONG);
+
+function hasBit(bits: Uint32Array, key: number): boolean {
+  return (bits[(key >>> 5) & (FILTER_BITS / 32 - 1)]! & (1 << (key & 31))) !== 0;
+}
 
 /** The hash of `text`'s `w` characters that end at `end`, the same value the rolling scan reaches there. */
 function hashAt(text: string, end: number, w: number): number {
@@ -35,6 +41,15 @@ export function createSecretIndex() {
   const counts = new Map<string, number>();
   const short = new Map<number, string[]>();
   const long = new Map<number, string[]>();
+  // One bit per (hash mod 2^16) for each map: set by add, rebuilt on drop. A clear bit skips the Map.get, which
+  // is most of a line's cost (two lookups per character otherwise).
+  const shortBits = new Uint32Array(FILTER_BITS / 32);
+  const longBits = new Uint32Array(FILTER_BITS / 32);
+  const setBit = (bits: Uint32Array, key: number) => void (bits[(key >>> 5) & (FILTER_BITS / 32 - 1)]! |= 1 << (key & 31));
+  const rebuild = (bits: Uint32Array, map: Map<number, string[]>) => {
+    bits.fill(0);
+    for (const key of map.keys()) setBit(bits, key);
+  };
   const slot = (value: string): [Map<number, string[]>, number] =>
     value.length >= LONG ? [long, hashAt(value, value.length, LONG)] : [short, hashAt(value, value.length, MIN_SECRET)];
   return {
@@ -47,6 +62,7 @@ export function createSecretIndex() {
       const list = map.get(key);
       if (list) list.push(value);
       else map.set(key, [value]);
+      setBit(map === long ? longBits : shortBits, key);
     },
     drop(value: string | undefined): void {
       const n = value ? counts.get(value) : undefined;
@@ -56,7 +72,10 @@ export function createSecretIndex() {
       const [map, key] = slot(value);
       const rest = map.get(key)!.filter((s) => s !== value);
       if (rest.length > 0) map.set(key, rest);
-      else map.delete(key);
+      else {
+        map.delete(key);
+        rebuild(map === long ? longBits : shortBits, map);
+      }
     },
     mask(text: string): string {
       if (counts.size === 0) return text;
@@ -78,8 +97,8 @@ export function createSecretIndex() {
         hs = (Math.imul(hs, BASE) + c) | 0;
         if (i >= LONG) hl = (hl - Math.imul(text.charCodeAt(i - LONG), POW_LONG)) | 0;
         hl = (Math.imul(hl, BASE) + c) | 0;
-        if (useShort && i >= MIN_SECRET - 1) check(short.get(hs & SMI), i + 1);
-        if (useLong && i >= LONG - 1) check(long.get(hl & SMI), i + 1);
+        if (useShort && i >= MIN_SECRET - 1 && hasBit(shortBits, hs & SMI)) check(short.get(hs & SMI), i + 1);
+        if (useLong && i >= LONG - 1 && hasBit(longBits, hl & SMI)) check(long.get(hl & SMI), i + 1);
       }
       if (!hits) return text;
       // Leftmost first, the longest of those that start together; a match inside one already masked is skipped.

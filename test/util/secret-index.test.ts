@@ -37,9 +37,16 @@ describe('createSecretIndex', () => {
         secrets.push(s);
         index.add(s);
       }
+      // Some are forgotten again (a replaced token): lines may still hold them, unmasked.
+      // Counted: a secret added twice and dropped once is still live.
+      const live = [...secrets];
+      for (const s of secrets.filter(() => rand() < 0.3)) {
+        index.drop(s);
+        live.splice(live.indexOf(s), 1);
+      }
       const pieces = Array.from({ length: 6 }, () => (rand() < 0.5 ? secrets[Math.floor(rand() * secrets.length)]! : word(Math.floor(rand() * 12))));
       const line = pieces.join(rand() < 0.5 ? '' : ' ');
-      expect(index.mask(line), `round ${round}: ${line}`).toBe(naiveMask(line, secrets));
+      expect(index.mask(line), `round ${round}: ${line}`).toBe(naiveMask(line, live));
     }
   });
 

@@ -8,9 +8,10 @@ import type { OpenAIResponseContext, OpenAIResponseToolCall } from './types.js';
  */
 export function createToolCallIdSource(ctx: OpenAIResponseContext): () => string {
   if (ctx.idFactory) return ctx.idFactory;
-  const base = ctx.id.replace(/^chatcmpl-/, '').replace(/[^A-Za-z0-9]/g, '');
+  // Worked out on the first call: most responses have no tool call.
+  let base: string | undefined;
   let n = 0;
-  return () => `call_${base}_${n++}`;
+  return () => `call_${(base ??= ctx.id.replace(/^chatcmpl-/, '').replace(/[^A-Za-z0-9]/g, ''))}_${n++}`;
 }
 
 /**
