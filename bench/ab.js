@@ -14,7 +14,7 @@ import { fmt } from './lib/stats.js';
 
 const o = { type: 'string' };
 const { values: v } = parseArgs({ options: { a: o, b: o, mode: { ...o, default: 'json' }, route: { ...o, default: 'openai' }, concurrency: { ...o, default: '64' }, rounds: { ...o, default: '12' }, 'window-ms': { ...o, default: '1200' }, 'a-env': o, 'b-env': o } });
-const envOf = (list) => Object.fromEntries((list ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const envOf = (list) => Object.fromEntries((list ?? '').split(/,(?=[A-Z_][A-Z0-9_]*=)/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 if (!v.a || !v.b) {
   console.error('usage: node bench/ab.js --a=DIST_FOLDER --b=DIST_FOLDER [--mode=json|stream] [--route=openai|gemini] [--concurrency=64] [--rounds=12]');
   process.exit(2);

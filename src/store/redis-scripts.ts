@@ -160,6 +160,21 @@ redis.call('HSET', KEYS[1], field, num(amount), '#t', num(total))
 return 1
 `;
 
+/**
+ * Moves a booking in its sliding windows to the time Google answered (never earlier: GT; only a booking still
+ * there: XX), and lengthens the keys' expiry to cover the window from then. One script instead of three commands
+ * per window. KEYS: per window, hash then zset. ARGV: id, at, then the ttl per window.
+ */
+export const RESTAMP = `
+for i = 1, #KEYS / 2 do
+  local h, z, ttl = KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 + i]
+  redis.call('ZADD', z, 'XX', 'GT', ARGV[2], ARGV[1])
+  redis.call('PEXPIRE', z, ttl, 'GT')
+  redis.call('PEXPIRE', h, ttl, 'GT')
+end
+return 1
+`;
+
 /** Takes a booking back from every window. KEYS: per window, hash then zset. ARGV: id. */
 export const RELEASE = `${HELPERS}
 local field = 'i' .. ARGV[1]

@@ -183,6 +183,7 @@ const SCRIPTS = {
   rotorWindowUsage: lua.WINDOW_USAGE,
   rotorAdjust: lua.ADJUST,
   rotorRelease: lua.RELEASE,
+  rotorRestamp: lua.RESTAMP,
   rotorExtendCooldown: lua.EXTEND_COOLDOWN,
   rotorClearCooldown: lua.CLEAR_COOLDOWN,
   rotorSetDisable: lua.SET_DISABLE,
@@ -504,16 +505,14 @@ export class RedisStore implements StateStore {
     const sliding = windows.filter((w) => w.kind === 'sliding');
     if (sliding.length === 0) return;
     const clock = this.now();
-    const pipeline = this.client.pipeline();
+    const keys: string[] = [];
+    const ttls: string[] = [];
     for (const w of sliding) {
-      const [total, times] = this.windowKeys(key, w.name);
-      // XX: only a booking still there; GT: never earlier than it was. The keys live until the window has passed.
-      pipeline.zadd(times, 'XX', 'GT', num(at), id);
-      const ms = ttl(Math.max(at - clock, 0) + (w as { windowMs: number }).windowMs);
-      pipeline.pexpire(times, ms, 'GT');
-      pipeline.pexpire(total, ms, 'GT');
+      keys.push(...this.windowKeys(key, w.name));
+      // The keys live until the window has passed, counted from the new time.
+      ttls.push(String(ttl(Math.max(at - clock, 0) + (w as { windowMs: number }).windowMs)));
     }
-    await pipeline.exec();
+    await this.run.rotorRestamp(keys.length, ...keys, id, num(at), ...ttls);
   }
 
   async release(id: string, key: string, windows: readonly WindowSpec[]): Promise<void> {
