@@ -18,7 +18,9 @@ function summarize(res, opts) {
     const route = ROUTES[id];
     for (const mode of ['json', 'stream']) {
       const r = pooledCpu(res.throughput ?? {}, id, mode) / pooledCpu(res.throughput ?? {}, 'c', mode);
-      add(`CPU per request, ${route}, ${mode} (c ≥ 16 pooled)`, Number.isFinite(r) ? `${fmt(r)}× (c)` : '–', '≤ 1.5× (c)', Number.isFinite(r) ? r <= 1.5 : undefined);
+      // The reshaping issue asks 1.3× of the two API routes; the quota issue 1.5× of Rotor booking on Redis.
+      const limit = id === 'd1' || id === 'd2' ? 1.3 : 1.5;
+      add(`CPU per request, ${route}, ${mode} (c ≥ 16 pooled)`, Number.isFinite(r) ? `${fmt(r)}× (c)` : '–', `≤ ${limit}× (c)`, Number.isFinite(r) ? r <= limit : undefined);
     }
     const d = cell(id, 'json', 1), c = cell('c', 'json', 1);
     add(`p50 at concurrency 1, ${route}`, d && c ? `${fmt(d.p50)} ms vs ${fmt(c.p50)} ms (${signed(d.p50 - c.p50)})` : '–', '≤ (c) + 0.5 ms', d && c ? d.p50 - c.p50 <= 0.5 : undefined);

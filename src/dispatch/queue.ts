@@ -70,7 +70,11 @@ export class Ticket {
         // The head waits for its time; the others to be woken when the ones ahead leave. All stop at the deadline.
         const until = this.isHead ? Math.min(retryAt, this.deadline) : this.deadline;
         timer = setTimeout(() => {
-          if (this.queue.now() < this.deadline) return done();
+          const now = this.queue.now();
+          if (now < this.deadline) {
+            // The head's time has come; else a timer that fired a little early (timers and Date.now round differently).
+            return this.isHead && now >= retryAt ? done() : arm();
+          }
           this.leave();
           done(new NoCredentialError(`all credentials are booked out or cooling down for ${this.model}, and none freed within MAX_QUEUE_WAIT_MS`, 429, Math.max(0, retryAt - this.queue.now())));
         }, Math.min(Math.max(0, until - this.queue.now()), 2_147_483_647));
