@@ -13,10 +13,8 @@ import dotenv from 'dotenv';
 import { isLoopbackHost, loadConfig, publicWithoutAccess, type Config } from './config/config.js';
 import { startServer, VERSION } from './cli/serve.js';
 import { createLogger, levelFromEnv, type Logger } from './util/log.js';
-import { runDemo } from './cli/demo.js';
-import { IMPORT_USAGE, runImport } from './cli/import.js';
-import { runLogin } from './cli/login.js';
-import { runTokens } from './cli/tokens.js';
+// The other modes (demo, --gen-creds, import, tokens) are imported when chosen: serving never loads the
+// simulator, express or the login pages (about 10 MB of memory and a slower start).
 import { CLOUDFLARED_INSTALL, expose, ExposeError, findExecutable, tokensViaAdminApi, type Tunnel } from './cli/expose.js';
 
 const USAGE = `rotor ${VERSION}: one endpoint for a pool of Google Gemini credentials
@@ -40,6 +38,7 @@ async function main(argv: string[]): Promise<void> {
   // Its own flags (--name, --rpm…): parsed by the subcommand, strictly.
   if (argv[0] === 'tokens') {
     dotenv.config({ quiet: true });
+    const { runTokens } = await import('./cli/tokens.js');
     process.exit(await runTokens(argv.slice(1), configOrExit));
   }
   const { values, positionals } = parseArgs({
@@ -60,9 +59,10 @@ async function main(argv: string[]): Promise<void> {
   dotenv.config({ quiet: true });
   const command = positionals[0] ?? 'serve';
   const logger = createLogger({ level: levelFromEnv(process.env), ...logFormat(process.env) });
-  if (command === 'demo') return runDemo(process.env, logger);
-  if (values['gen-creds'] === true) return runLogin(configOrExit(), logger);
+  if (command === 'demo') return (await import('./cli/demo.js')).runDemo(process.env, logger);
+  if (values['gen-creds'] === true) return (await import('./cli/login.js')).runLogin(configOrExit(), logger);
   if (command === 'import') {
+    const { IMPORT_USAGE, runImport } = await import('./cli/import.js');
     if (values.project === true) return usageError('--project needs a value', IMPORT_USAGE);
     const project = typeof values.project === 'string' ? values.project : undefined;
     const code = await runImport(configOrExit(), logger, { files: positionals.slice(1), project });

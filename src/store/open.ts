@@ -7,8 +7,6 @@ import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../util/log.js';
 import { MemoryStore } from './memory.js';
-import { RedisStore, describeRedisUrl } from './redis.js';
-import { ResilientStore } from './resilient.js';
 import { openSnapshot } from './snapshot.js';
 import type { StateStore } from './types.js';
 
@@ -65,6 +63,9 @@ export async function openStateStore(
 
   const password = redisPassword(config.redisUrl);
   if (password) logger.addSecret(password);
+  // Loaded only with REDIS_URL: the Redis client is the largest module Rotor has.
+  const { RedisStore, describeRedisUrl } = await import('./redis.js');
+  const { ResilientStore } = await import('./resilient.js');
   const redis = new RedisStore({ url: config.redisUrl, prefix: config.redisPrefix, now, logger, usageRetentionDays: options.usageRetentionDays });
   const store = await ResilientStore.open({ redis, logger, now, timeoutMs: options.redisTimeoutMs, startTimeoutMs: options.redisStartTimeoutMs });
   if (store.serving === 'redis') logger.info(`state shared through Redis at ${describeRedisUrl(config.redisUrl)} (prefix ${config.redisPrefix})`);

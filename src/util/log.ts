@@ -5,7 +5,7 @@
  * message never reaches the log. The same redactor serves text shown to clients (`redact`).
  */
 import { pino, type Logger as Pino } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { maskSecret } from './secrets.js';
 import { createSecretIndex } from './secret-index.js';
 
@@ -66,7 +66,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
   const sink = options.sink ?? stderrInBatches();
   const pretty = (options.format ?? (options.sink === undefined && process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty';
-  const prettify = pretty ? prettyFactory({ colorize: options.sink === undefined && process.stderr.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined;
+  // pino-pretty only for people at a terminal: a server logging JSON never loads it.
+  const prettify = pretty ? (createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty')).prettyFactory({ colorize: options.sink === undefined && process.stderr.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined;
   // A synchronous destination: the line is masked before anything else sees it.
   const destination = {
     write(line: string) {
