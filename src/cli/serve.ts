@@ -317,6 +317,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await done;
       clearInterval(sweeper);
       clearTimeout(timer);
+      // A token refreshed during the last requests is written back before Rotor stops (within the grace period).
+      let graceTimer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(credentials().map((c) => c.settled())),
+        new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs).unref())),
+      ]);
+      clearTimeout(graceTimer);
       metrics.close();
       pool.close();
       quota.close();

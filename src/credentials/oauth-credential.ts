@@ -49,6 +49,8 @@ export interface OAuthCredential {
    * Stores a discovered project id (written back to the file for file credentials). Given the generation the
    * discovery started in, does nothing and answers false if the data was replaced since (another account).
    */
+  /** Resolves once a refresh under way and every write-back queued have finished. */
+  settled(): Promise<void>;
   setProjectId(projectId: string, generation?: number): Promise<boolean>;
   /**
    * Replaces the data with a re-read file (folder watcher; `digest` is the file content's contentDigest) and
@@ -187,6 +189,12 @@ class OAuthUserCredential implements OAuthCredential {
       this.#inflight = undefined;
     });
     return this.#inflight;
+  }
+
+  /** Resolves once a refresh under way and every write-back queued have finished: shutdown waits for them. */
+  async settled(): Promise<void> {
+    await this.#inflight?.catch(() => undefined);
+    await this.#writeChain;
   }
 
   async setProjectId(projectId: string, generation?: number): Promise<boolean> {
