@@ -205,13 +205,18 @@ export class ResilientStore implements StateStore {
     });
   }
 
-  /** Fails the calls past their deadline (within a quarter of the bound); stops while none wait. */
+  /**
+   * Fails the calls past their deadline (within a quarter of the bound); stops while none wait. Not at once: after
+   * the event loop stalled (a busy host, a long GC), timers run before the replies waiting in the socket are read,
+   * so the calls are failed after this turn's I/O, and only those Redis still has not answered.
+   */
   private sweep(): void {
     const now = performance.now();
-    for (const call of this.waiting) {
-      if (call.deadline > now) continue;
-      this.waiting.delete(call);
-      call.reject(new Timeout(`no answer within ${this.timeoutMs} ms`));
+    const late = [...this.waiting].filter((call) => call.deadline <= now);
+    if (late.length > 0) {
+      setImmediate(() => {
+        for (const call of late) if (this.waiting.delete(call)) call.reject(new Timeout(`no answer within ${this.timeoutMs} ms`));
+      });
     }
     if (this.waiting.size === 0) {
       clearInterval(this.sweeper);
