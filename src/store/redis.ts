@@ -253,6 +253,10 @@ export class RedisStore implements StateStore {
     this.client.on('error', quiet);
     this.sub.on('error', quiet);
     this.client.on('ready', () => {
+      // Every script loaded before its first use (and again after a Redis restart, which forgets them): an
+      // EVALSHA that meets NOSCRIPT costs a second round trip, which can let a later call from another instance
+      // overtake it (a token's daily_tokens correction arriving after the next request was admitted).
+      for (const script of Object.values(SCRIPTS)) void this.client.script('LOAD', script).catch(quiet);
       this.notify();
       void this.beat();
     });
