@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import { isLoopbackHost, loadConfig, publicWithoutAccess, type Config } from './config/config.js';
 import { startServer, VERSION } from './cli/serve.js';
-import { createLogger, levelFromEnv, type Logger } from './util/log.js';
+import { createLogger, flushLogs, levelFromEnv, type Logger } from './util/log.js';
 // The other modes (demo, --gen-creds, import, tokens) are imported when chosen: serving never loads the
 // simulator, express or the login pages (about 10 MB of memory and a slower start).
 import { CLOUDFLARED_INSTALL, expose, ExposeError, findExecutable, tokensViaAdminApi, type Tunnel } from './cli/expose.js';
@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<void> {
     process.exit(code);
   }
   if (command !== 'serve') {
-    process.stderr.write(`rotor: unknown command "${command}"\n\n${USAGE}\n`);
+    say(`rotor: unknown command "${command}"\n\n${USAGE}\n`);
     process.exit(2);
   }
   await serve(logger, values.expose === true);
@@ -84,12 +84,12 @@ function logFormat(env: NodeJS.ProcessEnv): { format?: 'json' | 'pretty' } {
 function configOrExit(): Config {
   const result = loadConfig(process.env);
   if (result.ok) return result.config;
-  for (const line of result.errors) process.stderr.write(`rotor: configuration error: ${line}\n`);
+  for (const line of result.errors) say(`rotor: configuration error: ${line}\n`);
   process.exit(2);
 }
 
 function usageError(message: string, usage: string): never {
-  process.stderr.write(`rotor: ${message}\n${usage}\n`);
+  say(`rotor: ${message}\n${usage}\n`);
   process.exit(2);
 }
 
@@ -98,7 +98,7 @@ async function serve(bootLogger: Logger, exposeFlag: boolean): Promise<void> {
   const logger = bootLogger;
   const exposing = exposeFlag || config.expose;
   if (exposing && !findExecutable('cloudflared', process.env.PATH)) {
-    process.stderr.write(`rotor --expose: ${CLOUDFLARED_INSTALL}\n`);
+    say(`rotor --expose: ${CLOUDFLARED_INSTALL}\n`);
     process.exit(2);
   }
   const server = await startServer({ config, logger });
@@ -106,7 +106,7 @@ async function serve(bootLogger: Logger, exposeFlag: boolean): Promise<void> {
     // Tokens live in the state store, so this is known only now. Until the refusal, other machines were
     // refused anyway (a password-less API serves them only with a token).
     if (server.tokens.size === 0) {
-      process.stderr.write(`rotor: configuration error: ${publicWithoutAccess(config.host)}\n`);
+      say(`rotor: configuration error: ${publicWithoutAccess(config.host)}\n`);
       await server.close(1000);
       process.exit(2);
     }
@@ -129,7 +129,7 @@ async function serve(bootLogger: Logger, exposeFlag: boolean): Promise<void> {
       });
     } catch (err) {
       if (!(err instanceof ExposeError)) throw err;
-      process.stderr.write(`rotor --expose: ${err.message}\n`);
+      say(`rotor --expose: ${err.message}\n`);
       await server.close(1000);
       process.exit(err.reason === 'tunnel' ? 1 : 2);
     }
@@ -150,10 +150,16 @@ async function serve(bootLogger: Logger, exposeFlag: boolean): Promise<void> {
 }
 
 process.on('unhandledRejection', (err) => {
-  process.stderr.write(`rotor: unhandled rejection: ${err instanceof Error ? err.stack : String(err)}\n`);
+  say(`rotor: unhandled rejection: ${err instanceof Error ? err.stack : String(err)}\n`);
 });
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`rotor: ${err instanceof Error ? err.message : String(err)}\n`);
+  say(`rotor: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
+
+/** Rotor's own lines on stderr (usage, configuration errors, a fatal error), after the log lines before them. */
+function say(text: string): void {
+  flushLogs();
+  process.stderr.write(text);
+}

@@ -303,6 +303,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let closing: Promise<void> | undefined;
   const close = (graceMs = 30_000) =>
     (closing ??= (async () => {
+      // One grace period for the whole stop, requests and write-backs together (a supervisor kills after it).
+      const deadline = Date.now() + graceMs;
       // Shutting down: every answer Rotor writes from now on says Connection: close.
       markDraining(server);
       dashboard.close(); // ends the dashboards' SSE streams, which would otherwise hold the server open
@@ -321,7 +323,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       let graceTimer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.all(credentials().map((c) => c.settled())),
-        new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs).unref())),
+        new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())),
       ]);
       clearTimeout(graceTimer);
       metrics.close();

@@ -45,12 +45,12 @@ export interface OAuthCredential {
   refresh(rejectedToken?: string): Promise<string>;
   /** Counts the replace() calls that took new data: a result worked out for one generation is stale in the next. */
   readonly generation: number;
+  /** Resolves once a refresh under way and every write-back queued have finished. */
+  settled(): Promise<void>;
   /**
    * Stores a discovered project id (written back to the file for file credentials). Given the generation the
    * discovery started in, does nothing and answers false if the data was replaced since (another account).
    */
-  /** Resolves once a refresh under way and every write-back queued have finished. */
-  settled(): Promise<void>;
   setProjectId(projectId: string, generation?: number): Promise<boolean>;
   /**
    * Replaces the data with a re-read file (folder watcher; `digest` is the file content's contentDigest) and
@@ -194,7 +194,8 @@ class OAuthUserCredential implements OAuthCredential {
   /** Resolves once a refresh under way and every write-back queued have finished: shutdown waits for them. */
   async settled(): Promise<void> {
     await this.#inflight?.catch(() => undefined);
-    await this.#writeChain;
+    // A write may queue another (the file changed under it): wait until the chain stops growing.
+    for (let seen: Promise<void> | undefined; seen !== this.#writeChain; ) await (seen = this.#writeChain);
   }
 
   async setProjectId(projectId: string, generation?: number): Promise<boolean> {

@@ -446,5 +446,6 @@ export class ResilientStore implements StateStore {
     await this.redis.close();
     await this.memory.close();
     clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 }

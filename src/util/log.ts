@@ -102,11 +102,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 /**
- * Writes to stderr at most every 20 ms (or per 64 KB). stderr is synchronous on a pipe or a file, and a busy
- * Rotor logs a line per request: a write per line, or even per turn of the event loop, cost about a tenth of
- * its CPU per request (`npm run bench -- --profile`). Whatever is pending is written before the process
- * exits; only a SIGKILL can lose the last 20 ms of lines.
+ * Writes info and debug lines to stderr at most every 20 ms (or per 64 KB); a warning or an error goes at once,
+ * after what is pending. stderr is synchronous on a pipe or a file, and a busy Rotor logs a line per request: a
+ * write per line cost about a tenth of its CPU per request (`npm run bench -- --profile`). Pending lines are
+ * written at exit and before anything else Rotor writes to stderr itself (`flushLogs`); a crash that skips
+ * `exit` (SIGKILL, out of memory) can lose up to 20 ms of info lines, never a warning or an error.
  */
+let flushPending: () => void = () => {};
+
+/** Writes the log lines still waiting: call before writing to stderr directly, so lines keep their order. */
+export function flushLogs(): void {
+  flushPending();
+}
+
 function stderrInBatches(): (line: string) => void {
   let pending: string[] = [];
   let size = 0;
@@ -120,13 +128,19 @@ function stderrInBatches(): (line: string) => void {
     size = 0;
     process.stderr.write(text);
   };
+  flushPending = flush;
   process.on('exit', flush);
   return (line) => {
     pending.push(line);
     size += line.length;
-    if (size >= 64 * 1024) flush();
+    if (size >= 64 * 1024 || !routine(line)) flush();
     else if (!timer) timer = setTimeout(flush, 20).unref();
   };
+}
+
+/** An info or debug line (JSON starts with the level; a pretty line names it after the time). */
+function routine(line: string): boolean {
+  return line.startsWith('{"level":"info"') || line.startsWith('{"level":"debug"') || /(INFO|DEBUG)/.test(line.slice(0, 30));
 }
 
 /** A logger that drops everything (tests, benches). */

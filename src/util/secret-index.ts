@@ -41,10 +41,12 @@ export function createSecretIndex() {
   const counts = new Map<string, number>();
   const short = new Map<number, string[]>();
   const long = new Map<number, string[]>();
-  // One bit per (hash mod 2^16) for each map: set by add, rebuilt on drop. A clear bit skips the Map.get, which
+  // One bit per (hash mod 2^16) for each map: set by add, cleared by an occasional rebuild after drops. A clear bit skips the Map.get, which
   // is most of a line's cost (two lookups per character otherwise).
   const shortBits = new Uint32Array(FILTER_BITS / 32);
   const longBits = new Uint32Array(FILTER_BITS / 32);
+  let shortGone = 0;
+  let longGone = 0;
   const setBit = (bits: Uint32Array, key: number) => void (bits[(key >>> 5) & (FILTER_BITS / 32 - 1)]! |= 1 << (key & 31));
   const rebuild = (bits: Uint32Array, map: Map<number, string[]>) => {
     bits.fill(0);
@@ -74,7 +76,14 @@ export function createSecretIndex() {
       if (rest.length > 0) map.set(key, rest);
       else {
         map.delete(key);
-        rebuild(map === long ? longBits : shortBits, map);
+        // A stale bit costs one needless lookup; rebuilding on every drop would cost a pass over every secret
+        // per refreshed token. Rebuilt once as many keys went as remain (amortised O(1) a drop).
+        const isLong = map === long;
+        if (isLong ? ++longGone > long.size : ++shortGone > short.size) {
+          rebuild(isLong ? longBits : shortBits, map);
+          if (isLong) longGone = 0;
+          else shortGone = 0;
+        }
       }
     },
     mask(text: string): string {
