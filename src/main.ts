@@ -115,6 +115,7 @@ async function serve(bootLogger: Logger, exposeFlag: boolean): Promise<void> {
     logger.warn('GEMINI_AUTH_PASSWORD is not set: the API is open to anyone who can reach this loopback address');
   }
   logger.info(`rotor ${VERSION} listening on ${server.url} (OpenAI: ${server.url}/v1, Gemini: ${server.url}/v1beta)`);
+  flushLogs(); // people and scripts wait for this line: not a batch later
 
   let tunnel: Tunnel | undefined;
   if (exposing) {
