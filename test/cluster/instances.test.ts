@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { freePort, startRedisServer, type RedisServer } from '../store/redis-server.js';
+import { startRedisServer, type RedisServer } from '../store/redis-server.js';
 import { runRotor, type RotorProcess } from '../e2e/spawn-rotor.js';
 
 const PASSWORD = 'cluster-test-password';
@@ -57,7 +57,13 @@ async function load(instances: Instance[], total: number, concurrency: number, t
   const worker = async () => {
     while (next < total) {
       const i = next++;
-      statuses.push(await chat(instances[i % instances.length]!.url, `${tag} ${i}`));
+      const node = instances[i % instances.length]!;
+      statuses.push(
+        await chat(node.url, `${tag} ${i}`).catch((err: unknown) => {
+          // A connection refused means the instance is gone: say why, from its own output.
+          throw new Error(`request ${i} to ${node.url} failed (${String(err)}); instance exit code ${node.proc.child.exitCode}:\n${node.proc.out().slice(-3000)}`);
+        }),
+      );
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -93,9 +99,10 @@ describe('several Rotor instances on one Redis', () => {
     sim.resetQuotaUsage();
     const out: Instance[] = [];
     for (let k = 0; k < n; k++) {
-      const port = await freePort();
+      // Port 0, the address read from the start line: a port picked beforehand may be taken by another test run
+      // before Rotor binds it (and then another process answers there).
       const proc = runRotor({
-        PORT: String(port),
+        PORT: '0',
         HOST: '127.0.0.1',
         GEMINI_AUTH_PASSWORD: PASSWORD,
         PERSISTENT_STORAGE_PATH: dir,
@@ -107,10 +114,17 @@ describe('several Rotor instances on one Redis', () => {
         QUOTA_WINDOW_MS: String(WINDOW_MS),
         MAX_QUEUE_WAIT_MS: '30000',
         MAX_QUEUE_LENGTH: '1000',
+        LOG_FORMAT: 'json',
       });
-      out.push({ proc, url: `http://127.0.0.1:${port}` });
+      out.push({ proc, url: '' });
     }
-    for (const i of out) await waitFor('an instance to serve', async () => (await health(i.url))?.store?.ok === true);
+    for (const i of out) {
+      await waitFor('an instance to listen', () => /listening on (http:\/\/[^\s)]+)/.test(i.proc.out()) || i.proc.child.exitCode !== null);
+      const m = /listening on (http:\/\/[^\s)]+)/.exec(i.proc.out());
+      if (!m) throw new Error(`an instance exited before listening:\n${i.proc.out()}`);
+      i.url = m[1]!;
+      await waitFor('an instance to serve', async () => (await health(i.url))?.store?.ok === true);
+    }
     instances = out;
     return out;
   }
