@@ -86,7 +86,7 @@ describe('credential faults', () => {
 
   it('a stalled token endpoint does not hang requests: they fail over to a credential that has a token', async () => {
     const all = emails('tokstall-', 2);
-    stack = await startFaultStack({ accounts: all.map((email) => ({ email })), env: { UPSTREAM_TIMEOUT_MS: '500' } });
+    stack = await startFaultStack({ accounts: all.map((email) => ({ email })), env: { UPSTREAM_TIMEOUT_MS: '1500' } });
     // all[1] gets its token first; then all[0]'s refreshes stall for longer than the test runs: a request that
     // waited for one would never answer.
     stack.sim.injectFault({ fault: { type: 'stall', ms: 10 * 60_000 }, method: 'token', email: all[0] });

@@ -73,8 +73,12 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Whether something on host:port answers PING with +PONG. */
-function pings(host: string, port: number): Promise<boolean> {
+/**
+ * Whether the redis-server of process `pid` answers on host:port. Another one may: a second test run beside
+ * this one can start its server on the port between our pick and our bind (ours then exits), and sharing it
+ * would mix the two runs' state (and one run's kill would hit the other).
+ */
+function answersAs(host: string, port: number, pid: number | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     let data = '';
@@ -84,10 +88,12 @@ function pings(host: string, port: number): Promise<boolean> {
     };
     socket.setTimeout(1_000, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write('INFO server\r\n'));
     socket.on('data', (chunk) => {
       data += chunk.toString('latin1');
-      if (data.includes('\r\n')) done(data.startsWith('+PONG'));
+      const m = /process_id:(\d+)\r\n/.exec(data);
+      if (m) done(Number(m[1]) === pid);
+      else if (data.startsWith('-')) done(false);
     });
   });
 }
@@ -134,7 +140,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const deadline = Date.now() + startTimeoutMs;
     while (Date.now() < deadline) {
       if (gone) return { ok: false, output };
-      if (await pings(host, port)) return { ok: true, output };
+      if (await answersAs(host, port, proc.pid)) return { ok: true, output };
       await sleep(20);
     }
     proc.kill('SIGKILL');
