@@ -211,6 +211,8 @@ export class RedisStore implements StateStore {
   private readonly client: Redis;
   /** The change feed (a connection in subscriber mode). */
   private readonly sub: Redis;
+  /** The change feed came back after a loss: `resync` is announced once commands are answered too. */
+  private resyncPending = false;
   private readonly run: Record<keyof typeof SCRIPTS, Script>;
   private readonly listeners = new Set<(change: StateChange) => void>();
   private readonly connectionListeners = new Set<(up: boolean) => void>();
@@ -258,6 +260,7 @@ export class RedisStore implements StateStore {
       // overtake it (a token's daily_tokens correction arriving after the next request was admitted).
       for (const script of Object.values(SCRIPTS)) void this.client.script('LOAD', script).catch(quiet);
       this.notify();
+      this.announceResync();
       void this.beat();
     });
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
@@ -305,6 +308,12 @@ export class RedisStore implements StateStore {
     return () => this.connectionListeners.delete(listener);
   }
 
+  private announceResync(): void {
+    if (!this.resyncPending || !this.up) return;
+    this.resyncPending = false;
+    this.emit({ type: 'resync' });
+  }
+
   private notify(): void {
     const up = this.up;
     if (up === this.lastUp) return;
@@ -319,9 +328,11 @@ export class RedisStore implements StateStore {
         this.subscribed = true;
         const again = this.subscribedBefore;
         this.subscribedBefore = true;
+        // Changes published while the feed was down were missed: listeners reload everything, once commands
+        // are answered too (the two connections come back in either order).
+        if (again) this.resyncPending = true;
         this.notify();
-        // Changes published while the feed was down were missed: listeners reload everything.
-        if (again) this.emit({ type: 'resync' });
+        this.announceResync();
       },
       (err: Error) => this.logger?.debug(`redis ${this.where}: subscribe failed: ${err.message}`),
     );
