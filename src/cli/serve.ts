@@ -147,6 +147,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     clock,
     config: config.quotas,
     minuteMs: config.quotaWindowMs,
+    marginMs: config.quotaMarginMs,
     dayResetAt: (route, now) => registry.get(route).dayResetAt(now),
   });
   await quota.load();

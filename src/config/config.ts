@@ -173,6 +173,7 @@ const envSchema = z.object({
   MAX_QUEUE_WAIT_MS: int('MAX_QUEUE_WAIT_MS', 10_000, 0, 600_000),
   MAX_QUEUE_LENGTH: int('MAX_QUEUE_LENGTH', 100, 0, 100_000),
   QUOTA_WINDOW_MS: int('QUOTA_WINDOW_MS', 60_000, 100, 3_600_000),
+  QUOTA_MARGIN_MS: int('QUOTA_MARGIN_MS', 50, 0, 60_000),
   REDIS_URL: redisUrl,
   REDIS_PREFIX: z.string().optional().transform((v) => (v === undefined || v === '' ? 'rotor:' : v)),
   RESPONSES_TTL: duration('RESPONSES_TTL', 3_600_000, 1_000, 30 * 86_400_000),
@@ -224,6 +225,8 @@ export interface Config {
   queue: { maxWaitMs: number; maxLength: number };
   /** The length of a per-minute quota window. */
   quotaWindowMs: number;
+  /** How much later than its booking Google may count a request (transit, upload); added to each minute. */
+  quotaMarginMs: number;
   /** Shared state for several instances (REDIS_URL); undefined: the memory store, snapshotted to a file. */
   redisUrl: string | undefined;
   /** Of every Redis key and of the change channel (REDIS_PREFIX, default `rotor:`). */
@@ -311,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       quotas: quotas.quotas,
       queue: { maxWaitMs: e.MAX_QUEUE_WAIT_MS, maxLength: e.MAX_QUEUE_LENGTH },
       quotaWindowMs: e.QUOTA_WINDOW_MS,
+      quotaMarginMs: e.QUOTA_MARGIN_MS,
       redisUrl: e.REDIS_URL,
       redisPrefix: e.REDIS_PREFIX,
       responsesTtlMs: e.RESPONSES_TTL,

@@ -112,6 +112,9 @@ describe('several Rotor instances on one Redis', () => {
         REDIS_PREFIX: prefix,
         QUOTAS: JSON.stringify({ routes: { 'gemini-api': { '*': { [MODEL]: { rpm: RPM } } } } }),
         QUOTA_WINDOW_MS: String(WINDOW_MS),
+        // A request may reach Google this long after its booking: on a host loaded by another test run, far more
+        // than the 50 ms default, and Rotor's window would end before the simulator's.
+        QUOTA_MARGIN_MS: '250',
         MAX_QUEUE_WAIT_MS: '30000',
         MAX_QUEUE_LENGTH: '1000',
         LOG_FORMAT: 'json',

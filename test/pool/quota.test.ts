@@ -34,6 +34,14 @@ describe('QuotaBook', () => {
     expect(book.limit(key('a', 'p'), 'gemini-2.5-flash', 'tpm')).toBeUndefined();
   });
 
+  it('books each minute 0.5% + QUOTA_MARGIN_MS longer than Google\'s (50 ms by default)', () => {
+    const config: QuotaConfig = { routes: { 'gemini-api': { '*': { m: { rpm: 2 } } } } };
+    const { book, store, clock } = setup(config);
+    expect(book.windows(key('a', 'p'), 'm', 0)).toMatchObject([{ name: 'rpm', windowMs: 60_000 + 300 + 50 }]);
+    const wider = new QuotaBook({ store, clock, config, minuteMs: 60_000, marginMs: 1_000, dayResetAt: () => clock.t + DAY });
+    expect(wider.windows(key('a', 'p'), 'm', 0)).toMatchObject([{ name: 'rpm', windowMs: 60_000 + 300 + 1_000 }]);
+  });
+
   it('books every window with a limit, refuses past it, and says when it frees', async () => {
     const { book, clock } = setup({ routes: { 'gemini-api': { '*': { m: { rpm: 2, rpd: 3, tpm: 1000 } } } } });
     const a = key('a', 'p');
