@@ -54,7 +54,7 @@ describe('shutdown', () => {
     // The token endpoint holds the refresh until Rotor has been asked to stop.
     sim.injectFault({ fault: { type: 'stall', ms: 300 }, method: 'token', times: 1 });
     const refreshed = rotor.credentials()[0]!.refresh();
-    await waitFor('the refresh to reach Google', () => sim.calls({ method: 'token' }).length === 1);
+    await waitFor('the refresh to reach Google', () => sim.calls({ method: 'token' }).length >= 1);
     await rotor.close(10_000);
 
     const onDisk = JSON.parse(await readFile(file, 'utf8')) as { access_token: string };

@@ -98,7 +98,7 @@ describe('credential faults', () => {
     const [email] = emails('hang-', 1) as [string];
     stack = await startFaultStack({ accounts: [{ email }] });
     // Only its folder and simulator are used below, once the start-up refresh has settled.
-    await waitFor('the start-up refresh', () => stack!.sim.issuedTokens(email).length === 1);
+    await waitFor('the start-up refresh', () => stack!.sim.issuedTokens(email).length >= 1);
     await stack.rotor.close(1000);
     // A stall far longer than the test runs: only the refresh's own timeout can end it.
     stack.sim.injectFault({ fault: { type: 'stall', ms: 10 * 60_000 }, method: 'token', email });
@@ -116,7 +116,7 @@ describe('credential faults', () => {
     const [email] = emails('disc-', 1) as [string];
     stack = await startFaultStack({ accounts: [{ email }] });
     // Once the start-up refresh is on disk, the token is fresh: only Code Assist is called below.
-    await waitFor('the start-up refresh', () => stack!.sim.issuedTokens(email).length === 1);
+    await waitFor('the start-up refresh', () => stack!.sim.issuedTokens(email).length >= 1);
     await expectCredentialsIntact(stack, [email]);
     await stack.rotor.close(1000);
     // A file without a project, so ensureProject must ask Code Assist.
@@ -187,12 +187,13 @@ describe('credential faults', () => {
     // A slow watcher: the refresh finishes before Rotor notices the new file (the window a busy server has).
     stack = await startFaultStack({ accounts: [{ email: old }, { email: other }], server: { watchDebounceMs: 5_000 } });
     stack.sim.addAccount({ email: fresh });
-    await waitFor('the start-up refresh', () => [old, other].every((e) => stack!.sim.issuedTokens(e).length === 1));
+    await waitFor('the start-up refresh', () => [old, other].every((e) => stack!.sim.issuedTokens(e).length >= 1));
     await expectCredentialsIntact(stack, [old, other]);
     // The next refresh of `old` takes 400 ms; the user drops another account's file in its place meanwhile.
     stack.sim.injectFault({ fault: { type: 'stall', ms: 400 }, method: 'token', email: old, times: 1 });
     const pending = stack.rotor.credentials().find((c) => c.email === old)!.refresh();
-    await waitFor('the refresh to reach the token endpoint', () => stack!.sim.calls({ method: 'token', email: old }).length === 2);
+    // At least: on a loaded host the start-up refresh may have been tried again meanwhile.
+    await waitFor('the refresh to reach the token endpoint', () => stack!.sim.calls({ method: 'token', email: old }).length >= 2, 15_000);
     await writeFile(stack.fileOf(old), JSON.stringify(credentialJson({ email: fresh }, defaultProject(fresh))), { mode: 0o600 });
     await pending.catch(() => undefined);
     await stack.rotor.rescanCredentials();
@@ -225,7 +226,7 @@ describe('credential faults', () => {
     const all = emails('rep-', 2);
     stack = await startFaultStack({ accounts: all.map((email) => ({ email })) });
     // Let the start-up refresh write both files first, so that no write-back races the edits below.
-    await waitFor('the start-up refresh', () => all.every((e) => stack!.sim.issuedTokens(e).length === 1));
+    await waitFor('the start-up refresh', () => all.every((e) => stack!.sim.issuedTokens(e).length >= 1));
     await expectCredentialsIntact(stack, all);
     const path = stack.fileOf(all[0]!);
     const good = await readFile(path, 'utf8');

@@ -115,7 +115,7 @@ export function watchProcess(): { problems: string[]; stop(): void } {
   };
 }
 
-export async function waitFor(what: string, pred: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+export async function waitFor(what: string, pred: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await pred())) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
