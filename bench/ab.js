@@ -51,6 +51,9 @@ try {
   console.log(`${v.mode}, ${v.route} route, concurrency ${concurrency}, ${v.rounds} rounds`);
   targets.forEach((t, i) => console.log(`  ${t.name.padEnd(28)} ${fmt(per[i], 3)} ms CPU/request  ${fmt(per[i] / per[0])}× (c)  ${acc[i].n} requests, ${acc[i].errors} errors`));
   console.log(`  B ÷ A: ${fmt(per[2] / per[1], 3)}  (an A/A run of one build shows the noise: about ±5% with 12 rounds here)`);
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
 } finally {
   driver.stop();
   await folder?.remove();

@@ -122,30 +122,26 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
       signal: () => (signal ??= clientAbortSignal(res)),
       route: undefined,
     };
-    if (onEnd) {
+    if (onEnd || accessLog) {
       const started = performance.now();
       res.on('close', () => {
-        try {
-          onEnd(r, { route: r.route, status: res.writableFinished ? res.statusCode : 499, started, firstFrame: firstFrameAt(res) });
-        } catch {
-          /* an observer's bug must not crash the server */
+        const status = res.writableFinished ? res.statusCode : 499;
+        if (onEnd) {
+          try {
+            onEnd(r, { route: r.route, status, started, firstFrame: firstFrameAt(res) });
+          } catch {
+            /* an observer's bug must not crash the server */
+          }
         }
-      });
-    }
-    if (accessLog) {
-      const started = process.hrtime.bigint();
-      // One line a request: the path only (a query may carry ?key=<password>), what served it, never a secret.
-      res.on('close', () => {
-        const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
-        logger.info('request', {
-          req: id,
-          method: req.method,
-          path,
-          status: res.writableFinished ? res.statusCode : 499,
-          ms,
-          ...(r.served ? { credential: r.served.credential, model: r.served.model } : {}),
-          ...(r.token ? { token: r.token } : {}),
-        });
+        if (!accessLog) return;
+        // One line a request: the path only (a query may carry ?key=<password>), what served it, never a secret.
+        const line: Record<string, string | number> = { req: id, method: req.method ?? '', path, status, ms: Math.round((performance.now() - started) * 100) / 100 };
+        if (r.served) {
+          line.credential = r.served.credential;
+          line.model = r.served.model;
+        }
+        if (r.token) line.token = r.token;
+        logger.access(line);
       });
     }
     serve(req, res, r).catch((err: unknown) => sendError(req, res, err, r.dialect, logger));

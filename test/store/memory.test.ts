@@ -31,6 +31,7 @@ function countingLogger() {
   const logger: Logger = {
     debug: at('debug'),
     info: at('info'),
+    access: () => at('info')('request'),
     warn: at('warn'),
     error: at('error'),
     addSecret: () => {},

@@ -91,6 +91,7 @@ function countingLogger() {
   const logger: Logger = {
     debug: () => {},
     info: at('info'),
+    access: () => at('info')('request'),
     warn: at('warn'),
     error: at('error'),
     addSecret: () => {},

@@ -64,4 +64,31 @@ describe('logger redaction', () => {
     expect(lines.join('')).not.toContain('ss\\\\word-secret');
     expect(lines.join('')).not.toContain('word-secret');
   });
+
+  it('writes the access line as the same JSON object, each value masked, a secret added later included', () => {
+    const { lines, logger } = collect();
+    logger.addSecret('hunter2-password');
+    const fields = { req: 'r-1', method: 'POST', path: '/v1beta/models/hunter2-password:generateContent', status: 200, ms: 3.25, model: 'gemini-x' };
+    logger.access(fields);
+    logger.access({ ...fields, model: 'late-secret-value' }); // cached in the clear: no secret yet
+    logger.addSecret('late-secret-value');
+    logger.access({ ...fields, req: 'r"2', model: 'late-secret-value', token: 'AIzaSyA1234567890abcdefghij' });
+    const [a, b, c] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(a).toMatchObject({ level: 'info', msg: 'request', req: 'r-1', method: 'POST', path: '/v1beta/models/hunt…ord:generateContent', status: 200, ms: 3.25 });
+    expect(typeof a!.time).toBe('string');
+    expect(b!.model).toBe('late-secret-value');
+    expect(c).toMatchObject({ req: 'r"2', model: 'late…lue' });
+    expect(lines[2]).not.toMatch(/late-secret-value|AIzaSyA1234567890abcdefghij|hunter2-password/);
+    expect(lines.every((l) => l.endsWith('}\n'))).toBe(true);
+  });
+
+  it('writes the access line through pino when lines are pretty, and not at all above info', () => {
+    const pretty: string[] = [];
+    createLogger({ level: 'info', format: 'pretty', sink: (l) => pretty.push(l) }).access({ req: 'r-1', status: 200 });
+    expect(pretty).toHaveLength(1);
+    expect(pretty[0]).toContain('request');
+    const quiet: string[] = [];
+    createLogger({ level: 'warn', sink: (l) => quiet.push(l) }).access({ req: 'r-1', status: 200 });
+    expect(quiet).toHaveLength(0);
+  });
 });
