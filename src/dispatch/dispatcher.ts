@@ -59,6 +59,7 @@ export interface Dispatcher {
   embed(model: string, request: GeminiEmbedRequest, ctx: CallContext): Promise<GeminiEmbedResponse>;
 }
 
+const promptTokensOf = (r: GeminiResponse) => r.usageMetadata?.promptTokenCount;
 const can = (capability: Capability) => (m: Member) => m.entry.capabilities.has(capability);
 const canEmbed = can('embed');
 
@@ -88,7 +89,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const reservation = r.reservation;
       if (!reservation) return { ok: true, lease: undefined };
       const lease: Lease = {
-        answered: () => void quota.restamp(reservation),
+        answered: (promptTokens) => void quota.restamp(reservation, promptTokens),
         settle: (promptTokens) => void quota.settle(reservation, promptTokens),
         release: () => {
           void quota.release(reservation).then(() => {
@@ -105,7 +106,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     ctx: CallContext,
     stream: boolean,
     attempt: (m: Member) => Promise<T>,
-    extra: { accept?: (m: Member) => boolean; emptyMessage?: string; tokens?: () => number; free?: boolean } = {},
+    extra: { accept?: (m: Member) => boolean; emptyMessage?: string; tokens?: () => number; free?: boolean; answerTokens?: (value: T) => number | undefined } = {},
   ) {
     const preferredId = ctx.affinityKey && affinity ? await affinity.lookup(ctx.affinityKey) : undefined;
     const result = await runWithFailover(
@@ -120,6 +121,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         events,
         accept: extra.accept,
         emptyMessage: extra.emptyMessage,
+        answerTokens: extra.answerTokens,
         now,
         // countTokens costs no quota: nothing to book.
         book: extra.free ? undefined : bookFor(model, extra.tokens ?? (() => 0)) || undefined,
@@ -186,9 +188,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       observed('generate', requested, ctx, async () => {
         const tokens = () => estimateInputTokens(request);
         const { value: done, model } = await withFallback(requested, ctx, (model) =>
-          run(model, ctx, false, (m) => m.entry.client.generate(m, { model, request, signal: ctx.signal }), { tokens }),
+          // The answer is complete when the attempt ends: its tokens are settled with the restamp.
+          run(model, ctx, false, (m) => m.entry.client.generate(m, { model, request, signal: ctx.signal }), { tokens, answerTokens: promptTokensOf }),
         );
-        done.lease?.settle(done.value.usageMetadata?.promptTokenCount);
         return { response: done.value, member: done.member, model };
       }, (v) => ({ member: v.member, usage: v.response.usageMetadata })),
 

@@ -36,8 +36,11 @@ export interface FailoverHooks<M extends PoolMember> {
 
 /** A booking in the quota book for one attempt, settled once the answer (or the stream) is complete. */
 export interface Lease {
-  /** Google has answered (or started to stream): the booking counts from now. */
-  answered(): void;
+  /**
+   * Google has answered (or started to stream): the booking counts from now. A complete answer passes its real
+   * input tokens, so the correction goes with it (one store call instead of two).
+   */
+  answered(promptTokens?: number): void;
   /** Google served it: corrects the booked tokens with the real count. */
   settle(promptTokens: number | undefined): void;
   /** Google did not count it (it refused the request): the booking is taken back. */
@@ -46,7 +49,7 @@ export interface Lease {
 
 export type BookResult = { ok: true; lease: Lease | undefined } | { ok: false; retryAt: number; window: string };
 
-export interface FailoverOptions<M extends PoolMember> {
+export interface FailoverOptions<M extends PoolMember, T = unknown> {
   model: string;
   signal: CallSignal;
   maxAttempts: number;
@@ -65,6 +68,8 @@ export interface FailoverOptions<M extends PoolMember> {
   preferred?: M;
   /** Where requests wait when every credential is out of quota for the model. */
   queue?: WaitQueue;
+  /** The input tokens Google counted, read from a complete answer (JSON, not a stream), for the lease. */
+  answerTokens?: (value: T) => number | undefined;
 }
 
 /** How many credentials may fail a request the same suspect way before it stops (the retry budget). */
@@ -80,7 +85,7 @@ const QUOTA_KINDS = new Set(['rate', 'quota', 'capacity', 'booked']);
 
 export async function runWithFailover<M extends PoolMember, T>(
   pool: CredentialPool<M>,
-  options: FailoverOptions<M>,
+  options: FailoverOptions<M, T>,
   attempt: (member: M) => Promise<T>,
 ): Promise<{ value: T; member: M; lease: Lease | undefined }> {
   const { model, signal, hooks, events } = options;
@@ -166,7 +171,7 @@ export async function runWithFailover<M extends PoolMember, T>(
         const preparing = hooks?.prepare?.(member, signal);
         if (preparing) await preparing;
         const value = await runWithOneRefresh(member, attempt, hooks, signal);
-        lease?.answered();
+        lease?.answered(options.answerTokens?.(value));
         pool.reportSuccess(member);
         if (events?.active) {
           events.emit({ type: 'attempt', requestId, model, credential: member.id, route: member.route, attempt: n, outcome: 'ok', latencyMs: now() - started, stream: options.stream === true });

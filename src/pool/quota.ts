@@ -212,10 +212,14 @@ export class QuotaBook {
     return Math.max(until > now ? used : 0, dayEnd > now ? mine : 0);
   }
 
-  /** Google has received the request by now: its per-minute bookings count from now, not from when they were made. */
-  async restamp(r: Reservation | undefined): Promise<void> {
+  /**
+   * Google has received the request by now: its per-minute bookings count from now, not from when they were made.
+   * With the answer's input tokens (a complete answer), the tokens are settled in the same store call.
+   */
+  async restamp(r: Reservation | undefined, promptTokens?: number): Promise<void> {
     if (!r || !r.windows.some((w) => w.kind === 'sliding')) return;
-    await this.options.store.restamp(r.id, r.key, r.windows, this.options.clock.now()).catch(() => undefined);
+    const tokens = promptTokens !== undefined && r.windows.some((w) => w.name === 'tpm') ? { window: 'tpm', amount: promptTokens } : undefined;
+    await this.options.store.restamp(r.id, r.key, r.windows, this.options.clock.now(), tokens).catch(() => undefined);
   }
 
   /** After the answer: the real input tokens (Google counted the request). */

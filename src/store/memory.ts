@@ -17,6 +17,7 @@ import type {
   UsageRow,
   WindowSpec,
   WindowUsage,
+  Correction,
 } from './types.js';
 
 export interface MemoryStoreOptions {
@@ -220,7 +221,8 @@ export class MemoryStore implements StateStore {
     if (b.resetAt !== undefined) this.version++;
   }
 
-  async restamp(id: string, key: string, windows: readonly WindowSpec[], at: number): Promise<void> {
+  async restamp(id: string, key: string, windows: readonly WindowSpec[], at: number, correction?: Correction): Promise<void> {
+    if (correction) await this.adjust(id, key, correction.window, correction.amount);
     for (const w of windows) {
       if (w.kind !== 'sliding') continue;
       const b = this.windows.get(`${key}|${w.name}`);

@@ -163,14 +163,25 @@ return 1
 /**
  * Moves a booking in its sliding windows to the time Google answered (never earlier: GT; only a booking still
  * there: XX), and lengthens the keys' expiry to cover the window from then. One script instead of three commands
- * per window. KEYS: per window, hash then zset. ARGV: id, at, then the ttl per window.
+ * per window. KEYS: per window, hash then zset; then, with a correction, the hash it applies to. ARGV: id, at,
+ * the ttl per window, then the correction's amount (as ADJUST would book it).
  */
-export const RESTAMP = `
-for i = 1, #KEYS / 2 do
+export const RESTAMP = `${HELPERS}
+local n = math.floor(#KEYS / 2)
+for i = 1, n do
   local h, z, ttl = KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 + i]
   redis.call('ZADD', z, 'XX', 'GT', ARGV[2], ARGV[1])
   redis.call('PEXPIRE', z, ttl, 'GT')
   redis.call('PEXPIRE', h, ttl, 'GT')
+end
+if #KEYS > 2 * n then
+  local h, field = KEYS[#KEYS], 'i' .. ARGV[1]
+  local old = redis.call('HGET', h, field)
+  if old then
+    local amount = tonumber(ARGV[3 + n])
+    local total = tonumber(redis.call('HGET', h, '#t') or '0') + amount - tonumber(old)
+    redis.call('HSET', h, field, num(amount), '#t', num(total))
+  end
 end
 return 1
 `;

@@ -34,6 +34,7 @@ import type {
   UsageRow,
   WindowSpec,
   WindowUsage,
+  Correction,
 } from './types.js';
 
 export interface ResilientStoreOptions {
@@ -385,8 +386,8 @@ export class ResilientStore implements StateStore {
     return this.call((s) => s.reserve(req));
   }
 
-  restamp(id: string, key: string, windows: readonly WindowSpec[], at: number): Promise<void> {
-    return this.call((s) => s.restamp(id, key, windows, at));
+  restamp(id: string, key: string, windows: readonly WindowSpec[], at: number, correction?: Correction): Promise<void> {
+    return this.call((s) => s.restamp(id, key, windows, at, correction));
   }
 
   adjust(id: string, key: string, window: string, amount: number): Promise<void> {

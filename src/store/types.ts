@@ -99,6 +99,12 @@ export interface StoreHealth {
   peers?: number;
 }
 
+/** What a booking's amount in one window turned out to be (the real tokens), sent with a restamp. */
+export interface Correction {
+  window: string;
+  amount: number;
+}
+
 export interface StateStore {
   readonly kind: string;
   health(): StoreHealth;
@@ -119,9 +125,9 @@ export interface StateStore {
   /**
    * The request reached Google no later than `at` (its answer came): its sliding-window bookings count from then,
    * never earlier. A booking is made before the request leaves, so without this Rotor's window could end before
-   * Google's and let the next request in too soon.
+   * Google's and let the next request in too soon. A correction is applied as adjust() would, in the same step.
    */
-  restamp(id: string, key: string, windows: readonly WindowSpec[], at: number): Promise<void>;
+  restamp(id: string, key: string, windows: readonly WindowSpec[], at: number, correction?: Correction): Promise<void>;
   /** Takes a reservation back (Google did not count the request). */
   release(id: string, key: string, windows: readonly WindowSpec[]): Promise<void>;
   /** How much each window of `key` holds at `now`. */

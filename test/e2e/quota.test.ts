@@ -50,6 +50,24 @@ describe('the quota book', () => {
     expect((await status(stack)).quotas.find((q) => q.bucket === 'project:shared')?.models[MODEL]?.rpm).toEqual({ used: 2, limit: 2, source: 'configured' });
   });
 
+  it('books the input tokens Google counted, not the estimate, for answers and streams alike', async () => {
+    const limits = { '*': { '*': { tpm: 1_000_000 } } };
+    stack = await startStack({ accounts: [{ email: 'tokens@example.com' }], env: { QUOTAS: JSON.stringify({ routes: { 'code-assist': limits, 'gemini-api': limits } }) } });
+    // A declared tool counts in Rotor's estimate (its schema's size), not in the simulator's count: the two differ.
+    const tools = [{ type: 'function' as const, function: { name: 'lookup_the_weather_forecast', description: 'x'.repeat(400), parameters: { type: 'object', properties: {} } } }];
+    const answer = await ask(stack, 'how many tokens is this prompt?', { tools });
+    let streamed = 0;
+    for await (const chunk of await stack.openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'and this one, streamed?' }], tools, stream: true, stream_options: { include_usage: true } })) {
+      if (chunk.usage) streamed = chunk.usage.prompt_tokens;
+    }
+    expect(answer.usage!.prompt_tokens).toBeGreaterThan(0);
+    expect(streamed).toBeGreaterThan(0);
+    const booked = async () => (await status(stack)).quotas.reduce((sum, q) => sum + (q.models[MODEL]?.tpm?.used ?? 0), 0);
+    // The stream's correction is written as it ends: wait for it rather than for time.
+    for (let i = 0; i < 200 && (await booked()) !== answer.usage!.prompt_tokens + streamed; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await booked()).toBe(answer.usage!.prompt_tokens + streamed);
+  });
+
   it('learns a limit Google names in a 429 and plans with it from then on', async () => {
     stack = await startStack({
       accounts: [],

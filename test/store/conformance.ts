@@ -254,6 +254,19 @@ export function describeStateStoreConformance(name: string, factory: StoreFactor
         expect(await usage('k', day, T + 300 + MINUTE)).toEqual({ rpd: 1 });
       });
 
+      it('restamp with a correction moves the booking and corrects its tokens in the same step', async () => {
+        const windows = [sliding('rpm', 1, 1), sliding('tpm', 1000, 100), fixed('rpd', 5, 1, T + DAY)];
+        expect(await store.reserve(req('a', 'k', windows, T))).toMatchObject({ ok: true });
+        await store.restamp('a', 'k', windows, T + 300, { window: 'tpm', amount: 900 });
+        expect(await usage('k', windows, T + 300)).toEqual({ rpm: 1, tpm: 900, rpd: 1 });
+        // Both windows now free one minute after the new time, the corrected tokens with them.
+        expect(await store.reserve(req('b', 'k', [sliding('tpm', 1000, 200)], T + MINUTE))).toEqual({ ok: false, window: 'tpm', retryAt: T + 300 + MINUTE });
+        expect(await store.reserve(req('c', 'k', windows.slice(0, 2), T + 300 + MINUTE))).toMatchObject({ ok: true });
+        // A booking that is gone is neither moved nor corrected.
+        await store.restamp('gone', 'k', windows, T + 400 + MINUTE, { window: 'tpm', amount: 700 });
+        expect(await usage('k', windows, T + 300 + MINUTE)).toEqual({ rpm: 1, tpm: 100, rpd: 1 });
+      });
+
       it('admits up to the limit exactly, then refuses and names the window', async () => {
         const rpm = [sliding('rpm', 3, 1)];
         for (const id of ['a', 'b', 'c']) expect(await store.reserve(req(id, 'k', rpm, T))).toMatchObject({ ok: true });
