@@ -149,6 +149,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     minuteMs: config.quotaWindowMs,
     marginMs: config.quotaMarginMs,
     dayResetAt: (route, now) => registry.get(route).dayResetAt(now),
+    optimistic: config.redisUrl !== undefined,
   });
   await quota.load();
   const pool = new CredentialPool<Member>({

@@ -42,6 +42,11 @@ export interface QuotaBookOptions {
   marginMs?: number;
   /** When a route's daily quota resets next, after `now`. */
   dayResetAt(route: string, now: number): number;
+  /**
+   * The store is across the network (Redis): a bucket far from every limit is booked without waiting for the
+   * store's answer (see `ample`), so a request does not wait a round trip to Redis before it goes out.
+   */
+  optimistic?: boolean;
 }
 
 export interface Reservation {
@@ -57,14 +62,26 @@ const LEARNED_NS = 'limit';
 const INSTANCE = randomBytes(6).toString('base64url');
 const LEARNED_TTL_MS = 7 * 86_400_000;
 let nextId = 0;
+/**
+ * Optimistic booking: the store's last figures must be at most a sixtieth of the window old (a second a minute),
+ * and leave, after this request and those booked without an answer yet (as many again for every other instance),
+ * half the limit and ten requests' worth.
+ */
+const AMPLE_SHARE = 0.5;
+const AMPLE_REQUESTS = 10;
+/** A limit no booking reaches: what a booking made without waiting is sent with, so the store never refuses it. */
+const NO_LIMIT = Number.MAX_VALUE;
 
 export class QuotaBook {
   private readonly learned = new Map<string, number>();
-  /** key → window → [used, measured at, valid until]: the last figure the store gave, for choosing buckets. */
-  private readonly seen = new Map<string, Map<string, [number, number]>>();
+  /** key → window → [used, valid until, when the store said so]: the store's last figures, for choosing buckets. */
+  private readonly seen = new Map<string, Map<string, [number, number, number]>>();
+  /** key → bookings sent without waiting whose answer has not come back yet. */
+  private readonly unanswered = new Map<string, number>();
   /** key → [requests booked by this instance today, when the day ends]: `least-used` without known limits. */
   private readonly counted = new Map<string, [number, number]>();
   private readonly minuteMs: number;
+  private readonly freshMs: number;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: QuotaBookOptions) {
@@ -72,6 +89,7 @@ export class QuotaBook {
     // before Google's does, so it is a little longer (0.5% + QUOTA_MARGIN_MS, 50 by default: 350 ms a minute).
     const minute = options.minuteMs ?? 60_000;
     this.minuteMs = minute + Math.ceil(minute * 0.005) + (options.marginMs ?? 50);
+    this.freshMs = minute / 60;
     this.unsubscribe = options.store.subscribe((c) => {
       if (c.type === 'kv' && c.ns === LEARNED_NS) void this.reloadLearned(c.key);
       if (c.type === 'resync') void this.load();
@@ -156,6 +174,23 @@ export class QuotaBook {
     }
     const id = `${INSTANCE}.${++nextId}`;
     const now = this.options.clock.now();
+    if (this.options.optimistic && this.ample(key, windows, now)) {
+      // Far from every limit: booked without waiting, and without limits (the request is on its way, so it must
+      // be on the book). The answer refreshes the figures the next request is judged by.
+      this.unanswered.set(key, (this.unanswered.get(key) ?? 0) + 1);
+      const unlimited = windows.map((w) => ({ ...w, limit: NO_LIMIT }));
+      void this.options.store
+        .reserve({ id, key, windows: unlimited, now })
+        .then((r) => r.ok && this.remember(key, windows, r.used, this.options.clock.now()))
+        .catch(() => undefined)
+        .finally(() => {
+          const n = (this.unanswered.get(key) ?? 1) - 1;
+          if (n > 0) this.unanswered.set(key, n);
+          else this.unanswered.delete(key);
+        });
+      this.count(m, key);
+      return { ok: true, reservation: { id, key, windows } };
+    }
     const result = await this.options.store.reserve({ id, key, windows, now });
     if (result.ok) {
       this.remember(key, windows, result.used, now);
@@ -181,7 +216,29 @@ export class QuotaBook {
       if (this.seen.size > 10_000) this.seen.clear();
       this.seen.set(key, (m = new Map()));
     }
-    windows.forEach((w, i) => m!.set(w.name, [used[i]!, w.kind === 'fixed' ? w.resetAt : now + w.windowMs]));
+    windows.forEach((w, i) => m!.set(w.name, [used[i]!, w.kind === 'fixed' ? w.resetAt : now + w.windowMs, now]));
+  }
+
+  /**
+   * Whether a booking can go without waiting for the store: its last figures for every window are fresh and leave,
+   * after this booking and those still unanswered, half the limit and ten requests' worth. Every other instance
+   * is assumed to be doing the same (its unanswered bookings are counted as many as ours), and the margin is what
+   * they may book in between before the next answer corrects the figures. Near a limit, every booking waits for
+   * the store, which refuses what does not fit.
+   */
+  private ample(key: string, windows: readonly WindowSpec[], now: number): boolean {
+    const seen = this.seen.get(key);
+    if (!seen) return false;
+    const health = this.options.store.health();
+    if (!health.ok) return false;
+    const pending = ((this.unanswered.get(key) ?? 0) + 1) * Math.max(1, health.peers ?? 1);
+    for (const w of windows) {
+      const s = seen.get(w.name);
+      if (!s || now - s[2] > this.freshMs) return false;
+      const used = s[1] > now ? s[0] : 0;
+      if (w.limit - used - pending * w.amount < Math.max(w.limit * AMPLE_SHARE, AMPLE_REQUESTS * w.amount)) return false;
+    }
+    return true;
   }
 
   /**

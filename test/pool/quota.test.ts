@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QuotaBook, type QuotaConfig, type QuotaMember } from '../../src/pool/quota.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import type { ReserveRequest, ReserveResult } from '../../src/store/types.js';
 
 const DAY = 86_400_000;
 
@@ -114,5 +115,99 @@ describe('QuotaBook', () => {
     const { book, store, clock } = setup({});
     expect(await book.reserve(key('a', 'p'), 'm', 50)).toEqual({ ok: true, reservation: undefined });
     expect(await store.windowUsage('project:p|m', [{ name: 'rpm', kind: 'sliding', windowMs: 60_000, limit: 1, amount: 1 }], clock.t)).toEqual([{ name: 'rpm', used: 0 }]);
+  });
+
+  describe('on a store across the network (optimistic)', () => {
+    /** A memory store whose answers to reserve wait until the test lets them through: a slow Redis. */
+    class HeldStore extends MemoryStore {
+      held: Array<{ req: ReserveRequest; go: () => void }> = [];
+      override reserve(req: ReserveRequest): Promise<ReserveResult> {
+        return new Promise((resolve) => this.held.push({ req, go: () => void super.reserve(req).then(resolve) }));
+      }
+      peers = 1;
+      down = false;
+      override health() {
+        return { ...super.health(), peers: this.peers, ok: !this.down };
+      }
+      answerAll(): void {
+        for (const h of this.held.splice(0)) h.go();
+      }
+    }
+    const state = <T>(p: Promise<T>) => Promise.race([p.then(() => 'answered'), new Promise((r) => setImmediate(() => r('waiting')))]);
+
+    function optimistic(limits: { rpm: number; rpd?: number }) {
+      const clock = { t: 1_000_000, now: () => clock.t };
+      const store = new HeldStore({ now: clock.now });
+      const config: QuotaConfig = { routes: { 'gemini-api': { '*': { m: limits } } } };
+      const book = new QuotaBook({ store, clock, config, minuteMs: 60_000, optimistic: true, dayResetAt: () => clock.t + DAY });
+      return { clock, store, book };
+    }
+
+    it('waits for the store until it knows the bucket, then books far from the limits without waiting', async () => {
+      const { store, book } = optimistic({ rpm: 100, rpd: 1000 });
+      const a = key('a', 'p');
+      const first = book.reserve(a, 'm', 0);
+      expect(await state(first)).toBe('waiting'); // nothing known yet: the store decides
+      store.answerAll();
+      expect((await first).ok).toBe(true);
+      const second = book.reserve(a, 'm', 0);
+      expect(await state(second)).toBe('answered');
+      expect((await second).ok).toBe(true);
+      // It is on the book all the same, sent without limits: a request on its way must be counted.
+      expect(store.held).toHaveLength(1);
+      expect(store.held[0]!.req.windows.every((w) => w.limit === Number.MAX_VALUE)).toBe(true);
+      store.answerAll();
+      await new Promise((r) => setImmediate(r));
+      expect(await store.windowUsage('project:p|m', book.windows(a, 'm', 0), 1_000_000)).toEqual([
+        { name: 'rpm', used: 2 },
+        { name: 'rpd', used: 2 },
+      ]);
+    });
+
+    it('keeps half the limit and ten requests in reserve, counting bookings still unanswered', async () => {
+      const { store, book } = optimistic({ rpm: 100 });
+      const a = key('a', 'p');
+      const first = book.reserve(a, 'm', 0);
+      store.answerAll();
+      await first;
+      // 1 booked; 100 - 1 - n ≥ 50 holds for n ≤ 49 bookings on their way: the 49 go at once, the 50th waits.
+      const outcomes = await Promise.all(Array.from({ length: 50 }, () => state(book.reserve(a, 'm', 0))));
+      expect(outcomes.filter((o) => o === 'answered')).toHaveLength(49);
+      expect(outcomes.at(-1)).toBe('waiting');
+      // Small limits never go without the store: a limit of 11 leaves 9 after two bookings, fewer than ten.
+      const small = optimistic({ rpm: 11 });
+      const b = small.book.reserve(a, 'm', 0);
+      small.store.answerAll();
+      await b;
+      expect(await state(small.book.reserve(a, 'm', 0))).toBe('waiting');
+    });
+
+    it('counts every other instance as booking as much without waiting, and waits while the store is away', async () => {
+      const { store, book } = optimistic({ rpm: 100 });
+      store.peers = 3;
+      const a = key('a', 'p');
+      const first = book.reserve(a, 'm', 0);
+      store.answerAll();
+      await first;
+      // 100 - 1 - 3n ≥ 50 holds for n ≤ 16.
+      const outcomes = await Promise.all(Array.from({ length: 17 }, () => state(book.reserve(a, 'm', 0))));
+      expect(outcomes.filter((o) => o === 'answered')).toHaveLength(16);
+      expect(outcomes.at(-1)).toBe('waiting');
+      store.answerAll();
+      await new Promise((r) => setImmediate(r));
+      expect(await state(book.reserve(a, 'm', 0))).toBe('answered');
+      store.down = true; // serving from memory: instances cannot see each other, and each keeps to its share
+      expect(await state(book.reserve(a, 'm', 0))).toBe('waiting');
+    });
+
+    it('waits for the store again once its last figures are more than a second old', async () => {
+      const { store, book, clock } = optimistic({ rpm: 100 });
+      const a = key('a', 'p');
+      const first = book.reserve(a, 'm', 0);
+      store.answerAll();
+      await first;
+      clock.t += 1_001;
+      expect(await state(book.reserve(a, 'm', 0))).toBe('waiting');
+    });
   });
 });
