@@ -179,15 +179,19 @@ export class QuotaBook {
       // be on the book). The answer refreshes the figures the next request is judged by.
       this.unanswered.set(key, (this.unanswered.get(key) ?? 0) + 1);
       const unlimited = windows.map((w) => ({ ...w, limit: NO_LIMIT }));
-      void this.options.store
-        .reserve({ id, key, windows: unlimited, now })
-        .then((r) => r.ok && this.remember(key, windows, r.used, this.options.clock.now()))
-        .catch(() => undefined)
-        .finally(() => {
-          const n = (this.unanswered.get(key) ?? 1) - 1;
-          if (n > 0) this.unanswered.set(key, n);
-          else this.unanswered.delete(key);
-        });
+      // Sent once the turn's work is done (the request to Google first): building a Redis command on the way out
+      // cost as much latency as the round trip it saves. Before any answer can arrive, so still first in line.
+      setImmediate(() => {
+        void this.options.store
+          .reserve({ id, key, windows: unlimited, now })
+          .then((r) => r.ok && this.remember(key, windows, r.used, this.options.clock.now()))
+          .catch(() => undefined)
+          .finally(() => {
+            const n = (this.unanswered.get(key) ?? 1) - 1;
+            if (n > 0) this.unanswered.set(key, n);
+            else this.unanswered.delete(key);
+          });
+      });
       this.count(m, key);
       return { ok: true, reservation: { id, key, windows } };
     }
@@ -271,12 +275,14 @@ export class QuotaBook {
 
   /**
    * Google has received the request by now: its per-minute bookings count from now, not from when they were made.
-   * With the answer's input tokens (a complete answer), the tokens are settled in the same store call.
+   * With the answer's input tokens (a complete answer), the tokens are settled in the same store call. The call
+   * leaves after the turn's work (the answer to the client first): nothing waits for it.
    */
-  async restamp(r: Reservation | undefined, promptTokens?: number): Promise<void> {
-    if (!r || !r.windows.some((w) => w.kind === 'sliding')) return;
+  restamp(r: Reservation | undefined, promptTokens?: number): Promise<void> {
+    if (!r || !r.windows.some((w) => w.kind === 'sliding')) return Promise.resolve();
     const tokens = promptTokens !== undefined && r.windows.some((w) => w.name === 'tpm') ? { window: 'tpm', amount: promptTokens } : undefined;
-    await this.options.store.restamp(r.id, r.key, r.windows, this.options.clock.now(), tokens).catch(() => undefined);
+    const at = this.options.clock.now();
+    return new Promise((resolve) => setImmediate(() => void this.options.store.restamp(r.id, r.key, r.windows, at, tokens).catch(() => undefined).then(resolve)));
   }
 
   /** After the answer: the real input tokens (Google counted the request). */

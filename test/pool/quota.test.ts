@@ -153,7 +153,9 @@ describe('QuotaBook', () => {
       const second = book.reserve(a, 'm', 0);
       expect(await state(second)).toBe('answered');
       expect((await second).ok).toBe(true);
-      // It is on the book all the same, sent without limits: a request on its way must be counted.
+      // It is on the book all the same, sent without limits (once the turn's work is done): a request on its way
+      // must be counted.
+      await new Promise((r) => setImmediate(r));
       expect(store.held).toHaveLength(1);
       expect(store.held[0]!.req.windows.every((w) => w.limit === Number.MAX_VALUE)).toBe(true);
       store.answerAll();
