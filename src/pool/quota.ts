@@ -281,8 +281,12 @@ export class QuotaBook {
   restamp(r: Reservation | undefined, promptTokens?: number): Promise<void> {
     if (!r || !r.windows.some((w) => w.kind === 'sliding')) return Promise.resolve();
     const tokens = promptTokens !== undefined && r.windows.some((w) => w.name === 'tpm') ? { window: 'tpm', amount: promptTokens } : undefined;
-    const at = this.options.clock.now();
-    return new Promise((resolve) => setImmediate(() => void this.options.store.restamp(r.id, r.key, r.windows, at, tokens).catch(() => undefined).then(resolve)));
+    // The time is taken when the call leaves, a moment after the answer (later is the safe side), so that it is
+    // never earlier than a booking made meanwhile: the memory store keeps a window's entries in time order and
+    // re-sorts the whole window for one that arrives out of order (with a generous limit, a minute of requests).
+    return new Promise((resolve) =>
+      setImmediate(() => void this.options.store.restamp(r.id, r.key, r.windows, this.options.clock.now(), tokens).catch(() => undefined).then(resolve)),
+    );
   }
 
   /** After the answer: the real input tokens (Google counted the request). */
