@@ -442,9 +442,19 @@ export class RedisStore implements StateStore {
   private usageKey(day: string) {
     return `${this.prefix}usage:${enc(day)}`;
   }
+  /** Window keys repeat for every booking of a bucket: encoded once (bounded: cleared when it grows large). */
+  private readonly windowKeyCache = new Map<string, [string, string]>();
+
   private windowKeys(key: string, name: string): [string, string] {
-    const id = `${enc(key)}:${enc(name)}`;
-    return [`${this.prefix}win:${id}`, `${this.prefix}win-t:${id}`];
+    const cacheKey = `${key}\0${name}`;
+    let keys = this.windowKeyCache.get(cacheKey);
+    if (!keys) {
+      const id = `${enc(key)}:${enc(name)}`;
+      keys = [`${this.prefix}win:${id}`, `${this.prefix}win-t:${id}`];
+      if (this.windowKeyCache.size >= 10_000) this.windowKeyCache.clear();
+      this.windowKeyCache.set(cacheKey, keys);
+    }
+    return keys;
   }
   private kvKey(ns: string, key: string) {
     return `${this.prefix}kv:${enc(ns)}:${enc(key)}`;
