@@ -297,7 +297,11 @@ export class QuotaBook {
 
   /** Google did not count the request (it refused it): the booking is taken back. */
   async release(r: Reservation | undefined): Promise<void> {
-    if (r) await this.options.store.release(r.id, r.key, r.windows).catch(() => undefined);
+    if (!r) return;
+    // After the turn, like an optimistic booking: a refusal in the same turn must not overtake the booking it
+    // takes back (which would then stand for a whole window).
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.options.store.release(r.id, r.key, r.windows).catch(() => undefined);
   }
 
   /** Keeps a limit Google named in a 429 (quotaValue), for every instance and across restarts. */

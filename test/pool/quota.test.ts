@@ -186,6 +186,25 @@ describe('QuotaBook', () => {
       ]);
     });
 
+    it('a booking taken back in the same turn reaches the store after it, as Redis needs (one connection, in order)', async () => {
+      const { store, book } = optimistic({ rpm: 100 });
+      const order: string[] = [];
+      const reserve = store.reserve.bind(store);
+      const release = store.release.bind(store);
+      store.reserve = (req) => (order.push('reserve'), reserve(req));
+      store.release = (...args) => (order.push('release'), release(...args));
+      const a = key('a', 'p');
+      const first = book.reserve(a, 'm', 0);
+      store.answerAll();
+      await first;
+      const quick = await book.reserve(a, 'm', 0); // optimistic: not sent to the store yet
+      const released = book.release(quick.ok ? quick.reservation : undefined);
+      await new Promise((r) => setImmediate(r));
+      store.answerAll();
+      await released;
+      expect(order).toEqual(['reserve', 'reserve', 'release']);
+    });
+
     it('keeps half the limit and ten requests in reserve, counting bookings still unanswered', async () => {
       const { store, book } = optimistic({ rpm: 100 });
       const a = key('a', 'p');
