@@ -163,6 +163,13 @@ describe('QuotaBook', () => {
       return { clock, store, book };
     }
 
+    /** A first booking, answered: from then on the book knows the bucket's figures. */
+    async function known(store: HeldStore, book: QuotaBook, m: QuotaMember) {
+      const first = book.reserve(m, 'm', 0);
+      store.answerAll();
+      await first;
+    }
+
     it('waits for the store until it knows the bucket, then books far from the limits without waiting', async () => {
       const { store, book } = optimistic({ rpm: 100, rpd: 1000 });
       const a = key('a', 'p');
@@ -194,9 +201,7 @@ describe('QuotaBook', () => {
       store.reserve = (req) => (order.push('reserve'), reserve(req));
       store.release = (...args) => (order.push('release'), release(...args));
       const a = key('a', 'p');
-      const first = book.reserve(a, 'm', 0);
-      store.answerAll();
-      await first;
+      await known(store, book, a);
       const quick = await book.reserve(a, 'm', 0); // optimistic: not sent to the store yet
       const released = book.release(quick.ok ? quick.reservation : undefined);
       await new Promise((r) => setImmediate(r));
@@ -208,18 +213,14 @@ describe('QuotaBook', () => {
     it('keeps half the limit and ten requests in reserve, counting bookings still unanswered', async () => {
       const { store, book } = optimistic({ rpm: 100 });
       const a = key('a', 'p');
-      const first = book.reserve(a, 'm', 0);
-      store.answerAll();
-      await first;
+      await known(store, book, a);
       // 1 booked; 100 - 1 - n ≥ 50 holds for n ≤ 49 bookings on their way: the 49 go at once, the 50th waits.
       const outcomes = await Promise.all(Array.from({ length: 50 }, () => state(book.reserve(a, 'm', 0))));
       expect(outcomes.filter((o) => o === 'answered')).toHaveLength(49);
       expect(outcomes.at(-1)).toBe('waiting');
       // Small limits never go without the store: a limit of 11 leaves 9 after two bookings, fewer than ten.
       const small = optimistic({ rpm: 11 });
-      const b = small.book.reserve(a, 'm', 0);
-      small.store.answerAll();
-      await b;
+      await known(small.store, small.book, a);
       expect(await state(small.book.reserve(a, 'm', 0))).toBe('waiting');
     });
 
@@ -227,9 +228,7 @@ describe('QuotaBook', () => {
       const { store, book } = optimistic({ rpm: 100 });
       store.peers = 3;
       const a = key('a', 'p');
-      const first = book.reserve(a, 'm', 0);
-      store.answerAll();
-      await first;
+      await known(store, book, a);
       // 100 - 1 - 3n ≥ 50 holds for n ≤ 16.
       const outcomes = await Promise.all(Array.from({ length: 17 }, () => state(book.reserve(a, 'm', 0))));
       expect(outcomes.filter((o) => o === 'answered')).toHaveLength(16);
@@ -244,9 +243,7 @@ describe('QuotaBook', () => {
     it('waits for the store again once its last figures are more than a second old', async () => {
       const { store, book, clock } = optimistic({ rpm: 100 });
       const a = key('a', 'p');
-      const first = book.reserve(a, 'm', 0);
-      store.answerAll();
-      await first;
+      await known(store, book, a);
       clock.t += 1_001;
       expect(await state(book.reserve(a, 'm', 0))).toBe('waiting');
     });
