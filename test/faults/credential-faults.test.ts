@@ -191,7 +191,11 @@ describe('credential faults', () => {
     await expectCredentialsIntact(stack, [old, other]);
     // The next refresh of `old` takes 400 ms; the user drops another account's file in its place meanwhile.
     stack.sim.injectFault({ fault: { type: 'stall', ms: 400 }, method: 'token', email: old, times: 1 });
-    const pending = stack.rotor.credentials().find((c) => c.email === old)!.refresh();
+    const credential = stack.rotor.credentials().find((c) => c.email === old)!;
+    // The simulator has issued the start-up token, but on a loaded host Rotor may still be taking it in: a refresh
+    // asked for meanwhile would join that one and never reach the token endpoint.
+    await credential.settled();
+    const pending = credential.refresh();
     // At least: on a loaded host the start-up refresh may have been tried again meanwhile.
     await waitFor('the refresh to reach the token endpoint', () => stack!.sim.calls({ method: 'token', email: old }).length >= 2, 15_000);
     await writeFile(stack.fileOf(old), JSON.stringify(credentialJson({ email: fresh }, defaultProject(fresh))), { mode: 0o600 });
