@@ -275,18 +275,13 @@ export class QuotaBook {
 
   /**
    * Google has received the request by now: its per-minute bookings count from now, not from when they were made.
-   * With the answer's input tokens (a complete answer), the tokens are settled in the same store call. The call
-   * leaves after the turn's work (the answer to the client first): nothing waits for it.
+   * With the answer's input tokens (a complete answer), the tokens are settled in the same store call. Sent at
+   * once, not after the turn: on a loaded host a restamp held back can arrive after its booking has expired.
    */
-  restamp(r: Reservation | undefined, promptTokens?: number): Promise<void> {
-    if (!r || !r.windows.some((w) => w.kind === 'sliding')) return Promise.resolve();
+  async restamp(r: Reservation | undefined, promptTokens?: number): Promise<void> {
+    if (!r || !r.windows.some((w) => w.kind === 'sliding')) return;
     const tokens = promptTokens !== undefined && r.windows.some((w) => w.name === 'tpm') ? { window: 'tpm', amount: promptTokens } : undefined;
-    // The time is taken when the call leaves, a moment after the answer (later is the safe side), so that it is
-    // never earlier than a booking made meanwhile: the memory store keeps a window's entries in time order and
-    // re-sorts the whole window for one that arrives out of order (with a generous limit, a minute of requests).
-    return new Promise((resolve) =>
-      setImmediate(() => void this.options.store.restamp(r.id, r.key, r.windows, this.options.clock.now(), tokens).catch(() => undefined).then(resolve)),
-    );
+    await this.options.store.restamp(r.id, r.key, r.windows, this.options.clock.now(), tokens).catch(() => undefined);
   }
 
   /** After the answer: the real input tokens (Google counted the request). */

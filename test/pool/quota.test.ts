@@ -117,26 +117,6 @@ describe('QuotaBook', () => {
     expect(await store.windowUsage('project:p|m', [{ name: 'rpm', kind: 'sliding', windowMs: 60_000, limit: 1, amount: 1 }], clock.t)).toEqual([{ name: 'rpm', used: 0 }]);
   });
 
-  it('restamps after the turn, never earlier than a booking made meanwhile (the memory store keeps windows in time order)', async () => {
-    const clock = { t: 1_000_000, now: () => clock.t };
-    const stamps: number[] = [];
-    class Recording extends MemoryStore {
-      override restamp(...args: Parameters<MemoryStore['restamp']>) {
-        stamps.push(args[3]);
-        return super.restamp(...args);
-      }
-    }
-    const store = new Recording({ now: clock.now });
-    const book = new QuotaBook({ store, clock, config: { routes: { 'gemini-api': { '*': { m: { rpm: 100 } } } } }, dayResetAt: () => clock.t + DAY });
-    const a = key('a', 'p');
-    const first = await book.reserve(a, 'm', 0);
-    const restamped = book.restamp(first.ok ? first.reservation : undefined);
-    clock.t += 5;
-    await book.reserve(a, 'm', 0); // booked at 1,000,005, before the restamp leaves
-    await restamped;
-    expect(stamps).toEqual([1_000_005]);
-  });
-
   describe('on a store across the network (optimistic)', () => {
     /** A memory store whose answers to reserve wait until the test lets them through: a slow Redis. */
     class HeldStore extends MemoryStore {
