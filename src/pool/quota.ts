@@ -275,8 +275,8 @@ export class QuotaBook {
 
   /**
    * Google has received the request by now: its per-minute bookings count from now, not from when they were made.
-   * With the answer's input tokens (a complete answer), the tokens are settled in the same store call. Sent at
-   * once, not after the turn: on a loaded host a restamp held back can arrive after its booking has expired.
+   * With the answer's input tokens (a complete answer), the tokens are settled in the same store call. Handed to
+   * the store at once (the Redis store sends it with the rest of the turn's at the turn's end).
    */
   async restamp(r: Reservation | undefined, promptTokens?: number): Promise<void> {
     if (!r || !r.windows.some((w) => w.kind === 'sliding')) return;
