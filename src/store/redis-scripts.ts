@@ -23,6 +23,15 @@ end
 local function hdel_all(key, fields)
   for i = 1, #fields, 500 do redis.call('HDEL', key, unpack(fields, i, math.min(i + 499, #fields))) end
 end
+-- Sets what booking id holds in window hash h to amount, keeping the total; false when it holds nothing there.
+local function correct(h, id, amount)
+  local field = 'i' .. id
+  local old = redis.call('HGET', h, field)
+  if not old then return false end
+  local total = tonumber(redis.call('HGET', h, '#t') or '0') + amount - tonumber(old)
+  redis.call('HSET', h, field, num(amount), '#t', num(total))
+  return true
+end
 -- Drops from zset z (and hash h) the members scored before 'before'.
 local function prune(z, h, before)
   local gone = redis.call('ZRANGEBYSCORE', z, '-inf', '(' .. before)
@@ -151,13 +160,8 @@ return out
 
 /** Corrects one booking. KEYS: the window's hash. ARGV: id, amount. */
 export const ADJUST = `${HELPERS}
-local field = 'i' .. ARGV[1]
-local old = redis.call('HGET', KEYS[1], field)
-if not old then return 0 end
-local amount = tonumber(ARGV[2])
-local total = tonumber(redis.call('HGET', KEYS[1], '#t') or '0') + amount - tonumber(old)
-redis.call('HSET', KEYS[1], field, num(amount), '#t', num(total))
-return 1
+if correct(KEYS[1], ARGV[1], tonumber(ARGV[2])) then return 1 end
+return 0
 `;
 
 /**
@@ -174,15 +178,7 @@ for i = 1, n do
   redis.call('PEXPIRE', z, ttl, 'GT')
   redis.call('PEXPIRE', h, ttl, 'GT')
 end
-if #KEYS > 2 * n then
-  local h, field = KEYS[#KEYS], 'i' .. ARGV[1]
-  local old = redis.call('HGET', h, field)
-  if old then
-    local amount = tonumber(ARGV[3 + n])
-    local total = tonumber(redis.call('HGET', h, '#t') or '0') + amount - tonumber(old)
-    redis.call('HSET', h, field, num(amount), '#t', num(total))
-  end
-end
+if #KEYS > 2 * n then correct(KEYS[#KEYS], ARGV[1], tonumber(ARGV[3 + n])) end
 return 1
 `;
 
