@@ -235,8 +235,7 @@ export class RedisStore implements StateStore {
   /**
    * Holds this turn's commands that nothing waits for (restamps, corrections, releases, usage) in the socket and
    * sends them in one write after the turn's I/O (setImmediate): under load, the requests answered in one turn
-   * settle in one write instead of a write per command (about a tenth of a request's CPU on Redis at
-   * concurrency 256). A booking is never held: the time it is made is the time it counts from, and a request
+   * settle in one write instead of a write per command. A booking is never held: the time it is made is the time it counts from, and a request
    * waiting for it must not wait a turn longer (on a loaded host that pushed requests past the quota margin).
    * ioredis's own auto-pipelining checks scripts per batch, which cost more than it saved.
    */

@@ -86,8 +86,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
   const at = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => (fields ? log[level](fields, msg) : log[level](msg));
   // The access line skips pino and masks field by field: pino's generic serialiser and masking the whole line
-  // were about a sixth of a request's CPU (bench/ab.js). Its values repeat (paths, models, credentials), so
-  // their masked forms are kept until a secret is added or the cache fills.
+  // showed in a profile of every request (a few per cent; bench/ab.js could not tell the gain from noise). Its
+  // values repeat (paths, models, credentials), so their masked forms are kept until a secret is added or the
+  // cache fills.
   const maskedValues = new Map<string, string>();
   const maskValue = (v: string): string => {
     let m = maskedValues.get(v);
