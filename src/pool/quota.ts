@@ -78,6 +78,8 @@ export class QuotaBook {
   private readonly seen = new Map<string, Map<string, [number, number, number]>>();
   /** key → bookings sent without waiting whose answer has not come back yet. */
   private readonly unanswered = new Map<string, number>();
+  /** Optimistic bookings not yet sent to the store, by reservation id: anything else done with one sends it first. */
+  private readonly unsent = new Map<string, () => void>();
   /** key → [requests booked by this instance today, when the day ends]: `least-used` without known limits. */
   private readonly counted = new Map<string, [number, number]>();
   private readonly minuteMs: number;
@@ -179,9 +181,8 @@ export class QuotaBook {
       // be on the book). The answer refreshes the figures the next request is judged by.
       this.unanswered.set(key, (this.unanswered.get(key) ?? 0) + 1);
       const unlimited = windows.map((w) => ({ ...w, limit: NO_LIMIT }));
-      // Sent once the turn's work is done (the request to Google first): building a Redis command on the way out
-      // cost as much latency as the round trip it saves. Before any answer can arrive, so still first in line.
-      setImmediate(() => {
+      this.unsent.set(id, () => {
+        this.unsent.delete(id);
         void this.options.store
           .reserve({ id, key, windows: unlimited, now })
           .then((r) => r.ok && this.remember(key, windows, r.used, this.options.clock.now()))
@@ -192,6 +193,11 @@ export class QuotaBook {
             else this.unanswered.delete(key);
           });
       });
+      // Sent after the request to Google has left: building a Redis command on the way out cost as much latency as
+      // the round trip it saves. undici writes a request on a reused keep-alive connection in the check phase (it
+      // first reads what the idle socket may hold), after any immediate set now: hence a second one. A restamp or
+      // a release of this booking sends it first (`sendNow`), so the store always sees them in order.
+      setImmediate(() => setImmediate(() => this.sendNow(id)));
       this.count(m, key);
       return { ok: true, reservation: { id, key, windows } };
     }
@@ -202,6 +208,11 @@ export class QuotaBook {
     }
     if (!result.ok) this.remember(key, windows, windows.map((w) => w.limit), now);
     return result.ok ? { ok: true, reservation: { id, key, windows } } : { ok: false, window: result.window, retryAt: result.retryAt };
+  }
+
+  /** Sends an optimistic booking still waiting to go (a no-op once it has). */
+  private sendNow(id: string): void {
+    this.unsent.get(id)?.();
   }
 
   private count(m: QuotaMember, key: string): void {
@@ -280,6 +291,7 @@ export class QuotaBook {
    */
   async restamp(r: Reservation | undefined, promptTokens?: number): Promise<void> {
     if (!r || !r.windows.some((w) => w.kind === 'sliding')) return;
+    this.sendNow(r.id);
     const tokens = promptTokens !== undefined && r.windows.some((w) => w.name === 'tpm') ? { window: 'tpm', amount: promptTokens } : undefined;
     await this.options.store.restamp(r.id, r.key, r.windows, this.options.clock.now(), tokens).catch(() => undefined);
   }
@@ -287,15 +299,15 @@ export class QuotaBook {
   /** After the answer: the real input tokens (Google counted the request). */
   async settle(r: Reservation | undefined, promptTokens: number | undefined): Promise<void> {
     if (!r || promptTokens === undefined || !r.windows.some((w) => w.name === 'tpm')) return;
+    this.sendNow(r.id);
     await this.options.store.adjust(r.id, r.key, 'tpm', promptTokens).catch(() => undefined);
   }
 
   /** Google did not count the request (it refused it): the booking is taken back. */
   async release(r: Reservation | undefined): Promise<void> {
     if (!r) return;
-    // After the turn, like an optimistic booking: a refusal in the same turn must not overtake the booking it
-    // takes back (which would then stand for a whole window).
-    await new Promise((resolve) => setImmediate(resolve));
+    // A refusal must not overtake the booking it takes back (which would then stand for a whole window).
+    this.sendNow(r.id);
     await this.options.store.release(r.id, r.key, r.windows).catch(() => undefined);
   }
 

@@ -133,6 +133,8 @@ describe('QuotaBook', () => {
         for (const h of this.held.splice(0)) h.go();
       }
     }
+    /** Two turns of the check phase: an optimistic booking has been sent by then. */
+    const afterSend = () => new Promise((r) => setImmediate(() => setImmediate(r)));
     const state = <T>(p: Promise<T>) => Promise.race([p.then(() => 'answered'), new Promise((r) => setImmediate(() => r('waiting')))]);
 
     function optimistic(limits: { rpm: number; rpd?: number }) {
@@ -160,9 +162,9 @@ describe('QuotaBook', () => {
       const second = book.reserve(a, 'm', 0);
       expect(await state(second)).toBe('answered');
       expect((await second).ok).toBe(true);
-      // It is on the book all the same, sent without limits (once the turn's work is done): a request on its way
-      // must be counted.
-      await new Promise((r) => setImmediate(r));
+      // It is on the book all the same, sent without limits (once the request to Google has left): a request on
+      // its way must be counted.
+      await afterSend();
       expect(store.held).toHaveLength(1);
       expect(store.held[0]!.req.windows.every((w) => w.limit === Number.MAX_VALUE)).toBe(true);
       store.answerAll();
@@ -171,6 +173,35 @@ describe('QuotaBook', () => {
         { name: 'rpm', used: 2 },
         { name: 'rpd', used: 2 },
       ]);
+    });
+
+    it('is sent after a request written in the check phase, as undici writes one on a reused connection', async () => {
+      const { store, book } = optimistic({ rpm: 100 });
+      const a = key('a', 'p');
+      await known(store, book, a);
+      const order: string[] = [];
+      const reserve = store.reserve.bind(store);
+      store.reserve = (req) => (order.push('booking'), reserve(req));
+      expect((await book.reserve(a, 'm', 0)).ok).toBe(true);
+      setImmediate(() => order.push('request')); // what undici does after the booking, in the same turn
+      await afterSend();
+      expect(order).toEqual(['request', 'booking']);
+    });
+
+    it('a booking restamped before it was sent reaches the store first (one connection, in order)', async () => {
+      const { store, book } = optimistic({ rpm: 100 });
+      const order: string[] = [];
+      const reserve = store.reserve.bind(store);
+      const restamp = store.restamp.bind(store);
+      store.reserve = (req) => (order.push('reserve'), reserve(req));
+      store.restamp = (...args) => (order.push('restamp'), restamp(...args));
+      const a = key('a', 'p');
+      await known(store, book, a);
+      const quick = await book.reserve(a, 'm', 0);
+      await book.restamp(quick.ok ? quick.reservation : undefined, 7);
+      expect(order).toEqual(['reserve', 'reserve', 'restamp']);
+      await afterSend(); // and it is not sent twice
+      expect(order).toEqual(['reserve', 'reserve', 'restamp']);
     });
 
     it('a booking taken back in the same turn reaches the store after it, as Redis needs (one connection, in order)', async () => {
@@ -213,6 +244,7 @@ describe('QuotaBook', () => {
       const outcomes = await Promise.all(Array.from({ length: 17 }, () => state(book.reserve(a, 'm', 0))));
       expect(outcomes.filter((o) => o === 'answered')).toHaveLength(16);
       expect(outcomes.at(-1)).toBe('waiting');
+      await afterSend();
       store.answerAll();
       await new Promise((r) => setImmediate(r));
       expect(await state(book.reserve(a, 'm', 0))).toBe('answered');
