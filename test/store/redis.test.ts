@@ -184,6 +184,27 @@ describe('RedisStore: what only a shared store does', () => {
     ]);
   });
 
+  it('a restamp nothing waits for goes before the next call that must not wait, and on its own soon after', async () => {
+    const { a, b } = await pair();
+    const T = Date.now();
+    const windows = [sliding('rpm', 10, 1), sliding('tpm', 1_000, 40)];
+    expect((await a.reserve({ id: 'r1', key: 'bucket:p|m', windows, now: T })).ok).toBe(true);
+    expect((await a.reserve({ id: 'r2', key: 'bucket:p|m', windows, now: T })).ok).toBe(true);
+    // Held for the next urgent call: the reading that follows, in the same turn, must already see it.
+    const restamped = a.restamp('r1', 'bucket:p|m', windows, T + 30_000, { window: 'tpm', amount: 25 });
+    expect(await a.windowUsage('bucket:p|m', windows, T + MINUTE + 1_000)).toEqual([
+      { name: 'rpm', used: 1 },
+      { name: 'tpm', used: 25 },
+    ]);
+    await restamped;
+    // With nothing after it, it goes all the same, and the other instance sees it.
+    await a.restamp('r2', 'bucket:p|m', windows, T + 30_000);
+    expect(await b.windowUsage('bucket:p|m', windows, T + MINUTE + 1_000)).toEqual([
+      { name: 'rpm', used: 2 },
+      { name: 'tpm', used: 65 },
+    ]);
+  });
+
   it('every key it writes has an expiry, but for a key-value entry set without a TTL (kept until deleted)', async () => {
     const { a, prefix } = await pair();
     const T = Date.now();
