@@ -133,7 +133,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           return await attempt(m);
         } catch (err) {
           // A 429 that names its limits teaches the quota book (every instance, across restarts).
-          if (quota && err instanceof UpstreamError) for (const v of err.quota) if (v.limit !== undefined) void quota.learn(m, model, v.window, v.limit, v.quotaId);
+          if (quota && err instanceof UpstreamError) for (const v of err.quota) if (v.limit !== undefined) void quota.learn(m, model, v.window, v.limit, v.quotaId, err.retryAfterMs);
           throw err;
         }
       },

@@ -71,6 +71,8 @@ const AMPLE_SHARE = 0.5;
 const AMPLE_REQUESTS = 10;
 /** A limit no booking reaches: what a booking made without waiting is sent with, so the store never refuses it. */
 const NO_LIMIT = Number.MAX_VALUE;
+/** How many bookings a learned minute's window is seeded with (they free one after another). */
+const SEED_PARTS = 10;
 
 export class QuotaBook {
   private readonly learned = new Map<string, number>();
@@ -311,12 +313,45 @@ export class QuotaBook {
     await this.options.store.release(r.id, r.key, r.windows).catch(() => undefined);
   }
 
-  /** Keeps a limit Google named in a 429 (quotaValue), for every instance and across restarts. */
-  async learn(m: QuotaMember, model: string, window: WindowName, limit: number, quotaId: string): Promise<void> {
+  /**
+   * Keeps a limit Google named in a 429 (quotaValue), for every instance and across restarts. When no limit was
+   * in force for that window, nothing was booked in it, yet Google's is full: it is seeded (`seed`) so the book
+   * does not send the whole limit again into Google's full window as soon as the bucket's cooldown ends.
+   */
+  async learn(m: QuotaMember, model: string, window: WindowName, limit: number, quotaId: string, retryAfterMs?: number): Promise<void> {
     const key = `${m.quotaKey}|${model}|${window}`;
     if (this.learned.get(key) === limit) return;
+    const unbooked = this.limit(m, model, window) === undefined;
     this.learned.set(key, limit);
+    const seeding = unbooked && limit > 0 ? this.seed(m, model, window, limit, retryAfterMs ?? 0) : undefined;
     await this.options.store.kvSet(LEARNED_NS, key, JSON.stringify({ limit, quotaId, at: this.options.clock.now() }), LEARNED_TTL_MS).catch(() => undefined);
+    await seeding;
+  }
+
+  /**
+   * Books a window Google just said is full as full: the day until its reset; a minute as SEED_PARTS bookings that
+   * free evenly from Google's retry delay (when its oldest request leaves) to a minute from now, since the
+   * requests that filled it were never booked here and when they were made is unknown. Booked with the real
+   * limit, so instances that learn it together seed it once between them.
+   */
+  private async seed(m: QuotaMember, model: string, window: WindowName, limit: number, retryAfterMs: number): Promise<void> {
+    const key = `${m.quotaKey}|${model}`;
+    const now = this.options.clock.now();
+    const book = (spec: WindowSpec, at: number) =>
+      this.options.store.reserve({ id: `seed.${INSTANCE}.${++nextId}`, key, windows: [spec], now: at }).catch(() => undefined);
+    if (window === 'rpd') {
+      await book({ name: window, kind: 'fixed', resetAt: this.options.dayResetAt(m.route, now), limit, amount: limit }, now);
+      return;
+    }
+    const minute = this.minuteMs;
+    const first = Math.min(Math.max(0, retryAfterMs), minute);
+    const parts = Math.min(limit, SEED_PARTS);
+    for (let i = 0; i < parts; i++) {
+      // Amounts that add up to the limit; part i leaves the window at now + first + i/parts of the rest of it.
+      const amount = Math.floor((limit * (i + 1)) / parts) - Math.floor((limit * i) / parts);
+      const freesAt = now + first + ((minute - first) * i) / parts;
+      await book({ name: window, kind: 'sliding', windowMs: minute, limit, amount }, Math.round(freesAt - minute));
+    }
   }
 
   /** Per window: used (from the store) and the limit with where it came from, for the status page. */

@@ -108,7 +108,47 @@ describe('QuotaBook', () => {
     await book.learn(a, 'm', 'rpd', 15, 'x');
     await new Promise((r) => setImmediate(r));
     expect(other.limit(a, 'm', 'rpd')).toEqual({ limit: 15, source: 'learned' });
-    expect(await book.status(a, 'm')).toEqual({ rpm: { used: 0, limit: 3, source: 'learned' }, rpd: { used: 0, limit: 15, source: 'learned' } });
+    // rpm had a configured limit, booked all along; the day had none, so the one Google said was full is seeded full.
+    expect(await book.status(a, 'm')).toEqual({ rpm: { used: 0, limit: 3, source: 'learned' }, rpd: { used: 20, limit: 15, source: 'learned' } });
+  });
+
+  it('a limit first learned from a 429 finds its window full, freeing from Google\'s retry delay to a minute on', async () => {
+    const { book, store, clock } = setup({});
+    const a = key('a', 'p');
+    expect(await book.reserve(a, 'm', 0)).toEqual({ ok: true, reservation: undefined }); // nothing known: not booked
+    // Google refused the 11th request of the minute: its limit is 10 and its oldest request leaves in 6 s.
+    await book.learn(a, 'm', 'rpm', 10, 'GenerateRequestsPerMinutePerProjectPerModel', 6_000);
+    const rpm = book.windows(a, 'm', 0);
+    expect(await store.windowUsage('project:p|m', rpm, clock.t)).toEqual([{ name: 'rpm', used: 10 }]);
+    const refused = await book.reserve(a, 'm', 0);
+    expect(refused).toEqual({ ok: false, window: 'rpm', retryAt: clock.t + 6_000 });
+    // One request's room frees then, one more every 5.4 s (the rest of the minute in ten), not all ten at once.
+    clock.t += 6_000;
+    expect((await book.reserve(a, 'm', 0)).ok).toBe(true);
+    expect((await book.reserve(a, 'm', 0)).ok).toBe(false);
+    clock.t += 5_435;
+    expect((await book.reserve(a, 'm', 0)).ok).toBe(true);
+    expect((await book.reserve(a, 'm', 0)).ok).toBe(false);
+    // Learned again (another 429 saying the same): not seeded twice.
+    await book.learn(a, 'm', 'rpm', 10, 'GenerateRequestsPerMinutePerProjectPerModel', 6_000);
+    expect(await store.windowUsage('project:p|m', rpm, clock.t)).toEqual([{ name: 'rpm', used: 10 }]);
+  });
+
+  it('seeds a learned window once between instances, a learned day until its reset, and nothing a limit already booked', async () => {
+    const { book, store, clock } = setup({});
+    const other = new QuotaBook({ store, clock, config: {}, minuteMs: 60_000, dayResetAt: (_route, now) => (Math.floor(now / DAY) + 1) * DAY });
+    const a = key('a', 'p');
+    await Promise.all([book.learn(a, 'm', 'tpm', 1_000, 'tpm', 2_000), other.learn(a, 'm', 'tpm', 1_000, 'tpm', 2_000)]);
+    const tpm = [{ name: 'tpm', kind: 'sliding' as const, windowMs: 60_350, limit: 1_000, amount: 0 }];
+    expect(await store.windowUsage('project:p|m', tpm, clock.t)).toEqual([{ name: 'tpm', used: 1_000 }]);
+    await book.learn(a, 'm', 'rpd', 20, 'rpd', 3_600_000);
+    expect(await book.status(a, 'm')).toMatchObject({ rpd: { used: 20, limit: 20 } });
+    clock.t = (Math.floor(clock.t / DAY) + 1) * DAY;
+    expect((await book.reserve(a, 'm', 0)).ok).toBe(true); // a new day
+    // A configured limit was booked all along: a lower one learned from Google is not seeded on top.
+    const configured = setup({ routes: { 'gemini-api': { '*': { m: { rpm: 30 } } } } });
+    await configured.book.learn(a, 'm', 'rpm', 10, 'rpm', 6_000);
+    expect(await configured.store.windowUsage('project:p|m', configured.book.windows(a, 'm', 0), configured.clock.t)).toEqual([{ name: 'rpm', used: 0 }]);
   });
 
   it('books nothing where no limit is known', async () => {
