@@ -133,15 +133,16 @@ function readRetryHints(rpc: GoogleRpcStatus | undefined, now: number): RetryHin
   const failure = errorDetail(rpc, 'google.rpc.QuotaFailure');
   const meta = (info?.metadata ?? {}) as Record<string, string>;
   const reason = typeof info?.reason === 'string' ? info.reason : undefined;
-  let retryAfterMs =
+  const named =
     parseGoogleDuration(typeof retry?.retryDelay === 'string' ? retry.retryDelay : undefined) ??
     parseGoogleDuration(meta.quotaResetDelay);
   const message = rpc?.message ?? '';
-  if (retryAfterMs === undefined) {
-    // "Please retry in 56.2s", "Your quota will reset after 13h19m1s": every unit, not only the first.
-    const m = /(?:retry in|reset after)\s+((?:[\d.]+(?:ms|h|m|s))+)/i.exec(message);
-    if (m) retryAfterMs = parseGoogleDuration(m[1]);
-  }
+  // "Please retry in 56.2s", "Your quota will reset after 13h19m1s": every unit, not only the first.
+  const m = /(?:retry in|reset after)\s+((?:[\d.]+(?:ms|h|m|s))+)/i.exec(message);
+  const said = m ? parseGoogleDuration(m[1]) : undefined;
+  // RetryInfo is rounded down to whole seconds ("56s" beside "retry in 56.185908122s"): the later of the two, so
+  // a bucket does not come back before Google's slot frees (a delay under a second read as none at all).
+  const retryAfterMs = named === undefined ? said : said === undefined ? named : Math.max(named, said);
   const stamp = meta.quotaResetTimeStamp ? Date.parse(meta.quotaResetTimeStamp) : NaN;
   const violations = (failure?.violations ?? []) as Array<{ quotaId?: string }>;
   const perDay = violations.some((v) => /PerDay|Daily/i.test(v.quotaId ?? ''));

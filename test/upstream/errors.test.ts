@@ -61,6 +61,15 @@ describe('classifyHttpError', () => {
     expect(classifyHttpError(429, JSON.stringify(perDay), opts)).toMatchObject({ kind: 'quota', retryAfterMs: 65_205_000 });
   });
 
+  it('takes the later of RetryInfo (whole seconds, rounded down) and the message\'s "retry in"', () => {
+    const body = (retryDelay: string, message: string) =>
+      JSON.stringify({ error: { code: 429, status: 'RESOURCE_EXHAUSTED', message, details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }] } });
+    // As Google writes them: "56s" beside 56.185908122 s; under a second, "0s" beside the real delay.
+    expect(classifyHttpError(429, body('56s', 'You exceeded your current quota.\nPlease retry in 56.185908122s.'), opts).retryAfterMs).toBe(56_186);
+    expect(classifyHttpError(429, body('0s', 'You exceeded your current quota.\nPlease retry in 0.612s.'), opts).retryAfterMs).toBe(612);
+    expect(classifyHttpError(429, body('30s', 'Resource exhausted.'), opts).retryAfterMs).toBe(30_000);
+  });
+
   it('reads every unit of a duration in the message ("13h19m1s", "1m30.5s")', () => {
     const msg = (message: string) => JSON.stringify({ error: { code: 429, status: 'RESOURCE_EXHAUSTED', message } });
     expect(classifyHttpError(429, msg('Quota exceeded. Please retry in 1m30.5s.'), opts).retryAfterMs).toBe(90_500);
