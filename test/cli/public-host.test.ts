@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { freePort } from '../store/redis-server.js';
-import { runRotor, type RotorProcess } from '../e2e/spawn-rotor.js';
+import { listeningPort, runRotor, type RotorProcess } from '../e2e/spawn-rotor.js';
 
 /** An address of this machine that is not loopback: connecting to it makes Rotor see a foreign peer. */
 const external = Object.values(networkInterfaces())
   .flat()
   .find((i) => i !== undefined && !i.internal && i.family === 'IPv4')?.address;
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -63,8 +63,12 @@ describe('a public HOST without a password', () => {
     token = created.out().split('\n').find((l) => l.startsWith('rotor_')) ?? '';
     expect(token).toMatch(/^rotor_[A-Za-z0-9_-]{43}$/);
 
-    rotor = runRotor(env());
-    await waitFor('Rotor to listen', async () => (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0)) === 200);
+    // Port 0: a port picked beforehand could be taken by another test run before Rotor binds it.
+    const started = runRotor({ ...env(), PORT: '0' });
+    rotor = started;
+    await waitFor('Rotor to listen', () => listeningPort(started) !== undefined);
+    port = listeningPort(started)!;
+    await waitFor('Rotor to answer', async () => (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0)) === 200);
     expect((await models('127.0.0.1')).status).toBe(200);
     expect((await models('127.0.0.1', token)).status).toBe(200);
     expect((await models('127.0.0.1', 'rotor_notatokenatallnotatokenatallnotatokenat')).status).toBe(401);

@@ -21,3 +21,9 @@ export function runRotor(env: Record<string, string>, args: string[] = []): Roto
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, out: () => out, exited };
 }
+
+/** The port a Rotor started with PORT=0 listens on, from its `listening on` line (undefined until it is out). */
+export function listeningPort(p: RotorProcess): number | undefined {
+  const m = /listening on http:\/\/[^\s]*:(\d+)/.exec(p.out());
+  return m ? Number(m[1]) : undefined;
+}

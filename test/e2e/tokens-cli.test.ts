@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { freePort } from '../store/redis-server.js';
-import { runRotor, type RotorProcess } from './spawn-rotor.js';
+import { listeningPort, runRotor, type RotorProcess } from './spawn-rotor.js';
 
 const API_PASSWORD = 'cli-api-password';
 const ADMIN_PASSWORD = 'cli-admin-password';
@@ -38,14 +38,21 @@ describe('rotor tokens (the CLI)', () => {
   }
 
   async function startRotor(): Promise<void> {
-    rotor = runRotor({
+    // Port 0: a port picked beforehand could be taken by another test run before Rotor binds it. The CLI is then
+    // pointed at the port Rotor says it listens on.
+    const started = runRotor({
       ...env(),
+      PORT: '0',
       GEMINI_AUTH_PASSWORD: API_PASSWORD,
       ADMIN_PASSWORD,
       CODE_ASSIST_ENDPOINT: sim.codeAssistEndpoint,
       GOOGLE_OAUTH_TOKEN_URL: sim.tokenUrl,
     });
-    await waitFor('Rotor to listen', async () => (await fetch(`${url}/health`).then((r) => r.status, () => 0)) === 200);
+    rotor = started;
+    await waitFor('Rotor to listen', () => listeningPort(started) !== undefined);
+    port = listeningPort(started)!;
+    url = `http://127.0.0.1:${port}`;
+    await waitFor('Rotor to answer', async () => (await fetch(`${url}/health`).then((r) => r.status, () => 0)) === 200);
   }
 
   async function stopRotor(): Promise<void> {
