@@ -289,7 +289,7 @@ export class QuotaBook {
   /**
    * Google has received the request by now: its per-minute bookings count from now, not from when they were made.
    * With the answer's input tokens (a complete answer), the tokens are settled in the same store call. Handed to
-   * the store at once (the Redis store sends it with the rest of the turn's at the turn's end).
+   * the store at once (the Redis store sends it with its next booking or read, or within 10 ms).
    */
   async restamp(r: Reservation | undefined, promptTokens?: number): Promise<void> {
     if (!r || !r.windows.some((w) => w.kind === 'sliding')) return;
