@@ -103,10 +103,10 @@ export function startPassthrough(upstreamUrl) {
   return start('passthrough', [join(BENCH, 'targets/passthrough.js'), '--upstream', upstreamUrl], { env: baseEnv(), ready: jsonLine });
 }
 
-export function startTranslator(sim, account) {
+export function startTranslator(sim, account, { nodeArgs = [] } = {}) {
   const args = [join(BENCH, 'targets/translator.js'), '--upstream', sim.info.url, '--token-url', sim.info.tokenUrl];
   args.push('--refresh-token', account.refreshToken, '--project', account.projectId);
-  return start('translator', args, { env: baseEnv(), ready: jsonLine });
+  return start('translator', args, { env: baseEnv(), ready: jsonLine, nodeArgs });
 }
 
 

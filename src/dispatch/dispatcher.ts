@@ -84,7 +84,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const bookFor = (model: string, tokens: () => number) =>
     quota &&
     (async (m: Member): Promise<BookResult> => {
-      const r = await quota.reserve(m, model, quota.windows(m, model, 0).some((w) => w.name === 'tpm') ? tokens() : 0);
+      const r = await quota.reserve(m, model, tokens);
       if (!r.ok) return r;
       const reservation = r.reservation;
       if (!reservation) return { ok: true, lease: undefined };

@@ -22,8 +22,8 @@ export interface QuotaConfig {
 }
 
 export interface LimitInfo {
-  limit: number;
-  source: 'configured' | 'learned';
+  readonly limit: number;
+  readonly source: 'configured' | 'learned';
 }
 
 /** What the book needs of a member beyond the pool's view. */
@@ -70,7 +70,7 @@ let nextId = 0;
 const AMPLE_SHARE = 0.5;
 const AMPLE_REQUESTS = 10;
 /** A limit no booking reaches: what a booking made without waiting is sent with, so the store never refuses it. */
-const NO_LIMIT = Number.MAX_VALUE;
+const NO_LIMIT = Infinity;
 /** How many bookings a learned minute's window is seeded with (they free one after another). */
 const SEED_PARTS = 10;
 
@@ -142,34 +142,46 @@ export class QuotaBook {
     // Nothing configured or learned (the usual case before Google's first 429): no key to build.
     if (this.learned.size === 0 && !this.options.config.buckets && !this.options.config.routes) return undefined;
     const configured = this.configured(m, model, window);
-    const learned = this.learned.get(`${m.quotaKey}|${model}|${window}`);
+    const learned = this.learned.size === 0 ? undefined : this.learned.get(`${m.quotaKey}|${model}|${window}`);
     const info: LimitInfo | undefined =
       learned !== undefined && (configured === undefined || learned < configured)
         ? { limit: learned, source: 'learned' }
         : configured === undefined
           ? undefined
-          : { limit: configured, source: 'configured' };
+          : this.configuredInfo(configured);
     if (!info || info.limit === 0) return info;
     const health = this.options.store.health();
     const peers = health.ok ? 1 : (health.peers ?? 1);
     return peers > 1 ? { ...info, limit: Math.max(1, Math.floor(info.limit / peers)) } : info;
   }
 
-  /** The windows a request on `m` for `model` books, with `tokens` estimated input tokens. */
-  windows(m: QuotaMember, model: string, tokens: number): WindowSpec[] {
+  /** One shared answer per configured value (a few distinct numbers): limit() is asked many times a request. */
+  private readonly configuredInfos = new Map<number, LimitInfo>();
+
+  private configuredInfo(limit: number): LimitInfo {
+    let info = this.configuredInfos.get(limit);
+    if (!info) this.configuredInfos.set(limit, (info = Object.freeze({ limit, source: 'configured' as const })));
+    return info;
+  }
+
+  /**
+   * The windows a request on `m` for `model` books, with `tokens` estimated input tokens (a function: estimated
+   * only when a tokens-per-minute limit is in force).
+   */
+  windows(m: QuotaMember, model: string, tokens: number | (() => number)): WindowSpec[] {
     const out: WindowSpec[] = [];
     const now = this.options.clock.now();
     for (const name of WINDOWS) {
       const info = this.limit(m, model, name);
       if (!info) continue;
       if (name === 'rpd') out.push({ name, kind: 'fixed', resetAt: this.options.dayResetAt(m.route, now), limit: info.limit, amount: 1 });
-      else out.push({ name, kind: 'sliding', windowMs: this.minuteMs, limit: info.limit, amount: name === 'tpm' ? tokens : 1 });
+      else out.push({ name, kind: 'sliding', windowMs: this.minuteMs, limit: info.limit, amount: name !== 'tpm' ? 1 : typeof tokens === 'number' ? tokens : tokens() });
     }
     return out;
   }
 
   /** Books one request (and its estimated tokens) in the bucket, or says when it would fit. */
-  async reserve(m: QuotaMember, model: string, tokens: number): Promise<ReserveOutcome> {
+  async reserve(m: QuotaMember, model: string, tokens: number | (() => number)): Promise<ReserveOutcome> {
     const windows = this.windows(m, model, tokens);
     const key = `${m.quotaKey}|${model}`;
     if (windows.length === 0) {

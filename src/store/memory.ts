@@ -58,6 +58,8 @@ export interface MemorySnapshot {
 
 const sep = '\u0000';
 
+const MEMORY_HEALTH: StoreHealth = { kind: 'memory', ok: true, detail: 'in this process (snapshotted to PERSISTENT_STORAGE_PATH)' };
+
 export class MemoryStore implements StateStore {
   readonly kind = 'memory';
   private readonly now: () => number;
@@ -86,7 +88,7 @@ export class MemoryStore implements StateStore {
   }
 
   health(): StoreHealth {
-    return { kind: 'memory', ok: true, detail: 'in this process (snapshotted to PERSISTENT_STORAGE_PATH)' };
+    return MEMORY_HEALTH;
   }
 
   private emit(change: StateChange): void {

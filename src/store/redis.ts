@@ -443,10 +443,17 @@ export class RedisStore implements StateStore {
     }
   }
 
+  /** The last health answered, kept while nothing it says changes: the quota book asks for it several times a request. */
+  private healthMemo: { up: boolean; peers: number; health: StoreHealth } | undefined;
+
   health(): StoreHealth {
-    return this.up
+    const memo = this.healthMemo;
+    if (memo && memo.up === this.up && memo.peers === this.peerCount) return memo.health;
+    const health: StoreHealth = this.up
       ? { kind: 'redis', ok: true, detail: `${this.where} (prefix ${this.prefix}), shared by ${this.peerCount} instance(s)`, peers: this.peerCount }
       : { kind: 'redis', ok: false, detail: `${this.where} unreachable`, peers: this.peerCount };
+    this.healthMemo = { up: this.up, peers: this.peerCount, health };
+    return health;
   }
 
   private emit(change: StateChange): void {

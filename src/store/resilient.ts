@@ -129,10 +129,17 @@ export class ResilientStore implements StateStore {
     return this.mode;
   }
 
+  /** The fallback's health, kept while nothing it says changes (the quota book asks several times a request). */
+  private downHealth: { since: number; reason: string; peers: number; health: StoreHealth } | undefined;
+
   health(): StoreHealth {
     if (this.mode === 'redis') return this.redis.health();
+    const memo = this.downHealth;
+    if (memo && memo.since === this.downSince && memo.reason === this.downReason && memo.peers === this.redis.peers) return memo.health;
     const since = new Date(this.downSince).toISOString();
-    return { kind: 'redis', ok: false, detail: `${this.redis.where} unreachable since ${since} (${this.downReason}), serving from memory`, peers: this.redis.peers };
+    const health: StoreHealth = { kind: 'redis', ok: false, detail: `${this.redis.where} unreachable since ${since} (${this.downReason}), serving from memory`, peers: this.redis.peers };
+    this.downHealth = { since: this.downSince, reason: this.downReason, peers: this.redis.peers, health };
+    return health;
   }
 
   subscribe(listener: (change: StateChange) => void): () => void {

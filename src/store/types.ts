@@ -86,17 +86,18 @@ export type StateChange =
   /** The store lost or regained its backend: reload everything. */
   | { type: 'resync' };
 
+/** Shared, not copied, by the stores that answer it (it is asked for several times a request): read-only. */
 export interface StoreHealth {
   /** The engine in use: `memory` or `redis`. */
-  kind: string;
+  readonly kind: string;
   /** Whether the shared backend is reachable (always true for memory). */
-  ok: boolean;
-  detail: string;
+  readonly ok: boolean;
+  readonly detail: string;
   /**
    * How many instances share the store, this one included, as last seen: while the shared backend is away,
    * each instance keeps to its share of every limit. Absent for the memory store (one instance).
    */
-  peers?: number;
+  readonly peers?: number;
 }
 
 /** What a booking's amount in one window turned out to be (the real tokens), sent with a restamp. */
