@@ -296,6 +296,13 @@ export function describeStateStoreConformance(name: string, factory: StoreFactor
         expect(await usage('k', [sliding('rpm', 10, 1)], T)).toEqual({ rpm: 4 });
       });
 
+      it('an Infinity limit (a booking made without waiting) always fits and counts like any other', async () => {
+        expect(await store.reserve(req('a', 'k', [sliding('rpm', 2, 2)], T))).toMatchObject({ ok: true });
+        expect(await store.reserve(req('b', 'k', [sliding('rpm', Infinity, 1), fixed('rpd', Infinity, 1, T + DAY)], T))).toEqual({ ok: true, used: [3, 1] });
+        expect(await store.reserve(req('c', 'k', [sliding('rpm', 3, 1)], T))).toMatchObject({ ok: false, window: 'rpm' });
+        expect(await usage('k', [sliding('rpm', 3, 1), fixed('rpd', 3, 1, T + DAY)], T)).toEqual({ rpm: 3, rpd: 1 });
+      });
+
       it('windows of other keys and other names are separate', async () => {
         expect(await store.reserve(req('a', 'bucket:p1|m1', [sliding('rpm', 1, 1)], T))).toMatchObject({ ok: true });
         expect(await store.reserve(req('b', 'bucket:p1|m1', [sliding('rpm', 1, 1)], T))).toMatchObject({ ok: false });
