@@ -128,15 +128,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         preferred: preferredId === undefined ? undefined : pool.get(preferredId),
         queue,
       },
-      async (m) => {
-        try {
-          return await attempt(m);
-        } catch (err) {
-          // A 429 that names its limits teaches the quota book (every instance, across restarts).
-          if (quota && err instanceof UpstreamError) for (const v of err.quota) if (v.limit !== undefined) void quota.learn(m, model, v.window, v.limit, v.quotaId, err.retryAfterMs);
-          throw err;
-        }
-      },
+      quota
+        ? (m) =>
+            attempt(m).catch((err: unknown) => {
+              // A 429 that names its limits teaches the quota book (every instance, across restarts).
+              if (err instanceof UpstreamError) for (const v of err.quota) if (v.limit !== undefined) void quota.learn(m, model, v.window, v.limit, v.quotaId, err.retryAfterMs);
+              throw err;
+            })
+        : attempt,
     );
     if (ctx.affinityKey && affinity) affinity.remember(ctx.affinityKey, result.member.id);
     return result;

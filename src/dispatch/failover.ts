@@ -92,14 +92,14 @@ export async function runWithFailover<M extends PoolMember, T>(
   const now = options.now ?? Date.now;
   const requestId = options.requestId ?? '';
   const tried = new Set<string>();
-  /** Failures the request may have caused itself, told to the pool when it ends, unless it was to blame. */
-  const heldBack: Array<[M, UpstreamError]> = [];
-  const sameWay = new Map<string, number>();
+  /** Failures the request may have caused itself, told to the pool when it ends, unless it was to blame (made on the first). */
+  let heldBack: Array<[M, UpstreamError]> | undefined;
+  let sameWay: Map<string, number> | undefined;
   let lastError: UpstreamError | undefined;
   let ticket: Ticket | undefined;
   let preferred = options.preferred;
   const release = () => {
-    for (const [m, err] of heldBack) pool.reportFailure(m, model, outcomeOf(err));
+    if (heldBack) for (const [m, err] of heldBack) pool.reportFailure(m, model, outcomeOf(err));
   };
 
   try {
@@ -182,7 +182,7 @@ export async function runWithFailover<M extends PoolMember, T>(
         // Google answered with a refusal: it did not count the request. (A reset or a timeout may have been counted.)
         if (!(err instanceof UpstreamNetworkError)) lease?.release();
         if (!(err instanceof UpstreamError)) throw err;
-        const budgetSpent = err.suspect && (sameWay.get(err.signature) ?? 0) + 1 >= SAME_FAILURE_BUDGET;
+        const budgetSpent = err.suspect && (sameWay?.get(err.signature) ?? 0) + 1 >= SAME_FAILURE_BUDGET;
         const blamed = err.scope !== 'request' && !budgetSpent;
         if (events?.active) {
           events.emit({ type: 'attempt', requestId, model, credential: member.id, route: member.route, attempt: n, outcome: 'error', status: err.status, kind: err.kind, blamed, latencyMs: now() - started, stream: options.stream === true });
@@ -192,8 +192,9 @@ export async function runWithFailover<M extends PoolMember, T>(
         lastError = err;
         hooks?.onFailure?.(member, err, requestId);
         if (err.suspect) {
+          sameWay ??= new Map();
           sameWay.set(err.signature, (sameWay.get(err.signature) ?? 0) + 1);
-          heldBack.push([member, err]);
+          (heldBack ??= []).push([member, err]);
         } else pool.reportFailure(member, model, outcomeOf(err));
       }
     }
