@@ -28,6 +28,12 @@ export interface MemoryStoreOptions {
   maxKvBytes?: number;
   /** Quota windows kept before a reservation sweeps out the empty ones (default 50,000). */
   maxWindows?: number;
+  /**
+   * Bookings a daily (fixed) window keeps by id (default 10,000). Older ones stay counted in its total but can no
+   * longer be released or corrected: with a large daily limit, a busy day must not keep every request's id in
+   * memory until midnight.
+   */
+  maxFixedIds?: number;
 }
 
 interface KvValue {
@@ -58,6 +64,9 @@ export interface MemorySnapshot {
 
 const sep = '\u0000';
 
+/** The one booking a daily window is restored as (no reservation id starts with `#`). */
+const RESTORED_ID = '#restored';
+
 const MEMORY_HEALTH: StoreHealth = { kind: 'memory', ok: true, detail: 'in this process (snapshotted to PERSISTENT_STORAGE_PATH)' };
 
 export class MemoryStore implements StateStore {
@@ -68,6 +77,7 @@ export class MemoryStore implements StateStore {
   /** Bytes held per key-value namespace (keys and values, as UTF-16 lengths × 2). */
   private readonly kvBytes = new Map<string, number>();
   private readonly maxWindows: number;
+  private readonly maxFixedIds: number;
   /** The window count past which a reservation sweeps (kept ahead of what a sweep could not drop). */
   private sweepAbove: number;
   private readonly cooldowns = new Map<string, CooldownEntry>();
@@ -84,6 +94,7 @@ export class MemoryStore implements StateStore {
     this.maxKv = options.maxKvEntries ?? 100_000;
     this.maxKvBytes = options.maxKvBytes ?? 256 * 1024 * 1024;
     this.maxWindows = options.maxWindows ?? 50_000;
+    this.maxFixedIds = options.maxFixedIds ?? 10_000;
     this.sweepAbove = this.maxWindows;
   }
 
@@ -205,8 +216,11 @@ export class MemoryStore implements StateStore {
       const b = books[i]!;
       b.entries.set(req.id, [now, w.amount]);
       b.total += w.amount;
-      if (w.kind === 'fixed') this.version++;
-      else if (b.last === undefined || now >= b.last) b.last = now;
+      if (w.kind === 'fixed') {
+        this.version++;
+        // The oldest id goes (Map order is booking order); its amount stays in the total.
+        if (b.entries.size > this.maxFixedIds) b.entries.delete(b.entries.keys().next().value!);
+      } else if (b.last === undefined || now >= b.last) b.last = now;
       // Booked with an earlier time than the latest (another instance's clock, a time taken before another's
       // booking): put the entries back in time order, which pruning and freeAt rely on. Rare, so a re-sort.
       else b.entries = new Map([...b.entries].sort((x, y) => x[1][0] - y[1][0]));
@@ -376,9 +390,11 @@ export class MemoryStore implements StateStore {
       const list = [...m].filter(([, v]) => v.expires === undefined || v.expires > now).map(([key, v]) => (v.expires === undefined ? { key, value: v.value } : { key, value: v.value, expires: v.expires }));
       if (list.length > 0) kv[ns] = list;
     }
+    // A daily window as its total alone: after a restart no booking is waiting for an answer, so no id will be
+    // released or corrected again (and the file stays small however busy the day: it is written every few seconds).
     const fixed: MemorySnapshot['fixed'] = [];
     for (const [window, b] of this.windows) {
-      if (b.resetAt !== undefined && b.resetAt > now && b.entries.size > 0) fixed.push({ window, resetAt: b.resetAt, entries: [...b.entries].map(([id, [at, n]]) => [id, at, n]) });
+      if (b.resetAt !== undefined && b.resetAt > now && b.total > 0) fixed.push({ window, resetAt: b.resetAt, entries: [[RESTORED_ID, now, b.total]] });
     }
     return {
       cooldowns: [...this.cooldowns.values()].filter((c) => c.until > now),
@@ -387,6 +403,27 @@ export class MemoryStore implements StateStore {
       kv,
       fixed,
     };
+  }
+
+  /**
+   * The daily (fixed) windows still running, booking by booking (the resilient store writes them back to Redis
+   * under the same ids, so a booking Redis did get is not counted twice), and `earlier`: what bookings whose ids
+   * are no longer kept (maxFixedIds) add to the total.
+   */
+  dailyBookings(): Array<{ window: string; resetAt: number; entries: Array<[string, number, number]>; earlier: number }> {
+    const now = this.now();
+    const out: ReturnType<MemoryStore['dailyBookings']> = [];
+    for (const [window, b] of this.windows) {
+      if (b.resetAt === undefined || b.resetAt <= now || b.total <= 0) continue;
+      const entries: Array<[string, number, number]> = [];
+      let listed = 0;
+      for (const [id, [at, n]] of b.entries) {
+        entries.push([id, at, n]);
+        listed += n;
+      }
+      out.push({ window, resetAt: b.resetAt, entries, earlier: b.total - listed });
+    }
+    return out;
   }
 
   /** Restores a snapshot (before serving); expired entries are skipped. */

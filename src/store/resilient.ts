@@ -17,6 +17,7 @@
  * A Redis that answers with an error (out of memory, read-only replica, a script error) is not "away": that one
  * call is answered from memory and the error logged (once per message), without switching.
  */
+import { randomUUID } from 'node:crypto';
 import { ReplyError } from 'ioredis';
 import type { Logger } from '../util/log.js';
 import { MemoryStore } from './memory.js';
@@ -323,14 +324,15 @@ export class ResilientStore implements StateStore {
     for (const [id, d] of disables) await (d ? this.setDisable(d) : this.clearDisable(id));
     // Memory only ever counted usage while serving: all of it is this outage's.
     for (const row of await old.usage('', '\uffff')) await this.addUsage({ day: row.day, dims: row.dims }, row.counts);
-    // Daily windows still running: booked again under the same ids, past any limit (they were spent).
-    for (const f of old.snapshot(() => false).fixed) {
+    // Daily windows still running: booked again under the same ids, past any limit (they were spent); bookings
+    // whose ids memory no longer kept (a long outage on a busy day) as one more, under an id of their own.
+    for (const f of old.dailyBookings()) {
       const cut = f.window.lastIndexOf('|');
       const key = f.window.slice(0, cut);
       const name = f.window.slice(cut + 1);
-      for (const [id, at, amount] of f.entries) {
-        await this.reserve({ id, key, windows: [{ name, kind: 'fixed', resetAt: f.resetAt, limit: Infinity, amount }], now: at });
-      }
+      const book = (id: string, at: number, amount: number) => this.reserve({ id, key, windows: [{ name, kind: 'fixed', resetAt: f.resetAt, limit: Infinity, amount }], now: at });
+      for (const [id, at, amount] of f.entries) await book(id, at, amount);
+      if (f.earlier > 0) await book(`#earlier.${randomUUID()}`, now, f.earlier);
     }
     // Key-value: the latest write of each key wins, as it would have on Redis.
     for (const { ns, key, expires } of kv.values()) {

@@ -102,19 +102,29 @@ describe('MemoryStore snapshot', () => {
       { name: 'rpd', used: 2 },
       { name: 'tpd', used: 350 },
     ]);
-    // The restored bookings still count, and can still be released.
+    // The restored bookings still count. They come back as totals: no request of the stopped process can answer
+    // any more, so none of their ids is released or corrected again (and the file stays small however busy the day).
     expect(await restored.reserve({ id: 'r4', key: 'bucket:p1|m1', windows: [fixed('rpd', 3, 1, T + DAY)], now: c2.t })).toMatchObject({ ok: true });
     expect(await restored.reserve({ id: 'r5', key: 'bucket:p1|m1', windows: [fixed('rpd', 3, 1, T + DAY)], now: c2.t })).toMatchObject({ ok: false, window: 'rpd', retryAt: T + DAY });
     await restored.release('r1', 'bucket:p1|m1', day);
+    await restored.release('r4', 'bucket:p1|m1', day);
     expect(await restored.windowUsage('bucket:p1|m1', day, c2.t)).toEqual([
       { name: 'rpm', used: 0 },
       { name: 'rpd', used: 2 },
-      { name: 'tpd', used: 250 },
+      { name: 'tpd', used: 350 },
     ]);
     // A restored expiry is the same moment it was.
     c2.t = T + 20 * MINUTE;
     expect(await restored.kvGet('tokens', 'tok2')).toBeUndefined();
     expect(await restored.kvGet('tokens', 'tok1')).toBe('kept');
+  });
+
+  it('a busy day is written as one total per daily window, not a booking per request', async () => {
+    const c = clock();
+    const store = new MemoryStore({ now: c.now });
+    for (let i = 0; i < 2_000; i++) await store.reserve({ id: `r${i}`, key: 'k', windows: [fixed('rpd', 1e9, 1, T + DAY)], now: T + i });
+    c.t = T + 5_000;
+    expect(store.snapshot(durable).fixed).toEqual([{ window: 'k|rpd', resetAt: T + DAY, entries: [['#restored', T + 5_000, 2_000]] }]);
   });
 
   it('restore() skips what ended while Rotor was stopped', async () => {
@@ -188,7 +198,7 @@ describe('the state file (openSnapshot)', () => {
     await store.adjust('r1', 'k', 'tpd', 4_321);
     await snap.flush();
     const saved = JSON.parse(await readFile(path, 'utf8')) as MemorySnapshot;
-    expect(saved.fixed).toEqual([{ window: 'k|tpd', resetAt: T + DAY, entries: [['r1', T, 4_321]] }]);
+    expect(saved.fixed).toEqual([{ window: 'k|tpd', resetAt: T + DAY, entries: [['#restored', T, 4_321]] }]);
     await snap.close();
   });
 
@@ -280,6 +290,23 @@ describe('MemoryStore bounds', () => {
     const last = T + 499 * 100;
     expect(await store.windowUsage('bucket:p|model-499', [sliding('rps', 5, 1, 1_000)], last)).toEqual([{ name: 'rps', used: 1 }]);
     expect(await store.windowUsage('bucket:p|model-498', [fixed('rpd', 5, 1, T + 498 * 100 + 1_000)], last)).toEqual([{ name: 'rpd', used: 1 }]);
+  });
+
+  it('keeps at most maxFixedIds booking ids per daily window: older bookings stay counted but can no longer be released', async () => {
+    const store = new MemoryStore({ now: clock().now, maxFixedIds: 3 });
+    const day = [fixed('rpd', 100, 1, T + DAY), fixed('tpd', 10_000, 10, T + DAY)];
+    for (let i = 0; i < 5; i++) await store.reserve({ id: `r${i}`, key: 'k', windows: day, now: T + i });
+    await store.release('r0', 'k', day); // its id is gone: nothing released
+    await store.adjust('r1', 'k', 'tpd', 1); // nor corrected
+    expect(await store.windowUsage('k', day, T + 10)).toEqual([{ name: 'rpd', used: 5 }, { name: 'tpd', used: 50 }]);
+    await store.release('r4', 'k', day); // a recent one still is
+    await store.adjust('r3', 'k', 'tpd', 1);
+    expect(await store.windowUsage('k', day, T + 10)).toEqual([{ name: 'rpd', used: 4 }, { name: 'tpd', used: 31 }]);
+    // What Redis gets back after an outage: the kept bookings by id, and what the forgotten ones add.
+    expect(store.dailyBookings()).toEqual([
+      { window: 'k|rpd', resetAt: T + DAY, entries: [['r2', T + 2, 1], ['r3', T + 3, 1]], earlier: 2 },
+      { window: 'k|tpd', resetAt: T + DAY, entries: [['r2', T + 2, 10], ['r3', T + 3, 1]], earlier: 20 },
+    ]);
   });
 
   it('never sweeps a window that still holds bookings', async () => {
