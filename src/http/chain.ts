@@ -13,7 +13,7 @@ import type { AccessCheck } from './access.js';
 import type { AdminCheck } from './admin-access.js';
 import { bodyTooLarge, declaredOversize, readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
-import { clientAbortSignal } from './client-signal.js';
+import { clientAbortSignal, closeSignal } from './client-signal.js';
 import { createRouter, type ApiRequest, type ApiRoute } from './router.js';
 import { sendError } from './send.js';
 import { firstFrameAt } from './handlers/pipe-stream.js';
@@ -122,18 +122,18 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
       signal: () => (signal ??= clientAbortSignal(res)),
       route: undefined,
     };
-    if (onEnd || accessLog) {
-      const started = performance.now();
-      res.on('close', () => {
-        const status = res.writableFinished ? res.statusCode : 499;
-        if (onEnd) {
-          try {
-            onEnd(r, { route: r.route, status, started, firstFrame: firstFrameAt(res) });
-          } catch {
-            /* an observer's bug must not crash the server */
-          }
+    const started = onEnd || accessLog ? performance.now() : 0;
+    // One listener a request: the observers, then the client's signal (a client that left aborts its upstream call).
+    res.on('close', () => {
+      const status = res.writableFinished ? res.statusCode : 499;
+      if (onEnd) {
+        try {
+          onEnd(r, { route: r.route, status, started, firstFrame: firstFrameAt(res) });
+        } catch {
+          /* an observer's bug must not crash the server */
         }
-        if (!accessLog) return;
+      }
+      if (accessLog) {
         // One line a request: the path only (a query may carry ?key=<password>), what served it, never a secret.
         const line: Record<string, string | number> = { req: id, method: req.method ?? '', path, status, ms: Math.round((performance.now() - started) * 100) / 100 };
         if (r.served) {
@@ -142,8 +142,9 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
         }
         if (r.token) line.token = r.token;
         logger.access(line);
-      });
-    }
+      }
+      closeSignal(res, signal);
+    });
     serve(req, res, r).catch((err: unknown) => sendError(req, res, err, r.dialect, logger));
   };
 }

@@ -1,16 +1,17 @@
 import type { ServerResponse } from 'node:http';
 import { ClientSignal } from '../util/call-signal.js';
 
-/** A signal that fires when the client goes away before the response is finished. */
+/**
+ * A signal for the client going away before the response is finished. The chain's own `close` listener aborts
+ * it (one listener a request, not two); a client already gone when it is asked for gets it aborted at once.
+ */
 export function clientAbortSignal(res: ServerResponse): ClientSignal {
   const signal = new ClientSignal();
-  if (res.closed) {
-    // Gone already (while the body was parsed or media fetched): the 'close' event will not come again.
-    if (!res.writableFinished) signal.abort();
-    return signal;
-  }
-  res.on('close', () => {
-    if (!res.writableFinished) signal.abort();
-  });
+  if (res.closed && !res.writableFinished) signal.abort();
   return signal;
+}
+
+/** What the chain's `close` listener does for the signal, if one was asked for. */
+export function closeSignal(res: ServerResponse, signal: ClientSignal | undefined): void {
+  if (signal && !res.writableFinished) signal.abort();
 }
