@@ -7,6 +7,7 @@ import { resolveModel, type ModelAliasRule } from './models.js';
 import type { AnthropicRequest } from './request-schema.js';
 import { convertThinking } from './thinking.js';
 import { convertAnthropicTools } from './tools.js';
+import { assembleRequest } from '../gemini-request.js';
 
 export interface AnthropicToGeminiOptions {
   /** MODEL_ALIASES rules. */
@@ -42,18 +43,13 @@ const MAX_STOP_SEQUENCES = 5;
 export function convertAnthropicRequestToGemini(req: AnthropicRequest, options: AnthropicToGeminiOptions = {}): AnthropicToGeminiRequest {
   const model = resolveModel(req.model, options.aliases ?? [], options.served ?? []);
   const tools = convertAnthropicTools(req);
-  const { contents, systemInstruction } = convertAnthropicMessages(req, {
+  const translated = convertAnthropicMessages(req, {
     toGeminiName: (name) => toGeminiName(tools.names, name),
     media: options.media ?? (() => undefined),
     lookupSignature: options.lookupSignature ?? (() => undefined),
     allowEmpty: options.allowEmpty === true,
   });
-  const request: GeminiRequest = { contents };
-  if (systemInstruction) request.systemInstruction = systemInstruction;
-  if (tools.tools) request.tools = tools.tools;
-  if (tools.toolConfig) request.toolConfig = tools.toolConfig;
-  const generationConfig = convertGenerationConfig(req, model);
-  if (generationConfig) request.generationConfig = generationConfig;
+  const request = assembleRequest(translated, tools, convertGenerationConfig(req, model));
   return { model, request, toolNames: tools.names.toClient, search: tools.search };
 }
 

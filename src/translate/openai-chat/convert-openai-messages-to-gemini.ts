@@ -5,6 +5,7 @@ import { convertMediaPart, type MediaResolver } from './media.js';
 import type { OpenAIChatMessage, OpenAIContentPart, OpenAIToolCall } from './request-schema.js';
 import { BYPASS_THOUGHT_SIGNATURE, decodeToolCallIdSignature } from './thought-signature.js';
 import { parseArguments, toolOutputObject } from '../tool-json.js';
+import { pushTurn } from '../gemini-request.js';
 
 export { BYPASS_THOUGHT_SIGNATURE } from './thought-signature.js';
 
@@ -56,7 +57,7 @@ export function convertOpenAIMessagesToGemini(
         append(systemParts, textParts(message.content, at, `${message.role} messages`));
         return;
       case 'user':
-        push(contents, 'user', userParts(message.content, at, options.resolveMedia));
+        pushTurn(contents, 'user', userParts(message.content, at, options.resolveMedia));
         return;
       case 'assistant': {
         const parts = textParts(message.content, at, 'assistant messages');
@@ -71,7 +72,7 @@ export function convertOpenAIMessagesToGemini(
           if (calls.length === 0) part.thoughtSignature = BYPASS_THOUGHT_SIGNATURE;
           parts.push(part);
         }
-        push(contents, 'model', parts);
+        pushTurn(contents, 'model', parts);
         return;
       }
       case 'tool': {
@@ -82,11 +83,11 @@ export function convertOpenAIMessagesToGemini(
             `no earlier assistant message has a tool call with id "${message.tool_call_id}"`,
           );
         }
-        push(contents, 'user', [functionResponsePart(name, message.content, at)]);
+        pushTurn(contents, 'user', [functionResponsePart(name, message.content, at)]);
         return;
       }
       case 'function':
-        push(contents, 'user', [functionResponsePart(geminiName(message.name), message.content, at)]);
+        pushTurn(contents, 'user', [functionResponsePart(geminiName(message.name), message.content, at)]);
         return;
     }
   });
@@ -95,13 +96,6 @@ export function convertOpenAIMessagesToGemini(
     throw new TranslationError('messages', 'at least one user or assistant message with content is required');
   }
   return systemParts.length > 0 ? { contents, systemInstruction: { parts: systemParts } } : { contents };
-}
-
-function push(contents: GeminiContent[], role: 'user' | 'model', parts: GeminiPart[]): void {
-  if (parts.length === 0) return;
-  const last = contents[contents.length - 1];
-  if (last?.role === role) append(last.parts, parts);
-  else contents.push({ role, parts });
 }
 
 /** Text-only content (system, developer, assistant, tool results). `refusal` parts count as text. */

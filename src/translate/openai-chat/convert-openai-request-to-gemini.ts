@@ -8,6 +8,7 @@ import { convertReasoningToThinkingConfig } from './reasoning.js';
 import type { OpenAIChatRequest } from './request-schema.js';
 import { convertResponseFormat, type SchemaMode } from './response-format.js';
 import { toGeminiName } from './tool-names.js';
+import { assembleRequest } from '../gemini-request.js';
 
 export { TranslationError } from '../translation-error.js';
 
@@ -47,17 +48,12 @@ export function convertOpenAIChatRequestToGemini(req: OpenAIChatRequest, options
   rejectUnsupportedOptions(req);
   const alias = parseModelAlias(req.model);
   const tools = convertOpenAIToolsToGemini(req, { search: alias.search });
-  const { contents, systemInstruction } = convertOpenAIMessagesToGemini(req.messages, {
+  const translated = convertOpenAIMessagesToGemini(req.messages, {
     toGeminiName: (name) => toGeminiName(tools.names, name),
     ...(options.lookupSignature ? { lookupSignature: options.lookupSignature } : {}),
     ...(options.resolveMedia ? { resolveMedia: options.resolveMedia } : {}),
   });
-  const request: GeminiRequest = { contents };
-  if (systemInstruction) request.systemInstruction = systemInstruction;
-  if (tools.tools) request.tools = tools.tools;
-  if (tools.toolConfig) request.toolConfig = tools.toolConfig;
-  const generationConfig = convertGenerationConfig(req, { model: alias.model, thinking: alias.thinking, schemaMode: options.schemaMode });
-  if (generationConfig) request.generationConfig = generationConfig;
+  const request = assembleRequest(translated, tools, convertGenerationConfig(req, { model: alias.model, thinking: alias.thinking, schemaMode: options.schemaMode }));
   return { model: alias.model, request, toolNames: tools.names.toClient };
 }
 

@@ -8,6 +8,7 @@ import { CUSTOM_TOOL_ARGUMENT } from './convert-tools.js';
 import type { ResponsesContentPart, ResponsesInputItem } from './request-schema.js';
 import { callSignature, decodeAnswerSignatures, type AnswerSignatures } from './signatures.js';
 import { parseArguments, toolOutputObject } from '../tool-json.js';
+import { pushTurn } from '../gemini-request.js';
 
 export interface ResponsesConversation {
   contents: GeminiContent[];
@@ -120,29 +121,22 @@ export function convertResponsesInput(
     if (run.side === 'user') {
       const i = run.indices[0]!;
       const item = items[i] as Extract<ResponsesInputItem, { type: 'message' }>;
-      push(contents, 'user', userParts(item.content, `input[${i}].content`, options.resolveMedia));
+      pushTurn(contents, 'user', userParts(item.content, `input[${i}].content`, options.resolveMedia));
       pending = [];
     } else if (run.side === 'model') {
       const { parts, calls } = modelTurn(items, run.indices, options);
       if (parts.length === 0) continue;
       const merged = contents[contents.length - 1]?.role === 'model';
-      push(contents, 'model', parts);
+      pushTurn(contents, 'model', parts);
       pending = merged ? [...pending, ...calls] : calls;
     } else {
-      push(contents, 'user', outputTurn(items, run.indices, pending, callNames, options.resolveMedia));
+      pushTurn(contents, 'user', outputTurn(items, run.indices, pending, callNames, options.resolveMedia));
       pending = [];
     }
   }
 
   if (contents.length === 0) throw new TranslationError('input', 'at least one user message or other input item with content is required');
   return systemParts.length > 0 ? { contents, systemInstruction: { parts: systemParts } } : { contents };
-}
-
-function push(contents: GeminiContent[], role: 'user' | 'model', parts: GeminiPart[]): void {
-  if (parts.length === 0) return;
-  const last = contents[contents.length - 1];
-  if (last?.role === role) append(last.parts, parts);
-  else contents.push({ role, parts });
 }
 
 function modelTurn(items: readonly ResponsesInputItem[], indices: readonly number[], options: ConvertInputOptions): { parts: GeminiPart[]; calls: string[] } {

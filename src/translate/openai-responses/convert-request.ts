@@ -7,6 +7,7 @@ import { toGeminiName } from '../openai-chat/tool-names.js';
 import { convertResponsesInput } from './convert-input.js';
 import { convertResponsesTools } from './convert-tools.js';
 import type { ResponsesInputItem, ResponsesRequest } from './request-schema.js';
+import { assembleRequest } from '../gemini-request.js';
 
 export interface ResponsesToGeminiOptions {
   lookupSignature?: (callId: string) => string | undefined;
@@ -38,17 +39,12 @@ export function inputItems(input: ResponsesRequest['input']): ResponsesInputItem
 export function convertResponsesRequestToGemini(req: ResponsesRequest, options: ResponsesToGeminiOptions = {}): ResponsesToGeminiRequest {
   const alias = parseModelAlias(req.model);
   const tools = convertResponsesTools(req, { search: alias.search });
-  const { contents, systemInstruction } = convertResponsesInput(inputItems(req.input), req.instructions, {
+  const translated = convertResponsesInput(inputItems(req.input), req.instructions, {
     toGeminiName: (name) => toGeminiName(tools.names, name),
     ...(options.lookupSignature ? { lookupSignature: options.lookupSignature } : {}),
     ...(options.resolveMedia ? { resolveMedia: options.resolveMedia } : {}),
   });
-  const request: GeminiRequest = { contents };
-  if (systemInstruction) request.systemInstruction = systemInstruction;
-  if (tools.tools) request.tools = tools.tools;
-  if (tools.toolConfig) request.toolConfig = tools.toolConfig;
-  const generationConfig = convertGenerationConfig(req, alias.model, alias.thinking, options.schemaMode);
-  if (generationConfig) request.generationConfig = generationConfig;
+  const request = assembleRequest(translated, tools, convertGenerationConfig(req, alias.model, alias.thinking, options.schemaMode));
   return { model: alias.model, request, toolNames: tools.names.toClient, customTools: tools.custom };
 }
 
