@@ -6,13 +6,12 @@
  * one redis-server. Prints figures and ratios (never asserts) and writes bench/out/pool-last-run.md and
  * bench/out/pool-results.json. Options: node bench/pool.js --help.
  */
-import { fork, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BENCH, ROOT, startRedis } from './lib/stack.js';
+import { BENCH, startRedis } from './lib/stack.js';
+import { startPoolDriver } from './lib/driver-client.js';
+import { machine, waitQuiet } from './lib/machine.js';
 import { cpuMs, systemBusyMs } from './lib/proc-stats.js';
 import { fmt } from './lib/stats.js';
 import { chatRequest, rotorEnv, startInstances, startQuotaSimulator, startReactive } from './lib/pool-stack.js';
@@ -81,66 +80,6 @@ function options() {
   for (const c of opts.configs) if (!CONFIGS[c]) throw new Error(`--configs: unknown ${c} (${Object.keys(CONFIGS).join(', ')})`);
   if (!['poisson', 'uniform'].includes(opts.arrivals)) throw new Error('--arrivals: poisson or uniform');
   return opts;
-}
-
-async function machineBusyPct(ms) {
-  const a = systemBusyMs();
-  await new Promise((r) => setTimeout(r, ms));
-  return ((systemBusyMs() - a) / (ms * cpus().length)) * 100;
-}
-
-async function waitQuiet(opts, log) {
-  const deadline = Date.now() + opts.waitQuietMin * 60_000;
-  let busy = await machineBusyPct(3000);
-  while (busy >= 20 && Date.now() < deadline) {
-    log(`other processes use ${fmt(busy, 0)}% of the machine; waiting for < 20%`);
-    busy = await machineBusyPct(10_000);
-  }
-  if (busy >= 20) log(`WARNING: other processes use ${fmt(busy, 0)}% of the machine`);
-  return busy;
-}
-
-function machine() {
-  const git = (args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
-  const head = git(['rev-parse', '--short', 'HEAD']);
-  return {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryGb: totalmem() / 1024 ** 3,
-    node: process.version,
-    kernel: release(),
-    commit: head ? `${head}${git(['status', '--porcelain', '--', 'src']) ? ' (+ uncommitted changes in src/)' : ''}` : 'not a git checkout',
-    date: new Date().toISOString(),
-  };
-}
-
-/** The open-loop driver in its own process. */
-function startPoolDriver() {
-  const child = fork(fileURLToPath(new URL('./lib/pool-driver.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiting = new Map();
-  let next = 0;
-  child.on('message', (msg) => {
-    const w = waiting.get(msg.id);
-    if (!w) return;
-    waiting.delete(msg.id);
-    if (msg.error) w.reject(new Error(`driver: ${msg.error}`));
-    else w.resolve(msg.result);
-  });
-  child.on('exit', (code) => {
-    for (const w of waiting.values()) w.reject(new Error(`driver exited (${code})`));
-    waiting.clear();
-  });
-  return {
-    pid: child.pid,
-    run(job) {
-      const id = ++next;
-      return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        child.send({ id, job });
-      });
-    },
-    stop: () => child.kill('SIGKILL'),
-  };
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -5,14 +5,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDriver } from './lib/driver-client.js';
-import { BENCH, PORTKEY_ENTRY, ROOT, portkeyInstalled } from './lib/stack.js';
+import { BENCH, PORTKEY_ENTRY, portkeyInstalled } from './lib/stack.js';
 import { fmt } from './lib/stats.js';
 import { renderReport } from './lib/report.js';
-import { systemBusyMs } from './lib/proc-stats.js';
+import { machine, waitQuiet } from './lib/machine.js';
 import { summarizeProfile } from './lib/profile-summary.js';
 import { measureThroughput, startTargets } from './sections/throughput.js';
 import { measureLeak, measureOpenStreams } from './sections/memory.js';
@@ -77,24 +76,6 @@ function options() {
   return opts;
 }
 
-/** Share of the machine (all CPUs = 100%) busy over `ms`, from /proc/stat; nothing of the bench runs yet. */
-async function machineBusyPct(ms) {
-  const a = systemBusyMs();
-  await new Promise((r) => setTimeout(r, ms));
-  return ((systemBusyMs() - a) / (ms * cpus().length)) * 100;
-}
-
-async function waitQuiet(opts, log) {
-  const deadline = Date.now() + opts.waitQuietMin * 60_000;
-  let busy = await machineBusyPct(3000);
-  while (busy >= 20 && Date.now() < deadline) {
-    log(`other processes use ${fmt(busy, 0)}% of the machine; waiting for < 20%`);
-    busy = await machineBusyPct(10_000);
-  }
-  if (busy >= 20) log(`WARNING: other processes use ${fmt(busy, 0)}% of the machine: throughput and latency figures will be noisy`);
-  return busy;
-}
-
 /** Portkey is a dependency of the bench only (bench/package.json); install it on first use. */
 function ensurePortkey(opts, log) {
   if (opts.noPortkey) return { ok: false, why: 'disabled with --no-portkey' };
@@ -103,21 +84,6 @@ function ensurePortkey(opts, log) {
   const r = spawnSync('npm', ['ci', '--prefix', BENCH, '--no-audit', '--no-fund'], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (portkeyInstalled()) return { ok: true };
   return { ok: false, why: `npm ci --prefix bench failed (exit ${r.status ?? r.error?.message}); ${PORTKEY_ENTRY} is missing` };
-}
-
-function machine() {
-  const git = (args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
-  return {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryGb: totalmem() / 1024 ** 3,
-    node: process.version,
-    kernel: release(),
-    commit: git(['rev-parse', '--short', 'HEAD'])
-      ? `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'src']) ? ' (+ uncommitted changes in src/)' : ''}`
-      : 'not a git checkout',
-    date: new Date().toISOString(),
-  };
 }
 
 async function main() {
@@ -131,7 +97,7 @@ async function main() {
   const portkey = opts.sections.some((s) => s === 'throughput' || s === 'memory') && opts.targets.includes('e') ? ensurePortkey(opts, log) : { ok: false, why: 'not requested' };
   opts.portkeyAvailable = portkey.ok;
   opts.portkeyWhy = portkey.why;
-  res.busyBeforePct = await waitQuiet(opts, log);
+  res.busyBeforePct = await waitQuiet(opts, log, ': throughput and latency figures will be noisy');
   const driver = startDriver();
   const t0 = Date.now();
   try {

@@ -1,11 +1,21 @@
-/** Forks the load driver (driver.js) and sends it jobs over IPC, one at a time. */
+/** Forks a load driver (driver.js, or pool-driver.js for bench:pool) and sends it jobs over IPC. */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const DRIVER = fileURLToPath(new URL('./driver.js', import.meta.url));
+const script = (name) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 
+/** The closed-loop driver of `npm run bench`. */
 export function startDriver() {
-  const child = fork(DRIVER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return forkDriver(script('driver.js'));
+}
+
+/** The open-loop driver of `npm run bench:pool`. */
+export function startPoolDriver() {
+  return forkDriver(script('pool-driver.js'));
+}
+
+function forkDriver(path) {
+  const child = fork(path, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map();
   let next = 0;
   child.on('message', (msg) => {
