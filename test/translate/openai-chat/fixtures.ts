@@ -1,28 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { GeminiResponse } from '../../../src/types/gemini.js';
+import { fixtureFolder } from '../fixture-folder.js';
 
-const dir = fileURLToPath(new URL('../../fixtures/openai-chat/', import.meta.url));
-
-/** Fixture names (without extension) that start with `prefix` and end with `suffix`, e.g. `request-`, `.json`. */
-export function listFixtures(prefix: string, suffix: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.startsWith(prefix) && f.endsWith(suffix))
-    .map((f) => f.slice(0, -suffix.length))
-    .sort();
-}
-
-export function readJsonFixture<T>(file: string): T {
-  return JSON.parse(readFileSync(dir + file, 'utf8')) as T;
-}
-
-/** A `*.chunks.txt` stream fixture: one Gemini GenerateContentResponse JSON per line. */
-export function readChunksFixture(name: string): GeminiResponse[] {
-  return readFileSync(`${dir}${name}.chunks.txt`, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as GeminiResponse);
-}
+export const { listFixtures, readJsonFixture, readChunksFixture } = fixtureFolder('openai-chat');
 
 /** Response-context extras a fixture may carry (`"ctx"`), with `toolNames` as a plain object. */
 export interface FixtureContext {

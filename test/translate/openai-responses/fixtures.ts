@@ -1,31 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { responseEcho } from '../../../src/translate/openai-responses/adapter.js';
 import type { ResponsesContext } from '../../../src/translate/openai-responses/response-builder.js';
 import { responsesRequestSchema } from '../../../src/translate/openai-responses/request-schema.js';
-import type { GeminiResponse } from '../../../src/types/gemini.js';
+import { fixtureFolder } from '../fixture-folder.js';
 
-const dir = fileURLToPath(new URL('../../fixtures/openai-responses/', import.meta.url));
-
-/** Fixture names (without extension) that start with `prefix` and end with `suffix`. */
-export function listFixtures(prefix: string, suffix: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.startsWith(prefix) && f.endsWith(suffix))
-    .map((f) => f.slice(0, -suffix.length))
-    .sort();
-}
-
-export function readJsonFixture<T>(file: string): T {
-  return JSON.parse(readFileSync(dir + file, 'utf8')) as T;
-}
-
-/** A `*.chunks.txt` stream fixture: one Gemini GenerateContentResponse JSON per line. */
-export function readChunksFixture(name: string): GeminiResponse[] {
-  return readFileSync(`${dir}${name}.chunks.txt`, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as GeminiResponse);
-}
+export const { listFixtures, readJsonFixture, readChunksFixture } = fixtureFolder('openai-responses');
 
 /** What a response or stream fixture may set in the context (`"ctx"`); the request defaults to `{model}`. */
 export interface FixtureContext {
