@@ -31,7 +31,7 @@ export async function serveReply(
     ? { contentType: 'text/event-stream', open: '', event: (e: ProtoObject) => `data: ${JSON.stringify(e)}\r\n\r\n`, between: '', close: '' }
     : // Google's layout without alt=sse: "[{…}\n,\r\n{…}\n]" (clients such as Portkey split on \r\n and trim "\n]").
       { contentType: 'application/json; charset=UTF-8', open: '[', event: (e: ProtoObject) => JSON.stringify(e), between: '\n,\r\n', close: '\n]' };
-  await writeEvents(res, events, framing, ctx.streamIntervalMs, headers, opts.cutAfterEvents);
+  await writeEvents(res, events, framing, ctx.streamIntervalMs, headers, opts.cutAfterEvents, () => ctx.state.eventWritten(res));
 }
 
 interface Framing {
@@ -42,7 +42,10 @@ interface Framing {
   close: string;
 }
 
-/** Headers first, then each event as soon as it is due; `cutAfter` destroys the socket mid-stream. */
+/**
+ * Headers first, then each event as soon as it is due (`written` told after each, for the call log); `cutAfter`
+ * destroys the socket mid-stream.
+ */
 async function writeEvents(
   res: ServerResponse,
   events: ProtoObject[],
@@ -50,6 +53,7 @@ async function writeEvents(
   intervalMs: number,
   headers: Record<string, string>,
   cutAfter?: number,
+  written?: () => void,
 ): Promise<void> {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(200, {
@@ -65,6 +69,7 @@ async function writeEvents(
     if (i > 0) await sleep(intervalMs);
     if (res.destroyed || res.writableEnded) return;
     res.write(`${i === 0 ? framing.open : framing.between}${framing.event(event)}`);
+    written?.();
   }
   if (cutAfter !== undefined && cutAfter >= events.length) {
     // A cut after the last event: the peer saw everything but never a clean end of the body.

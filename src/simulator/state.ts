@@ -205,6 +205,12 @@ export class SimState {
     res.once('close', answered);
   }
 
+  /** An event of the stream answered on `res` was written now. */
+  eventWritten(res: ServerResponse): void {
+    const call = this.tracked.get(res)?.call;
+    if (call) (call.eventsAt ??= []).push(performance.now());
+  }
+
   /** The request answered on `res` passed the quotas and was booked with these input tokens. */
   served(res: ServerResponse, inputTokens: number): void {
     const tracked = this.tracked.get(res);

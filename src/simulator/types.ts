@@ -177,6 +177,8 @@ export interface SimCall {
   inputTokens?: number;
   /** A 429 from the simulated quotas (not from a fault): every window the request would have overrun. */
   quotaExceeded?: SimQuotaWindow[];
+  /** A stream: when each event was written (performance.now(), ms), so tests read its pacing without a clock of their own. */
+  eventsAt?: number[];
 }
 
 /**

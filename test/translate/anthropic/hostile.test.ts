@@ -28,12 +28,6 @@ function refusal(body: unknown): { field: string; message: string } {
   throw new Error('expected a TranslationError');
 }
 
-function timed<T>(f: () => T): { value: T; ms: number } {
-  const started = performance.now();
-  const value = f();
-  return { value, ms: performance.now() - started };
-}
-
 const user = { role: 'user', content: 'hi' };
 
 describe('cost linear in the request', () => {
@@ -41,37 +35,35 @@ describe('cost linear in the request', () => {
     // Two user messages in a row are merged into one Gemini turn; spreading 200,000 parts into push() threw
     // "Maximum call stack size exceeded" (a 500) after seconds of quadratic field-path lookups.
     const blocks = Array.from({ length: 200_000 }, () => ({ type: 'text', text: 'a' }));
-    const { value: request, ms } = timed(() => translate({ model: 'gemini-2.5-flash', messages: [user, { role: 'user', content: blocks }] }));
+    const request = translate({ model: 'gemini-2.5-flash', messages: [user, { role: 'user', content: blocks }] });
     expect(request.contents).toHaveLength(1);
     expect(request.contents[0]!.parts).toHaveLength(200_001);
-    expect(ms).toBeLessThan(3000);
   });
 
-  it('pairs 40,000 tool_use blocks with their results in linear time', () => {
-    const n = 40_000;
+  // No clock in these: at these sizes the quadratic versions (the findings) take minutes, past the test's timeout.
+  it('pairs 200,000 tool_use blocks with their results in linear time', () => {
+    const n = 200_000;
     const calls = Array.from({ length: n }, (_, i) => ({ type: 'tool_use', id: `t${i}`, name: 'f', input: {} }));
     // Results in reverse order, one missing, one for an id nobody called.
     const results = Array.from({ length: n - 1 }, (_, i) => ({ type: 'tool_result', tool_use_id: `t${n - 1 - i}`, content: 'x' }));
     results.push({ type: 'tool_result', tool_use_id: 'stray', content: 'y' });
     const body = { model: 'gemini-2.5-flash', messages: [user, { role: 'assistant', content: calls }, { role: 'user', content: results }] };
-    const { value: request, ms } = timed(() => translate(body));
+    const request = translate(body);
     const answers = request.contents[2]!.parts;
     expect(answers.filter((p) => p.functionResponse)).toHaveLength(n);
     expect(answers[0]!.functionResponse).toStrictEqual({ name: 'f', response: { error: 'the client sent no tool_result for this call' } });
     expect(answers[n]).toStrictEqual({ text: '[result of tool call stray]\ny' });
-    // Was 3.4 s (O(n²) lookups) on a quiet machine.
-    expect(ms).toBeLessThan(1500);
+    // Was 3.4 s for 40,000 (O(n²) lookups) on a quiet machine: over a minute for this many.
   });
 
   it('keeps field paths exact past unknown blocks, without searching the array for each block', () => {
     const content = [
-      ...Array.from({ length: 30_000 }, () => ({ type: 'brand_new_block' })),
-      ...Array.from({ length: 30_000 }, () => ({ type: 'text', text: 'a' })),
+      ...Array.from({ length: 100_000 }, () => ({ type: 'brand_new_block' })),
+      ...Array.from({ length: 100_000 }, () => ({ type: 'text', text: 'a' })),
       { type: 'image', source: { type: 'base64', media_type: 'image/png', data: '!!!' } },
     ];
-    const { value: err, ms } = timed(() => refusal({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content }] }));
-    expect(err.field).toBe('messages[0].content[60000].source.data');
-    expect(ms).toBeLessThan(1500);
+    const err = refusal({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content }] });
+    expect(err.field).toBe('messages[0].content[200000].source.data');
   });
 
   it('merges a tool result of 200,000 images into its turn', () => {

@@ -28,12 +28,6 @@ function refusal(body: unknown): { field: string; message: string } {
   throw new Error('expected a TranslationError');
 }
 
-function timed<T>(f: () => T): { value: T; ms: number } {
-  const started = performance.now();
-  const value = f();
-  return { value, ms: performance.now() - started };
-}
-
 const N = 200_000;
 const texts = (type: string) => Array.from({ length: N }, () => ({ type, text: 'a' }));
 const tools = [{ type: 'function', name: 'f' }];
@@ -62,17 +56,17 @@ describe('cost linear in the request', () => {
     expect(translate({ model: 'gemini-2.5-flash', tools, input }).contents[2]!.parts).toHaveLength(N + 1);
   });
 
-  it('pairs 40,000 calls with their outputs in linear time', () => {
-    const n = 40_000;
+  // No clock: at this size the quadratic version (the finding) takes about a minute, past the test's timeout.
+  it('pairs 200,000 calls with their outputs in linear time', () => {
+    const n = N;
     const input: unknown[] = [{ role: 'user', content: 'x' }];
     for (let i = 0; i < n; i++) input.push({ type: 'function_call', call_id: `c${i}`, name: 'f', arguments: '{}' });
     for (let i = n - 1; i >= 1; i--) input.push({ type: 'function_call_output', call_id: `c${i}`, output: 'ok' });
-    const { value: request, ms } = timed(() => translate({ model: 'gemini-2.5-flash', tools, input }));
+    const request = translate({ model: 'gemini-2.5-flash', tools, input });
     const answers = request.contents[2]!.parts;
     expect(answers).toHaveLength(n);
     expect(answers[0]!.functionResponse!.response).toStrictEqual({ output: 'No output was returned for this call.' });
-    // Was 1.7 s (a search of the pending calls for each output) on a quiet machine, 23 s at the body limit.
-    expect(ms).toBeLessThan(1500);
+    // Was 1.7 s for 40,000 (a search of the pending calls for each output) on a quiet machine, 23 s at the body limit.
   });
 });
 
