@@ -257,9 +257,8 @@ describe('dashboard streams at shutdown', () => {
       const reader = res.body!.getReader();
       await reader.read(); // the stream is open
       await expect.poll(() => s.rotor.dashboard.watching).toBe(1);
-      const started = Date.now();
-      await s.rotor.close(30_000);
-      expect(Date.now() - started).toBeLessThan(3_000);
+      // A grace longer than the test's timeout: a stream that held the shutdown would fail the test, no clock needed.
+      await s.rotor.close(600_000);
       // The page's stream ends (after whatever was already sent).
       for (;;) if ((await reader.read()).done) break;
     } finally {

@@ -107,10 +107,8 @@ describe('the dashboard in a browser (no ADMIN_PASSWORD, loopback)', () => {
     for (let i = 0; i < 8 && !adaCooling(); i++) expect(await s.chat()).toBe(200);
     expect(adaCooling()).toBe(true);
 
-    const started = Date.now();
     const item = page.locator(`${card(ids['ada@example.com']!)}[data-cooling="1"] ul.cooling li[data-model="${MODEL}"]`);
     await item.waitFor({ timeout: 5_000 });
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect(await item.innerText()).toMatch(/rate limited.*— (?:[1-6]\d|[1-9]) s left|1 min left/s);
     expect(await page.locator(`${card(ids['ada@example.com']!)} .state`).innerText()).toContain('cooling');
     expect(await page.locator(`${card(ids['ada@example.com']!)} button[data-action="clear-cooldown"]`).count()).toBe(1);

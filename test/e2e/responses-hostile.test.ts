@@ -98,7 +98,6 @@ describe('the Responses routes against a hostile client', () => {
     // Codex's attempt, with bytes after it (a body, or a request pipelined behind): Node stops parsing a connection
     // after an Upgrade request, so a kept-alive socket sat there until the keep-alive timeout.
     const url = new URL(stack.rotor.url);
-    const started = Date.now();
     const answer = await new Promise<{ text: string; closed: boolean }>((resolve) => {
       const socket = connect(Number(url.port), url.hostname, () => {
         socket.write(
@@ -117,7 +116,6 @@ describe('the Responses routes against a hostile client', () => {
     expect(answer.text).toMatch(/^HTTP\/1\.1 426 /);
     expect(answer.text).toMatch(/\r\nConnection: close\r\n/i);
     expect(answer.closed).toBe(true);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('serves an input of 200,000 parts (the conversion overflowed the stack: a 500)', async () => {
