@@ -163,10 +163,11 @@ describe('token refresh', () => {
   });
 
   it('a file replaced during a failing refresh is not disabled by the old refresh token', async () => {
-    reply = () => ({ status: 400, body: { error: 'invalid_grant' }, delayMs: 50 });
+    reply = () => ({ status: 400, body: { error: 'invalid_grant' }, delayMs: 500 });
     const cred = await loadOne('oauth_creds.json', expired);
     const pending = cred.getAccessToken().catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 10));
+    // The refresh with the old token has reached the token endpoint, which answers it only later.
+    await expect.poll(() => server.calls.length, { interval: 5 }).toBe(1);
     cred.replace(parseCredentialJson({ ...expired, refresh_token: '1//0gReplacedWhileRefreshing' }));
     expect(await pending).toMatchObject({ kind: 'revoked' });
     expect(cred.disabledReason).toBeUndefined();

@@ -158,8 +158,8 @@ describe('aborted()', () => {
     });
     setTimeout(() => controller.abort(), 100);
     await expect(aborted).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(sim.aborted()).toBe(1);
+    // Counted when the simulator sees the connection close: wait for it, not for a fixed time.
+    await expect.poll(() => sim.aborted()).toBe(1);
 
     sim.injectFault({ fault: { type: 'reset' }, times: 1 });
     await expect(genA()).rejects.toThrow();
