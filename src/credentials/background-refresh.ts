@@ -18,12 +18,14 @@ export interface BackgroundRefreshOptions {
 export function startBackgroundRefresh(
   creds: () => OAuthCredential[],
   options: BackgroundRefreshOptions,
-): { stop(): void } {
+): { stop(): void; readonly rounds: number } {
   const intervalMs = options.intervalMs ?? 60_000;
   const leadMs = options.leadMs ?? 10 * 60_000;
   const concurrency = Math.max(1, options.concurrency ?? 4);
   let running = false;
   let stopped = false;
+  /** Rounds completed: tests wait for rounds instead of for time. */
+  let rounds = 0;
 
   const tick = async () => {
     if (running || stopped) return; // a slow round is not stacked on by the next one
@@ -47,6 +49,7 @@ export function startBackgroundRefresh(
       await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, worker));
     } finally {
       running = false;
+      rounds += 1;
     }
   };
 
@@ -55,6 +58,9 @@ export function startBackgroundRefresh(
   first.unref();
   timer.unref();
   return {
+    get rounds() {
+      return rounds;
+    },
     stop() {
       stopped = true;
       clearTimeout(first);

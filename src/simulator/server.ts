@@ -76,6 +76,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const server = createServer((req, res) => {
     res.on('close', () => {
       if (!res.writableFinished && !wasClosedOnPurpose(res)) state.abortedCount += 1;
+      state.endedCount += 1;
     });
     route(ctx, req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
@@ -127,6 +128,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ctx.apiQuota.reset();
     },
     aborted: () => state.abortedCount,
+    ended: () => state.endedCount,
     issuedTokens: (email) => state.issuedTokens(email),
     close: () => {
       closed ??= new Promise<void>((resolve) => {

@@ -117,6 +117,7 @@ export class SimState {
   private log: SimCall[] = [];
   /** Requests whose client went away before the reply was complete. */
   abortedCount = 0;
+  endedCount = 0;
   private tally = new Map<string, Map<string, number>>();
   private readonly quotaStats = new QuotaStats();
   private readonly tracked = new WeakMap<ServerResponse, Tracked>();
@@ -252,6 +253,7 @@ export class SimState {
 
   resetStats(): void {
     this.abortedCount = 0;
+    this.endedCount = 0;
     this.log = [];
     this.tally = new Map();
     this.quotaStats.reset();

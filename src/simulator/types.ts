@@ -238,7 +238,7 @@ export interface Simulator {
   counts(): Record<string, Record<string, number>>;
   /** Quota counters per bucket and model (upstream 429s per request, requests served). */
   stats(): SimStats;
-  /** Clears calls, counts, stats and aborted (not the quotas' bookings). */
+  /** Clears calls, counts, stats, aborted and ended (not the quotas' bookings). */
   resetStats(): void;
   /** Replaces the simulator-wide default quotas (`SimulatorOptions.quotas`). */
   setQuotas(quotas: SimQuotas): void;
@@ -246,6 +246,8 @@ export interface Simulator {
   resetQuotaUsage(): void;
   /** How many requests the client abandoned before the reply was complete (reset / cut faults excluded). */
   aborted(): number;
+  /** How many requests have ended, whichever way (answered, abandoned, cut): `aborted()` is final for each by then. */
+  ended(): number;
   /** Access tokens issued to that account, oldest first. */
   issuedTokens(email: string): string[];
   close(): Promise<void>;

@@ -114,7 +114,8 @@ describe('startBackgroundRefresh', () => {
     const bg = startBackgroundRefresh(() => credentials, { intervalMs: 20, leadMs: 10 * 60_000, logger: silentLogger });
     try {
       await expect.poll(() => credentials[0]!.maskedAccessToken(), { timeout: 2000 }).toBe('ya29…n-0');
-      await new Promise((r) => setTimeout(r, 80)); // several more rounds: nothing else is due
+      const seen = bg.rounds;
+      await expect.poll(() => bg.rounds, { interval: 5 }).toBeGreaterThanOrEqual(seen + 3); // more rounds: nothing else is due
     } finally {
       bg.stop();
     }
