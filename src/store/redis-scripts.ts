@@ -44,18 +44,20 @@ end
 
 /**
  * Quota windows. Per window (a reservation key and a window name): a hash with `#t` (the running total), `#r`
- * (a fixed window's resetAt) and `i<id>` → amount per booking; and, for a sliding window, a sorted set
- * id → booking time. Sliding windows drop what has slid out before deciding; a fixed window whose resetAt
- * differs, or has passed, starts again from zero.
+ * (a fixed window's resetAt) and `i<id>` → amount per booking; and a sorted set id → booking time. Sliding
+ * windows drop what has slid out before deciding; a fixed window whose resetAt differs, or has passed, starts
+ * again from zero, and keeps the ids of its latest `maxFixedIds` bookings only (older ones stay in `#t` but can
+ * no longer be released or corrected: a day of a large limit must not hold a field per request).
  *
  * KEYS: per window, hash then zset. ARGV: id, now, then per window: kind (s|f), span (windowMs | resetAt),
- * limit, amount, ttl. Returns {1, used…} or {0, index of the refusing window (1-based), retryAt}.
+ * limit, amount, ttl; then maxFixedIds. Returns {1, used…} or {0, index of the refusing window (1-based), retryAt}.
  */
 export const RESERVE = `${HELPERS}
 local id = ARGV[1]
 local field = 'i' .. id
 local now = tonumber(ARGV[2])
 local n = #KEYS / 2
+local maxFixedIds = tonumber(ARGV[3 + n * 5])
 local totals = {}
 for i = 1, n do
   local h, z, b = KEYS[2 * i - 1], KEYS[2 * i], 2 + (i - 1) * 5
@@ -63,7 +65,7 @@ for i = 1, n do
   if kind == 'f' then
     local r = redis.call('HGET', h, '#r')
     if (not r) or tonumber(r) ~= span or now >= span then
-      redis.call('DEL', h)
+      redis.call('DEL', h, z)
       totals[i] = 0
     else
       totals[i] = tonumber(redis.call('HGET', h, '#t') or '0')
@@ -121,12 +123,15 @@ for i = 1, n do
   local old = redis.call('HGET', h, field)
   local total = totals[i] + amount - (old and tonumber(old) or 0)
   redis.call('HSET', h, field, num(amount), '#t', num(total))
+  redis.call('ZADD', z, num(now), id)
   if kind == 'f' then
     redis.call('HSET', h, '#r', num(span))
-  else
-    redis.call('ZADD', z, num(now), id)
-    extend(z, ttl)
+    if redis.call('ZCARD', z) > maxFixedIds then
+      local gone = redis.call('ZPOPMIN', z)
+      redis.call('HDEL', h, 'i' .. gone[1])
+    end
   end
+  extend(z, ttl)
   extend(h, ttl)
   used[i + 1] = num(total)
 end

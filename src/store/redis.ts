@@ -60,6 +60,8 @@ export interface RedisStoreOptions {
   connectTimeoutMs?: number;
   /** The longest pause between reconnection attempts (default 1 s). */
   maxReconnectDelayMs?: number;
+  /** Bookings a daily (fixed) window keeps by id (default 10,000), as the memory store's option of that name. */
+  maxFixedIds?: number;
 }
 
 const MINUTE = 60_000;
@@ -215,6 +217,7 @@ export class RedisStore implements StateStore {
   readonly where: string;
   private readonly now: () => number;
   private readonly retentionMs: number;
+  private readonly maxFixedIds: number;
   private readonly logger: Logger | undefined;
   /** Commands and scripts. */
   private readonly client: Redis;
@@ -295,6 +298,7 @@ export class RedisStore implements StateStore {
     this.where = describeRedisUrl(options.url);
     this.now = options.now ?? Date.now;
     this.retentionMs = (options.usageRetentionDays ?? 30) * DAY;
+    this.maxFixedIds = options.maxFixedIds ?? 10_000;
     this.logger = options.logger;
     const maxDelay = options.maxReconnectDelayMs ?? 1_000;
     // Fail fast: nothing waits for a connection (no offline queue), in-flight commands fail when it drops
@@ -593,6 +597,7 @@ export class RedisStore implements StateStore {
       if (w.kind === 'sliding') args.push('s', num(w.windowMs), num(w.limit), num(w.amount), String(ttl(Math.max(req.now - clock, 0) + w.windowMs)));
       else args.push('f', num(w.resetAt), num(w.limit), num(w.amount), String(ttl(w.resetAt - clock)));
     }
+    args.push(String(this.maxFixedIds));
     const r = (await this.run.rotorReserve(keys.length, ...keys, ...args)) as unknown[];
     if (r[0] === 1) return { ok: true, used: r.slice(1).map(parseNum) };
     return { ok: false, window: req.windows[Number(r[1]) - 1]!.name, retryAt: parseNum(r[2]) };

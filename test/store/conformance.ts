@@ -14,7 +14,8 @@
  * - `now`, the clock the store was given: the store's `now` option reads `now.t` on every call. It starts at the
  *   wall clock (`Date.now()`), so times the suite builds from it (cooldowns a minute ahead) are in the real future
  *   too; the suite only moves it forward, by seconds to minutes;
- * - `close()`, which closes the store and frees what the factory set up.
+ * - `close()`, which closes the store and frees what the factory set up;
+ * - the `StoreOptions` it is called with, passed to the store (a test of a bound asks for a small one).
  *
  * How the suite deals with time, so both engines pass it without sleeping:
  * - Reservations and liveHealth take `now` as an argument: their tests use synthetic times (`T + 1000`), exactly.
@@ -36,7 +37,12 @@ export interface StoreUnderTest {
   close(): Promise<void>;
 }
 
-export type StoreFactory = () => Promise<StoreUnderTest>;
+/** What a test may ask of the store it is given (each engine passes it to its store's options of that name). */
+export interface StoreOptions {
+  maxFixedIds?: number;
+}
+
+export type StoreFactory = (options?: StoreOptions) => Promise<StoreUnderTest>;
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -68,8 +74,9 @@ export function describeStateStoreConformance(name: string, factory: StoreFactor
 
     /** Waits until `check` passes, running it every 10 ms (it may move the clock on). */
     const eventually = <R>(check: () => R | Promise<R>) => vi.waitFor(check, { timeout: DEADLINE_MS, interval: 10 });
-    const usage = async (key: string, windows: readonly WindowSpec[], now: number) =>
-      Object.fromEntries((await store.windowUsage(key, windows, now)).map((w) => [w.name, w.used]));
+    const usageOf = async (of: StateStore, key: string, windows: readonly WindowSpec[], now: number) =>
+      Object.fromEntries((await of.windowUsage(key, windows, now)).map((w) => [w.name, w.used]));
+    const usage = (key: string, windows: readonly WindowSpec[], now: number) => usageOf(store, key, windows, now);
 
     it('health() names the engine and says the backend is reachable', () => {
       const health = store.health();
@@ -301,6 +308,27 @@ export function describeStateStoreConformance(name: string, factory: StoreFactor
         expect(await store.reserve(req('b', 'k', [sliding('rpm', Infinity, 1), fixed('rpd', Infinity, 1, T + DAY)], T))).toEqual({ ok: true, used: [3, 1] });
         expect(await store.reserve(req('c', 'k', [sliding('rpm', 3, 1)], T))).toMatchObject({ ok: false, window: 'rpm' });
         expect(await usage('k', [sliding('rpm', 3, 1), fixed('rpd', 3, 1, T + DAY)], T)).toEqual({ rpm: 3, rpd: 1 });
+      });
+
+      it('a daily window keeps the ids of its latest maxFixedIds bookings: older ones stay counted but are no longer released or corrected', async () => {
+        const small = await factory({ maxFixedIds: 3 });
+        try {
+          const day = [fixed('rpd', 100, 1, T + DAY), fixed('tpd', 10_000, 10, T + DAY)];
+          for (let i = 0; i < 5; i++) expect(await small.store.reserve(req(`r${i}`, 'k', day, T + i))).toMatchObject({ ok: true });
+          await small.store.release('r0', 'k', day); // its id is gone: nothing released
+          await small.store.adjust('r1', 'k', 'tpd', 1); // nor corrected
+          expect(await usageOf(small.store, 'k', day, T + 10)).toEqual({ rpd: 5, tpd: 50 });
+          await small.store.release('r4', 'k', day); // a recent one still is
+          await small.store.adjust('r3', 'k', 'tpd', 1);
+          expect(await usageOf(small.store, 'k', day, T + 10)).toEqual({ rpd: 4, tpd: 31 });
+          // A new day starts with no ids of the old one.
+          const next = [fixed('rpd', 100, 1, T + 2 * DAY)];
+          for (let i = 0; i < 3; i++) await small.store.reserve(req(`n${i}`, 'k', next, T + DAY + i));
+          await small.store.release('n0', 'k', next);
+          expect(await usageOf(small.store, 'k', next, T + DAY + 10)).toEqual({ rpd: 2 });
+        } finally {
+          await small.close();
+        }
       });
 
       it('windows of other keys and other names are separate', async () => {

@@ -9,9 +9,9 @@ import type { CooldownEntry, WindowSpec } from '../../src/store/types.js';
 import type { Logger } from '../../src/util/log.js';
 import { describeStateStoreConformance } from './conformance.js';
 
-describeStateStoreConformance('MemoryStore', async () => {
+describeStateStoreConformance('MemoryStore', async (options) => {
   const now = { t: Date.now() };
-  const store = new MemoryStore({ now: () => now.t });
+  const store = new MemoryStore({ now: () => now.t, ...options });
   return { store, now, close: () => store.close() };
 });
 

@@ -46,10 +46,10 @@ async function dropKeys(prefix: string): Promise<void> {
 
 const testPrefix = () => `rotor-test-${randomUUID()}:`;
 
-describeStateStoreConformance('RedisStore', async () => {
+describeStateStoreConformance('RedisStore', async (options) => {
   const now = { t: Date.now() };
   const prefix = testPrefix();
-  const store = await openRedisStore({ url: server.url, prefix, now: () => now.t });
+  const store = await openRedisStore({ url: server.url, prefix, now: () => now.t, ...options });
   return {
     store,
     now,
@@ -60,10 +60,10 @@ describeStateStoreConformance('RedisStore', async () => {
   };
 });
 
-describeStateStoreConformance('ResilientStore over Redis', async () => {
+describeStateStoreConformance('ResilientStore over Redis', async (options) => {
   const now = { t: Date.now() };
   const prefix = testPrefix();
-  const redis = new RedisStore({ url: server.url, prefix, now: () => now.t });
+  const redis = new RedisStore({ url: server.url, prefix, now: () => now.t, ...options });
   // A generous bound: this run checks that the wrapper passes everything through, not how it fails over.
   const store = await ResilientStore.open({ redis, logger: countingLogger().logger, now: () => now.t, timeoutMs: 5_000, startTimeoutMs: 5_000 });
   if (store.serving !== 'redis') throw new Error('the resilient store did not reach Redis');
@@ -245,7 +245,7 @@ describe('RedisStore: what only a shared store does', () => {
       disables: 6 * 60 * MINUTE, // a disable for good is kept 6 h
       'disables-end': 6 * 60 * MINUTE,
       win: DAY, // rpd resets in a day
-      'win-t': MINUTE,
+      'win-t': DAY, // a minute's booking times, or a daily window's booking order (until its reset)
       usage: 30 * DAY, // USAGE retention
       'usage-days': 30 * DAY,
       'kv:sig': DAY,
