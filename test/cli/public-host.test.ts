@@ -8,20 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { freePort } from '../store/redis-server.js';
-import { listeningPort, runRotor, type RotorProcess } from '../e2e/spawn-rotor.js';
+import { listeningPort, runRotor, type RotorProcess, waitFor } from '../e2e/spawn-rotor.js';
 
 /** An address of this machine that is not loopback: connecting to it makes Rotor see a foreign peer. */
 const external = Object.values(networkInterfaces())
   .flat()
   .find((i) => i !== undefined && !i.internal && i.family === 'IPv4')?.address;
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('a public HOST without a password', () => {
   let sim: Simulator;

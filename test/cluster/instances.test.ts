@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { startRedisServer, type RedisServer } from '../store/redis-server.js';
-import { runRotor, type RotorProcess } from '../e2e/spawn-rotor.js';
+import { runRotor, type RotorProcess, waitFor } from '../e2e/spawn-rotor.js';
 
 const PASSWORD = 'cluster-test-password';
 const MODEL = 'gemini-2.5-flash';
@@ -25,13 +25,6 @@ interface Instance {
   url: string;
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function health(url: string): Promise<{ status: string; store?: { ok: boolean } } | undefined> {
   try {

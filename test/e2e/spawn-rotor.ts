@@ -27,3 +27,12 @@ export function listeningPort(p: RotorProcess): number | undefined {
   const m = /listening on http:\/\/[^\s]*:(\d+)/.exec(p.out());
   return m ? Number(m[1]) : undefined;
 }
+
+/** Polls `check` every 25 ms until it holds, or fails naming `what` after `ms` (for processes started above). */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -9,19 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { freePort } from '../store/redis-server.js';
-import { listeningPort, runRotor, type RotorProcess } from './spawn-rotor.js';
+import { listeningPort, runRotor, type RotorProcess, waitFor } from './spawn-rotor.js';
 
 const API_PASSWORD = 'cli-api-password';
 const ADMIN_PASSWORD = 'cli-admin-password';
 const MODEL = 'gemini-2.5-flash';
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('rotor tokens (the CLI)', () => {
   let sim: Simulator;
