@@ -40,6 +40,15 @@ local function prune(z, h, before)
     redis.call('ZREMRANGEBYSCORE', z, '-inf', '(' .. before)
   end
 end
+-- Stores entry under field in hash h and its score in zset z, drops what ended before pruneBefore, and lengthens
+-- both keys' expiry to ttl (cooldowns and disables).
+local function put_entry(h, z, field, entry, score, ttl, pruneBefore)
+  redis.call('HSET', h, field, entry)
+  redis.call('ZADD', z, score, field)
+  prune(z, h, pruneBefore)
+  extend(h, ttl)
+  extend(z, ttl)
+end
 `;
 
 /**
@@ -212,12 +221,7 @@ return 1
 export const EXTEND_COOLDOWN = `${HELPERS}
 local cur = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if cur and tonumber(cur) >= tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-prune(KEYS[2], KEYS[1], ARGV[5])
-local ttl = tonumber(ARGV[4])
-extend(KEYS[1], ttl)
-extend(KEYS[2], ttl)
+put_entry(KEYS[1], KEYS[2], ARGV[1], ARGV[3], ARGV[2], tonumber(ARGV[4]), ARGV[5])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
 return 1
 `;
@@ -250,12 +254,7 @@ return 1
  * KEYS: hash, zset. ARGV: field, entry, dropAt, ttl, pruneBefore, channel, message.
  */
 export const SET_DISABLE = `${HELPERS}
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-prune(KEYS[2], KEYS[1], ARGV[5])
-local ttl = tonumber(ARGV[4])
-extend(KEYS[1], ttl)
-extend(KEYS[2], ttl)
+put_entry(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
 return 1
 `;
