@@ -43,7 +43,9 @@ async function load(job) {
   const pids = job.pids ?? {};
   const out = { latencies: [], ttfbs: [], chunks: [], errors: 0, errorSample: undefined, statuses: {}, sample: undefined, checkpoints: [] };
   const t0 = now();
-  const end = t0 + job.warmupMs + job.durationMs;
+  // Until the window begins: the warm-up, then (if it is not over by then) the first wave of requests on new
+  // connections, so no cell measures its target accepting `concurrency` connections at once.
+  let end = Infinity;
   const max = job.maxRequests ?? Infinity;
   let state = 'warmup';
   let mStart = t0;
@@ -52,10 +54,24 @@ async function load(job) {
   let cpu1;
   let started = 0;
   let completed = 0;
+  let stopTimer;
+  let warmedUp = false;
+  /** Workers whose first request has ended: the first wave is over when every one has. */
+  let firstDone = 0;
   const begin = () => {
+    if (state !== 'warmup') return;
     cpu0 = cpuSnapshot(pids);
     mStart = now();
     state = 'measuring';
+    end = mStart + job.durationMs;
+    stopTimer = setTimeout(stop, job.durationMs);
+  };
+  let backstop;
+  /** The warm-up's time is up: begin once every worker's first request has ended (or a window's time later). */
+  const warmupOver = () => {
+    warmedUp = true;
+    if (firstDone >= job.concurrency) begin();
+    else backstop = setTimeout(begin, job.durationMs);
   };
   const stop = () => {
     if (state === 'stopped') return;
@@ -65,16 +81,21 @@ async function load(job) {
     state = 'stopped';
   };
   if (job.warmupMs <= 0) begin();
-  const beginTimer = job.warmupMs > 0 ? setTimeout(begin, job.warmupMs) : undefined;
-  const stopTimer = setTimeout(stop, job.warmupMs + job.durationMs);
+  const beginTimer = job.warmupMs > 0 ? setTimeout(warmupOver, job.warmupMs) : undefined;
 
   const worker = async () => {
+    let first = true;
     while (started < max && now() < end) {
       const req = job.requests[started % job.requests.length];
       started += 1;
       const r = await once(pool, req, out.sample === undefined);
       if (out.sample === undefined && r.ok) out.sample = r.sample;
       completed += 1;
+      if (first) {
+        first = false;
+        firstDone += 1;
+        if (warmedUp && firstDone >= job.concurrency) begin();
+      }
       if (job.checkpoints && completed % job.checkpoints.every === 0) {
         out.checkpoints.push({ completed, seconds: (now() - t0) / 1000, ...memory(job.checkpoints.pid) });
       }
@@ -97,6 +118,7 @@ async function load(job) {
   // Every worker has stopped: with maxRequests that may be before the timer.
   stop();
   clearTimeout(beginTimer);
+  clearTimeout(backstop);
   clearTimeout(stopTimer);
   out.cpuMs = cpuDelta(cpu0, cpu1);
   out.seconds = (mEnd - mStart) / 1000;
