@@ -13,7 +13,7 @@ import type { AccessCheck } from './access.js';
 import type { AdminCheck } from './admin-access.js';
 import { bodyTooLarge, declaredOversize, readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
-import { clientAbortSignal, closeSignal } from './client-signal.js';
+import { clientAbortSignal } from './client-signal.js';
 import { createRouter, type ApiRequest, type ApiRoute } from './router.js';
 import { sendError } from './send.js';
 import { firstFrameAt } from './handlers/pipe-stream.js';
@@ -143,7 +143,7 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
         if (r.token) line.token = r.token;
         logger.access(line);
       }
-      closeSignal(res, signal);
+      if (signal && !res.writableFinished) signal.abort();
     });
     serve(req, res, r).catch((err: unknown) => sendError(req, res, err, r.dialect, logger));
   };

@@ -10,8 +10,3 @@ export function clientAbortSignal(res: ServerResponse): ClientSignal {
   if (res.closed && !res.writableFinished) signal.abort();
   return signal;
 }
-
-/** What the chain's `close` listener does for the signal, if one was asked for. */
-export function closeSignal(res: ServerResponse, signal: ClientSignal | undefined): void {
-  if (signal && !res.writableFinished) signal.abort();
-}

@@ -117,6 +117,7 @@ export class SimState {
   private log: SimCall[] = [];
   /** Requests whose client went away before the reply was complete. */
   abortedCount = 0;
+  /** Requests that have ended, whichever way: tests wait for it before reading abortedCount. */
   endedCount = 0;
   private tally = new Map<string, Map<string, number>>();
   private readonly quotaStats = new QuotaStats();

@@ -108,8 +108,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       let line = `{"level":"info","time":"${new Date().toISOString()}"`;
       for (const k in fields) {
         const v = fields[k];
-        // The request id is new on every line: masked, never cached (caching it would only churn the cache).
-        line += `,"${k}":${typeof v === 'string' ? JSON.stringify(k === 'req' ? redact(v) : maskValue(v)) : Number.isFinite(v) ? String(v) : 'null'}`;
+        line += `,"${k}":${typeof v === 'string' ? JSON.stringify(maskValue(v)) : Number.isFinite(v) ? String(v) : 'null'}`;
       }
       sink(`${line},"msg":"request"}\n`);
     },
