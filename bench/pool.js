@@ -1,6 +1,6 @@
 /**
  * `npm run bench:pool`: how much of a pool's quota Rotor serves, and how often Google has to refuse it. Twenty
- * simulated projects (one Gemini API key each) with small quotas over a short window; open-loop load at 50%,
+ * simulated projects (one Gemini API key each) with small quotas over a 20 s window; open-loop load at 50%,
  * 100% and 150% of the pool's capacity; each rotation strategy with the limits configured (QUOTAS), and naive
  * round-robin that only reacts to 429s (no QUOTAS, no queue); one instance (memory store) and three instances on
  * one redis-server. Prints figures and ratios (never asserts) and writes bench/out/pool-last-run.md and
@@ -29,13 +29,13 @@ const CONFIGS = {
 };
 
 const USAGE = `usage: npm run bench:pool -- [options]   (or node bench/pool.js after npm run build)
-  --quick                    short run (about 3 min): headroom and naive, loads 100 and 150, 1 warm-up + 4 windows
+  --quick                    short run (about 9 min): headroom and naive, loads 100 and 150, 1 warm-up + 2 windows
   --configs=IDS              ${Object.keys(CONFIGS).join(', ')} (comma-separated; default all)
   --loads=50,100,150         offered load in % of the pool's capacity
   --instances=1,3            topologies: 1 = one Rotor, memory store; N > 1 = N Rotors on one redis-server
-  --projects=20  --rpm=10  --tpm=2000  --rpd=100000   the quotas of every project for the model
-  --window-ms=2000           the simulator's rateWindowMs and Rotor's QUOTA_WINDOW_MS
-  --windows=10  --warmup-windows=2                    measured windows per cell, after the warm-up ones
+  --projects=20  --rpm=100  --tpm=20000  --rpd=100000  the quotas of every project for the model (per window)
+  --window-ms=20000          the simulator's rateWindowMs and Rotor's QUOTA_WINDOW_MS (Google's is 60000)
+  --windows=4  --warmup-windows=1                     measured windows per cell, after the warm-up ones
   --latency-ms=20            the simulator's time before an answer
   --arrivals=poisson         poisson or uniform;  --seed=1
   --wait-quiet=MIN           first wait (up to MIN minutes) until other processes use < 20% of the machine
@@ -64,12 +64,12 @@ function options() {
     loads: values.loads ? list(values.loads).map(Number) : quick ? [100, 150] : [50, 100, 150],
     instances: values.instances ? list(values.instances).map(Number) : [1, 3],
     projects: Number(values.projects ?? 20),
-    rpm: Number(values.rpm ?? 10),
-    tpm: Number(values.tpm ?? 2000),
+    rpm: Number(values.rpm ?? 100),
+    tpm: Number(values.tpm ?? 20_000),
     rpd: Number(values.rpd ?? 100_000),
-    windowMs: Number(values['window-ms'] ?? 2000),
-    windows: Number(values.windows ?? (quick ? 4 : 10)),
-    warmupWindows: Number(values['warmup-windows'] ?? (quick ? 1 : 2)),
+    windowMs: Number(values['window-ms'] ?? 20_000),
+    windows: Number(values.windows ?? (quick ? 2 : 4)),
+    warmupWindows: Number(values['warmup-windows'] ?? 1),
     latencyMs: Number(values['latency-ms'] ?? 20),
     arrivals: values.arrivals ?? 'poisson',
     seed: Number(values.seed ?? 1),
@@ -82,7 +82,6 @@ function options() {
   return opts;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function simControl(sim, method, path) {
   const r = await fetch(`${sim.info.url}${path}`, { method });
@@ -129,8 +128,8 @@ async function runTopology(topo, opts, ctx, log) {
 }
 
 async function runCell({ topo, cfg, load, group, redis, quotas }, opts, ctx, log) {
-  // The simulator starts from empty windows (the previous cell's bookings end within two windows).
-  await sleep(2 * opts.windowMs + 500);
+  // The simulator starts from empty windows: the previous cell's requests have all ended (the driver waits for
+  // them and its processes are stopped), and its bookings are emptied here instead of waiting two windows out.
   await simControl(ctx.sim, 'POST', '/__sim/reset-quota-usage');
   await simControl(ctx.sim, 'POST', '/__sim/reset-stats');
   const ratePerSec = (ctx.capacityRps * load) / 100;
