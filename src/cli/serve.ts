@@ -95,6 +95,8 @@ export interface RunningServer {
   flushState(): Promise<void>;
   /** Why the state snapshot cannot be written now, if it cannot. */
   stateError(): string | undefined;
+  /** Resolves once no API request's handler is running (one whose client left may run on a moment). */
+  idle(): Promise<void>;
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -321,10 +323,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await done;
       clearInterval(sweeper);
       clearTimeout(timer);
-      // A token refreshed during the last requests is written back before Rotor stops (within the grace period).
+      // Handlers whose clients left end when they notice; a token refreshed during the last requests is written
+      // back. Both before Rotor stops, within the grace period.
       let graceTimer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.all(credentials().map((c) => c.settled())),
+        Promise.all([handler.idle(), ...credentials().map((c) => c.settled())]),
         new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())),
       ]);
       clearTimeout(graceTimer);
@@ -357,6 +360,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     rescanCredentials: async () => watcher?.rescan(),
     flushState: () => state.flush(),
     stateError: () => state.stateError(),
+    idle: () => handler.idle(),
     close,
   };
 }

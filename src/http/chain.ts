@@ -61,7 +61,18 @@ export function createRequestIds(): (req: IncomingMessage) => string {
 
 const NO_QUERY = new URLSearchParams();
 
-export function createChain(deps: ChainDeps): (req: IncomingMessage, res: ServerResponse) => void {
+/** The chain's request listener, and when its handlers have all ended. */
+export interface Chain {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Resolves once no request's handler is running. A handler can outlive its response: a client that leaves
+   * closes the response at once, and the handler ends when it notices (a download or a call aborted). Shutdown
+   * waits for this before the last write of the state, and tests for "nothing more will happen".
+   */
+  idle(): Promise<void>;
+}
+
+export function createChain(deps: ChainDeps): Chain {
   const router = createRouter(deps.routes);
   const requestId = createRequestIds();
   const { logger, access } = deps;
@@ -100,7 +111,16 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
     await route.handle(r);
   }
 
-  return (req, res) => {
+  let running = 0;
+  let idleWaiters: Array<() => void> = [];
+  const ended = () => {
+    if (--running > 0 || idleWaiters.length === 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const wake of waiters) wake();
+  };
+
+  const chain = (req: IncomingMessage, res: ServerResponse): void => {
     const id = requestId(req);
     res.setHeader('x-request-id', id);
     // Node stops reading a connection after an Upgrade request: whatever the answer, the connection must close.
@@ -145,6 +165,13 @@ export function createChain(deps: ChainDeps): (req: IncomingMessage, res: Server
       }
       if (signal && !res.writableFinished) signal.abort();
     });
-    serve(req, res, r).catch((err: unknown) => sendError(req, res, err, r.dialect, logger));
+    running++;
+    serve(req, res, r).then(ended, (err: unknown) => {
+      ended();
+      sendError(req, res, err, r.dialect, logger);
+    });
   };
+  return Object.assign(chain, {
+    idle: () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+  });
 }

@@ -39,14 +39,18 @@ describe('client abort', () => {
   });
 
   it('aborts a non-streaming upstream call that is still waiting', async () => {
-    stack.sim.injectFault({ fault: { type: 'stall', ms: 3000 }, times: 1 });
+    // Long enough that the simulator cannot answer first, however slow the machine.
+    stack.sim.injectFault({ fault: { type: 'stall', ms: 30_000 }, times: 1 });
     const before = stack.sim.aborted();
+    const calls = stack.sim.calls({ method: 'generateContent' }).length;
     const controller = new AbortController();
     const p = stack.openai.chat.completions.create(
       { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'slow' }] },
-      { signal: controller.signal },
+      { signal: controller.signal, maxRetries: 0 },
     );
-    setTimeout(() => controller.abort(), 200);
+    // The call has reached the simulator (which now stalls): the client leaves.
+    await waitFor(() => stack.sim.calls({ method: 'generateContent' }).length > calls);
+    controller.abort();
     await expect(p).rejects.toThrow();
     await waitFor(() => stack.sim.aborted() === before + 1);
     expect(stack.sim.aborted()).toBe(before + 1);
@@ -75,6 +79,10 @@ describe('client abort while remote media downloads', () => {
   });
 
   it('stops the download and never starts a generation', async () => {
+    const picks: string[] = [];
+    stack.rotor.events.on((e) => {
+      if (e.type === 'pick') picks.push(e.requestId);
+    });
     const controller = new AbortController();
     const p = stack.openai.chat.completions.create(
       { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: `${mediaUrl}/slow.png` } }] }] },
@@ -85,7 +93,9 @@ describe('client abort while remote media downloads', () => {
     await expect(p).rejects.toThrow();
     await waitFor(() => mediaClosed === 1);
     expect(mediaClosed).toBe(1);
-    await new Promise((r) => setTimeout(r, 200)); // time for a wrongly started generation to reach the simulator
+    // Once the request's handler has ended, nothing more can start: no credential was picked, nothing reached Google.
+    await stack.rotor.idle();
+    expect(picks).toEqual([]);
     expect(stack.sim.calls({ method: 'generateContent' })).toHaveLength(0);
   });
 });
