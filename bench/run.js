@@ -23,7 +23,8 @@ const USAGE = `usage: npm run bench -- [options]   (or node bench/run.js after n
   --only=SECTIONS            throughput, memory, scale, pick (comma-separated; default all)
   --targets=IDS              a simulator, b pass-through, c translator, d1 Rotor OpenAI, d2 Rotor Gemini,
                              d3 Rotor OpenAI on a redis-server the bench starts (REDIS_URL, QUOTAS that never bind),
-                             d4 Rotor OpenAI in memory with the same QUOTAS (not in the default set), e Portkey
+                             d4 Rotor OpenAI in memory with the same QUOTAS (not in the default set),
+                             d5 Rotor OpenAI on that redis-server without QUOTAS (Rotor's default), e Portkey
   --concurrency=1,16,64,256  --rounds=3  --window-ms=1200   (throughput matrix; 3× the window at concurrency 1)
   --requests=100000          requests for the memory growth check
   --streams=1000             concurrent open streams for the memory check
@@ -55,7 +56,7 @@ function options() {
   const opts = {
     quick,
     sections: values.only ? list(values.only) : SECTIONS,
-    targets: values.targets ? list(values.targets) : ['a', 'b', 'c', 'd1', 'd2', 'd3', 'e'],
+    targets: values.targets ? list(values.targets) : ['a', 'b', 'c', 'd1', 'd2', 'd3', 'd5', 'e'],
     concurrency: values.concurrency ? nums(values.concurrency) : quick ? [1, 16, 64] : [1, 16, 64, 256],
     rounds: Number(values.rounds ?? (quick ? 1 : 3)),
     windowMs: Number(values['window-ms'] ?? (quick ? 600 : 1200)),

@@ -11,10 +11,16 @@ function summarize(res, opts) {
   const cell = (id, mode, c) => res.throughput?.[`${id}|${mode}|${c}`];
   const rows = [];
   const add = (what, figure, limit, ok) => rows.push([what, figure, limit, verdict(ok)]);
-  const ROUTES = { d1: '/v1/chat/completions', d2: '/v1beta', d3: '/v1/chat/completions on Redis (REDIS_URL + QUOTAS)', d4: '/v1/chat/completions, memory + QUOTAS' };
-  for (const id of ['d1', 'd2', 'd3', 'd4']) {
-    // d3 (Redis) and d4 (memory with QUOTAS) are reported when they were measured; d1 and d2 always.
-    if ((id === 'd3' || id === 'd4') && !Object.values(res.throughput ?? {}).some((x) => x.id === id)) continue;
+  const ROUTES = {
+    d1: '/v1/chat/completions',
+    d2: '/v1beta',
+    d3: '/v1/chat/completions on Redis (REDIS_URL + QUOTAS)',
+    d4: '/v1/chat/completions, memory + QUOTAS',
+    d5: '/v1/chat/completions on Redis (REDIS_URL alone)',
+  };
+  for (const id of ['d1', 'd2', 'd3', 'd4', 'd5']) {
+    // The Redis and QUOTAS targets are reported when they were measured; d1 and d2 always.
+    if (id !== 'd1' && id !== 'd2' && !Object.values(res.throughput ?? {}).some((x) => x.id === id)) continue;
     const route = ROUTES[id];
     for (const mode of ['json', 'stream']) {
       const r = pooledCpu(res.throughput ?? {}, id, mode) / pooledCpu(res.throughput ?? {}, 'c', mode);
@@ -24,11 +30,11 @@ function summarize(res, opts) {
     }
     const d = cell(id, 'json', 1), c = cell('c', 'json', 1);
     add(`p50 at concurrency 1, ${route}`, d && c ? `${fmt(d.p50)} ms vs ${fmt(c.p50)} ms (${signed(d.p50 - c.p50)})` : '–', '≤ (c) + 0.5 ms', d && c ? d.p50 - c.p50 <= 0.5 : undefined);
-    if (id === 'd3') {
+    if (id === 'd3' || id === 'd5') {
       let cpu = 0;
       let n = 0;
       for (const x of Object.values(res.throughput ?? {})) {
-        if (x.id !== 'd3' || x.c < 16) continue;
+        if (x.id !== id || x.c < 16) continue;
         cpu += (x.redisCpuPerReq ?? NaN) * x.n;
         n += x.n;
       }
@@ -82,8 +88,8 @@ export function renderReport(res) {
     `- Command: \`${res.command}\` (${fmt(res.seconds, 0)} s); machine busy before the start: ${fmt(res.busyBeforePct, 0)}% (other processes)`,
     `- Upstream: simulator, 20 ms before headers; streams of 20 events 5 ms apart. Portkey: ${opts.portkeyAvailable ? (res.portkeySkip ?? "its google provider on the simulator's Gemini API (an API key)") : opts.portkeyWhy}`,
   ];
-  if (Object.values(res.throughput ?? {}).some((x) => x.id === 'd3' || x.id === 'd4')) {
-    md.push("- Rotor with QUOTAS (d3, d4): limits that never bind for every account and model, so every request is booked (reserve before it goes out, restamp and settle after); d3 keeps the book in a redis-server the bench starts on a free port (REDIS_URL; its CPU is not in Rotor's), d4 in memory");
+  if (Object.values(res.throughput ?? {}).some((x) => x.id === 'd3' || x.id === 'd4' || x.id === 'd5')) {
+    md.push("- Rotor with QUOTAS (d3, d4): limits that never bind for every account and model, so every request is booked (reserve before it goes out, restamp and settle after); d3 keeps the book in a redis-server the bench starts on a free port (REDIS_URL; its CPU is not in Rotor's), d4 in memory. d5: REDIS_URL alone, Rotor's default (no QUOTAS: nothing booked until a 429 teaches a limit; Redis holds cooldowns, usage and signatures), on the same redis-server under its own prefix");
   }
   md.push('');
   if (res.throughput) {

@@ -15,13 +15,15 @@ export const TARGETS = [
   { id: 'd2', name: '(d) Rotor /v1beta', kind: 'gemini' },
   { id: 'd3', name: '(d) Rotor /v1/chat/completions, REDIS_URL + QUOTAS', kind: 'openai' },
   { id: 'd4', name: '(d) Rotor /v1/chat/completions, memory + QUOTAS', kind: 'openai' },
+  { id: 'd5', name: '(d) Rotor /v1/chat/completions, REDIS_URL alone', kind: 'openai' },
   { id: 'e', name: '(e) Portkey gateway', kind: 'portkey' },
 ];
 
 /**
  * Limits that never bind, for every Code Assist account and model: with them Rotor books every request in its
  * quota book (reserve before, restamp and settle after), which is what a deployment sharing quotas through
- * Redis does; without QUOTAS nothing is booked and REDIS_URL would cost nothing per request.
+ * Redis does. Without QUOTAS (d5, Rotor's default) nothing is booked until Google's 429s teach a limit; Redis
+ * then holds cooldowns, usage counts and the signature cache.
  */
 export const OPEN_QUOTAS = JSON.stringify({ routes: { 'code-assist': { '*': { '*': { rpm: 1_000_000_000, rpd: 1_000_000_000, tpm: 1_000_000_000_000 } } } } });
 
@@ -47,16 +49,18 @@ export async function startTargets(opts, log) {
     folders.push(f);
     return stack.startRotor(name, sim, f, { nodeArgs, env });
   };
-  if (want.has('d3')) {
+  if (want.has('d3') || want.has('d5')) {
     jobs.push(
       stack
         .startRedis('redis')
         .then(async (r) => {
           started.redis = r;
-          started.d3 = await rotorWith('rotor-redis', { REDIS_URL: r.url, QUOTAS: OPEN_QUOTAS });
+          // One redis-server, a key prefix each.
+          if (want.has('d3')) started.d3 = await rotorWith('rotor-redis', { REDIS_URL: r.url, REDIS_PREFIX: 'rotor-d3:', QUOTAS: OPEN_QUOTAS });
+          if (want.has('d5')) started.d5 = await rotorWith('rotor-redis-plain', { REDIS_URL: r.url, REDIS_PREFIX: 'rotor-d5:' });
         })
         // Without a redis-server on the machine, the other targets are still measured.
-        .catch((err) => log(`Rotor on Redis (d3) skipped: ${err.message.split('\n')[0]}`)),
+        .catch((err) => log(`Rotor on Redis (d3, d5) skipped: ${err.message.split('\n')[0]}`)),
     );
   }
   if (want.has('d4')) jobs.push(rotorWith('rotor-quotas', { QUOTAS: OPEN_QUOTAS }).then((p) => (started.d4 = p)));
@@ -74,13 +78,13 @@ export async function startTargets(opts, log) {
     project: accounts[0].projectId,
     portkey: { url: sim.info.url, key: sim.info.apiKeys?.[0]?.key },
   };
-  const procOf = { a: sim, b: started.b, c: started.c, d1: started.d, d2: started.d, d3: started.d3, d4: started.d4, e: started.e };
-  const upstreamOf = { a: undefined, b: sim, c: sim, d1: sim, d2: sim, d3: sim, d4: sim, e: sim };
+  const procOf = { a: sim, b: started.b, c: started.c, d1: started.d, d2: started.d, d3: started.d3, d4: started.d4, d5: started.d5, e: started.e };
+  const upstreamOf = { a: undefined, b: sim, c: sim, d1: sim, d2: sim, d3: sim, d4: sim, d5: sim, e: sim };
   const targets = TARGETS.filter((t) => want.has(t.id) && procOf[t.id]).map((t) => ({
     ...t,
     proc: procOf[t.id],
     upstream: () => upstreamOf[t.id],
-    redis: t.id === 'd3' ? started.redis : undefined,
+    redis: t.id === 'd3' || t.id === 'd5' ? started.redis : undefined,
     request: (stream) => stack.requestFor(t.kind, stream, ctx),
   }));
   if (portkeySkip) log(`Portkey skipped: ${portkeySkip}`);
