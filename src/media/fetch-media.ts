@@ -14,6 +14,7 @@ import type { CallSignal } from '../util/call-signal.js';
 import { mapWithConcurrency, Semaphore } from '../util/concurrency.js';
 import { ClientAbortError } from '../upstream/types.js';
 import { isPublicAddress } from './address-guard.js';
+import { dropBody } from '../util/drop-body.js';
 
 export { isPublicAddress } from './address-guard.js';
 
@@ -139,7 +140,7 @@ export function createMediaFetcher(options: MediaFetchOptions) {
         chunks.push(chunk as Buffer);
       }
     } catch (err) {
-      res.body.destroy();
+      dropBody(res.body);
       if (err instanceof MediaFetchError) throw err;
       throw new MediaFetchError(`reading ${where} failed: ${err instanceof Error ? err.message : String(err)}`);
     }

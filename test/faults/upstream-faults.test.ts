@@ -42,6 +42,15 @@ describe('upstream faults', () => {
     { name: 'quota exhausted and no capacity', faults: [{ type: 'quota-exhausted' }, { type: 'capacity', status: 503 }, { type: 'capacity' }] },
     { name: '500s', faults: [{ type: 'status', status: 500 }, { type: 'status', status: 502 }, { type: 'status', status: 503 }] },
     { name: 'connection resets before any byte', faults: [{ type: 'reset' }] },
+    // Larger than the 64 KiB of an error answer Rotor reads (a proxy's HTML page): streamed, and with its length declared.
+    {
+      name: 'error answers too large to read',
+      faults: [
+        { type: 'status', status: 500, body: `<html>${'x'.repeat(100_000)}</html>` },
+        { type: 'status', status: 502, body: { error: { message: 'y'.repeat(100_000) } } },
+        { type: 'status', status: 503, body: `<html>${'z'.repeat(100_000)}</html>` },
+      ],
+    },
   ] satisfies Array<{ name: string; faults: SimFault[] }>)('$name: no request fails while a healthy credential remains', async ({ faults }) => {
     // Short cooldowns so that faulty credentials come back and fail again during the storm.
     const all = await stormWith(faults, 4, { DEFAULT_COOLDOWN_MS: '100' });
