@@ -16,7 +16,7 @@ import { NoCredentialError } from './errors.js';
 import type { DispatchEvents } from './events.js';
 import { outcomeOf, runWithFailover, type BookResult, type FailoverHooks, type Lease } from './failover.js';
 import type { Member } from './member.js';
-import type { QuotaBook } from '../pool/quota.js';
+import type { QuotaBook, ReserveOutcome } from '../pool/quota.js';
 import type { WaitQueue } from './queue.js';
 import type { Affinity } from './affinity.js';
 import { estimateInputTokens } from './estimate.js';
@@ -60,6 +60,7 @@ export interface Dispatcher {
 }
 
 const promptTokensOf = (r: GeminiResponse) => r.usageMetadata?.promptTokenCount;
+const NO_LEASE: BookResult = Object.freeze({ ok: true, lease: undefined });
 const can = (capability: Capability) => (m: Member) => m.entry.capabilities.has(capability);
 const canEmbed = can('embed');
 
@@ -83,23 +84,28 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** Books an attempt; the lease corrects the tokens after the answer or takes the booking back. */
   const bookFor = (model: string, tokens: () => number) =>
     quota &&
-    (async (m: Member): Promise<BookResult> => {
-      const r = await quota.reserve(m, model, tokens);
-      if (!r.ok) return r;
-      const reservation = r.reservation;
-      if (!reservation) return { ok: true, lease: undefined };
-      const lease: Lease = {
-        answered: (promptTokens) => void quota.restamp(reservation, promptTokens),
-        settle: (promptTokens) => void quota.settle(reservation, promptTokens),
-        release: () => {
-          void quota.release(reservation).then(() => {
-            pool.unbook(m.quotaKey, model);
-            queue?.wake(model);
-          });
-        },
-      };
-      return { ok: true, lease };
+    ((m: Member): BookResult | Promise<BookResult> => {
+      // Most bookings are answered at once (nothing to book, or far from the limits): no promise for those.
+      const r = quota.reserve(m, model, tokens);
+      return r instanceof Promise ? r.then((outcome) => leaseFor(quota, m, model, outcome)) : leaseFor(quota, m, model, r);
     });
+
+  const leaseFor = (book: QuotaBook, m: Member, model: string, r: ReserveOutcome): BookResult => {
+    if (!r.ok) return r;
+    const reservation = r.reservation;
+    if (!reservation) return NO_LEASE;
+    const lease: Lease = {
+      answered: (promptTokens) => void book.restamp(reservation, promptTokens),
+      settle: (promptTokens) => void book.settle(reservation, promptTokens),
+      release: () => {
+        void book.release(reservation).then(() => {
+          pool.unbook(m.quotaKey, model);
+          queue?.wake(model);
+        });
+      },
+    };
+    return { ok: true, lease };
+  };
 
   async function run<T>(
     model: string,

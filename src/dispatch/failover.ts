@@ -62,8 +62,11 @@ export interface FailoverOptions<M extends PoolMember, T = unknown> {
   /** What to say when no member is accepted at all. */
   emptyMessage?: string;
   now?: () => number;
-  /** Books the attempt in the quota book before it goes out; a refusal skips that bucket until it frees. */
-  book?: (member: M) => Promise<BookResult>;
+  /**
+   * Books the attempt in the quota book before it goes out; a refusal skips that bucket until it frees. A plain
+   * answer when the book needs no store (most requests): no promise to wait for.
+   */
+  book?: (member: M) => BookResult | Promise<BookResult>;
   /** Tried first while it is free (session affinity: the conversation's credential, for Gemini's prompt cache). */
   preferred?: M;
   /** Where requests wait when every credential is out of quota for the model. */
@@ -142,7 +145,8 @@ export async function runWithFailover<M extends PoolMember, T>(
       const member = pick.member;
       let lease: Lease | undefined;
       if (options.book) {
-        const booked = await options.book(member);
+        const pending = options.book(member);
+        const booked = pending instanceof Promise ? await pending : pending;
         if (!booked.ok) {
           // This bucket is booked out: skip it (and every key of its project) until it frees; not an attempt.
           pool.markBooked(member, model, booked.retryAt, booked.window);

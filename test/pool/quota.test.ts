@@ -182,7 +182,7 @@ describe('QuotaBook', () => {
     }
     /** Two turns of the check phase: an optimistic booking has been sent by then. */
     const afterSend = () => new Promise((r) => setImmediate(() => setImmediate(r)));
-    const state = <T>(p: Promise<T>) => Promise.race([p.then(() => 'answered'), new Promise((r) => setImmediate(() => r('waiting')))]);
+    const state = <T>(p: T | Promise<T>) => Promise.race([Promise.resolve(p).then(() => 'answered'), new Promise((r) => setImmediate(() => r('waiting')))]);
 
     function optimistic(limits: { rpm: number; rpd?: number }) {
       const clock = { t: 1_000_000, now: () => clock.t };

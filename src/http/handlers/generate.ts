@@ -112,7 +112,8 @@ export async function serveGeneration<Req, Ctx>(deps: GenerateDeps, adapter: Gen
   });
   const session = r.req.headers['x-session-id'];
   const affinityKey = adapter.affinityKey?.(req) ?? (typeof session === 'string' && session !== '' ? session : undefined);
-  const lease = await admitToken(deps, r, plan.model);
+  // Without a token there is nothing to admit: no promise to wait for.
+  const lease = r.token === undefined ? undefined : await admitToken(deps, r, plan.model);
   const ctx = { signal, requestId: r.id, ...(affinityKey ? { affinityKey } : {}), ...(r.token === undefined ? {} : { token: r.token }) };
   if (!plan.stream) {
     const { response, model, member } = await deps.dispatcher.generate(plan.model, plan.request, ctx).catch((err: unknown) => {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GeminiCountTokensResponse, GeminiResponse } from '../../types/gemini.js';
-import { accessTokenWithin, upstreamBase, type Transport } from '../transport.js';
+import { upstreamBase, withAccessToken, type Transport } from '../transport.js';
 import type { OpenedStream, UpstreamCall, UpstreamClient, UpstreamCredential } from '../types.js';
 import { headerSafe } from '../../util/header-safe.js';
 
@@ -25,11 +25,11 @@ export function createCodeAssistClient(options: CodeAssistOptions): UpstreamClie
   const { transport } = options;
   const base = upstreamBase(options.endpoint);
 
-  async function post(cred: UpstreamCredential, method: string, body: unknown, call: UpstreamCall, query = '') {
-    const token = await accessTokenWithin(cred, options.timeoutMs, call.signal);
-    // The model comes from the client; a header must not carry its control or non-ASCII characters.
-    const headers = { authorization: `Bearer ${token}`, 'user-agent': userAgent(call.model) };
-    return transport.send(base, { path: `/v1internal:${method}${query}`, headers, body, signal: call.signal });
+  function post(cred: UpstreamCredential, method: string, body: unknown, call: UpstreamCall, query = '') {
+    return withAccessToken(cred, options.timeoutMs, call.signal, (token) =>
+      // The model comes from the client; a header must not carry its control or non-ASCII characters.
+      transport.send(base, { path: `/v1internal:${method}${query}`, headers: { authorization: `Bearer ${token}`, 'user-agent': userAgent(call.model) }, body, signal: call.signal }),
+    );
   }
 
   // Requests nearly always name the model of the one before: remember the last header built.

@@ -4,7 +4,7 @@
  * it would end up in access logs).
  */
 import type { GeminiCountTokensResponse, GeminiResponse } from '../../types/gemini.js';
-import { accessTokenWithin, upstreamBase, type Transport } from '../transport.js';
+import { upstreamBase, withAccessToken, type Transport } from '../transport.js';
 import type { EmbedCall, GeminiEmbedResponse, OpenedStream, UpstreamCall, UpstreamClient, UpstreamCredential } from '../types.js';
 import type { CallSignal } from '../../util/call-signal.js';
 
@@ -20,11 +20,12 @@ export function createGeminiApiClient(options: GeminiApiOptions): Required<Upstr
   const { transport } = options;
   const base = upstreamBase(options.baseUrl);
 
-  async function post(cred: UpstreamCredential, model: string, method: string, body: unknown, signal: CallSignal, query = '') {
-    const key = await accessTokenWithin(cred, options.timeoutMs, signal);
-    // encodeURIComponent throws on a lone surrogate, which a client's JSON can carry ("\ud800").
-    const path = `/v1beta/models/${encodeURIComponent(model.replace(LONE_SURROGATE, '\ufffd'))}:${method}${query}`;
-    return transport.send(base, { path, headers: { 'x-goog-api-key': key }, body, signal });
+  function post(cred: UpstreamCredential, model: string, method: string, body: unknown, signal: CallSignal, query = '') {
+    return withAccessToken(cred, options.timeoutMs, signal, (key) => {
+      // encodeURIComponent throws on a lone surrogate, which a client's JSON can carry ("\ud800").
+      const path = `/v1beta/models/${encodeURIComponent(model.replace(LONE_SURROGATE, '\ufffd'))}:${method}${query}`;
+      return transport.send(base, { path, headers: { 'x-goog-api-key': key }, body, signal });
+    });
   }
 
   return {
