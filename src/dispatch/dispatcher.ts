@@ -107,49 +107,64 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return { ok: true, lease };
   };
 
-  async function run<T>(
+  type Ran<T> = { value: T; member: Member; lease: Lease | undefined };
+
+  function run<T>(
     model: string,
     ctx: CallContext,
     stream: boolean,
     attempt: (m: Member) => Promise<T>,
     extra: { accept?: (m: Member) => boolean; emptyMessage?: string; tokens?: () => number; free?: boolean; answerTokens?: (value: T) => number | undefined } = {},
-  ) {
-    const preferredId = ctx.affinityKey && affinity ? await affinity.lookup(ctx.affinityKey) : undefined;
-    const result = await runWithFailover(
-      pool,
-      {
-        model,
-        signal: ctx.signal,
-        requestId: ctx.requestId,
-        stream,
-        maxAttempts: options.maxAttempts,
-        hooks,
-        events,
-        accept: extra.accept,
-        emptyMessage: extra.emptyMessage,
-        answerTokens: extra.answerTokens,
-        now,
-        // countTokens costs no quota: nothing to book.
-        book: extra.free ? undefined : bookFor(model, extra.tokens ?? (() => 0)) || undefined,
-        preferred: preferredId === undefined ? undefined : pool.get(preferredId),
-        queue,
-      },
-      quota
-        ? (m) =>
-            attempt(m).catch((err: unknown) => {
-              // A 429 that names its limits teaches the quota book (every instance, across restarts).
-              if (err instanceof UpstreamError) for (const v of err.quota) if (v.limit !== undefined) void quota.learn(m, model, v.window, v.limit, v.quotaId, err.retryAfterMs);
-              throw err;
-            })
-        : attempt,
-    );
-    if (ctx.affinityKey && affinity) affinity.remember(ctx.affinityKey, result.member.id);
-    return result;
+  ): Promise<Ran<T>> {
+    const go = (preferredId: string | undefined) =>
+      runWithFailover(
+        pool,
+        {
+          model,
+          signal: ctx.signal,
+          requestId: ctx.requestId,
+          stream,
+          maxAttempts: options.maxAttempts,
+          hooks,
+          events,
+          accept: extra.accept,
+          emptyMessage: extra.emptyMessage,
+          answerTokens: extra.answerTokens,
+          now,
+          // countTokens costs no quota: nothing to book.
+          book: extra.free ? undefined : bookFor(model, extra.tokens ?? (() => 0)) || undefined,
+          preferred: preferredId === undefined ? undefined : pool.get(preferredId),
+          queue,
+        },
+        quota
+          ? (m) =>
+              attempt(m).catch((err: unknown) => {
+                // A 429 that names its limits teaches the quota book (every instance, across restarts).
+                if (err instanceof UpstreamError) for (const v of err.quota) if (v.limit !== undefined) void quota.learn(m, model, v.window, v.limit, v.quotaId, err.retryAfterMs);
+                throw err;
+              })
+          : attempt,
+      );
+    const key = ctx.affinityKey;
+    // Without a conversation key, no lookup to wait for (and no promise of its own).
+    if (!key || !affinity) return go(undefined);
+    return affinity
+      .lookup(key)
+      .then(go)
+      .then((result) => {
+        affinity.remember(key, result.member.id);
+        return result;
+      });
   }
 
   /** Tries the model, then its configured fallbacks while every credential is out of quota for the previous one. */
-  async function withFallback<T>(model: string, ctx: CallContext, call: (m: string) => Promise<T>): Promise<{ value: T; model: string }> {
-    const chain = [model, ...(options.fallbacks?.get(model) ?? [])];
+  function withFallback<T>(model: string, ctx: CallContext, call: (m: string) => Promise<T>): Promise<{ value: T; model: string }> {
+    const fallbacks = options.fallbacks?.get(model);
+    if (!fallbacks || fallbacks.length === 0) return call(model).then((value) => ({ value, model }));
+    return withFallbacks([model, ...fallbacks], ctx, call);
+  }
+
+  async function withFallbacks<T>(chain: string[], ctx: CallContext, call: (m: string) => Promise<T>): Promise<{ value: T; model: string }> {
     for (let i = 0; ; i++) {
       try {
         return { value: await call(chain[i]!), model: chain[i]! };
@@ -163,7 +178,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   /** Runs a whole operation and reports it done (with what served it) or failed. */
-  async function observed<T>(
+  function observed<T>(
     operation: 'generate' | 'stream' | 'countTokens' | 'embed',
     model: string,
     ctx: CallContext,
@@ -172,31 +187,32 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   ): Promise<T> {
     if (!events.active) return body();
     const started = now();
-    try {
-      const value = await body();
-      const r = result(value);
-      // A stream reports itself done when it ends (below).
-      if (operation !== 'stream') {
-        events.emit({ type: 'done', requestId: ctx.requestId, model, operation, outcome: 'ok', credential: r?.member.id, route: r?.member.route, usage: r?.usage, latencyMs: now() - started, ...tokenOf(ctx) });
-      }
-      return value;
-    } catch (err) {
-      events.emit({ type: 'done', requestId: ctx.requestId, model, operation, outcome: 'error', credential: undefined, route: undefined, error: errorClass(err), latencyMs: now() - started, ...tokenOf(ctx) });
-      throw err;
-    }
+    return body().then(
+      (value) => {
+        const r = result(value);
+        // A stream reports itself done when it ends (below).
+        if (operation !== 'stream') {
+          events.emit({ type: 'done', requestId: ctx.requestId, model, operation, outcome: 'ok', credential: r?.member.id, route: r?.member.route, usage: r?.usage, latencyMs: now() - started, ...tokenOf(ctx) });
+        }
+        return value;
+      },
+      (err: unknown) => {
+        events.emit({ type: 'done', requestId: ctx.requestId, model, operation, outcome: 'error', credential: undefined, route: undefined, error: errorClass(err), latencyMs: now() - started, ...tokenOf(ctx) });
+        throw err;
+      },
+    );
   }
 
   return {
     pool,
     events,
     generate: (requested, request, ctx) =>
-      observed('generate', requested, ctx, async () => {
+      observed('generate', requested, ctx, () => {
         const tokens = () => estimateInputTokens(request);
-        const { value: done, model } = await withFallback(requested, ctx, (model) =>
+        return withFallback(requested, ctx, (model) =>
           // The answer is complete when the attempt ends: its tokens are settled with the restamp.
           run(model, ctx, false, (m) => m.entry.client.generate(m, { model, request, signal: ctx.signal }), { tokens, answerTokens: promptTokensOf }),
-        );
-        return { response: done.value, member: done.member, model };
+        ).then(({ value: done, model }) => ({ response: done.value, member: done.member, model }));
       }, (v) => ({ member: v.member, usage: v.response.usageMetadata })),
 
     stream: (requested, request, ctx) =>

@@ -209,20 +209,27 @@ export async function runWithFailover<M extends PoolMember, T>(
   }
 }
 
-async function runWithOneRefresh<M extends PoolMember, T>(
+function runWithOneRefresh<M extends PoolMember, T>(
   member: M,
   attempt: (member: M) => Promise<T>,
   hooks: FailoverHooks<M> | undefined,
   signal: CallSignal,
 ): Promise<T> {
   const used = hooks?.tokenOf?.(member);
+  let first: Promise<T>;
   try {
-    return await attempt(member);
+    first = attempt(member);
   } catch (err) {
-    if (!(err instanceof UpstreamError) || err.kind !== 'auth' || err.fatal || !hooks?.refresh) throw err;
-    await hooks.refresh(member, signal, used);
-    return attempt(member);
+    first = Promise.reject(err);
   }
+  const refresh = hooks?.refresh;
+  // Without a way to refresh there is nothing to catch: the attempt's own promise, and no other.
+  if (!refresh) return first;
+  return first.catch(async (err: unknown) => {
+    if (!(err instanceof UpstreamError) || err.kind !== 'auth' || err.fatal) throw err;
+    await refresh(member, signal, used);
+    return attempt(member);
+  });
 }
 
 /** Every credential is cooling down: 429 when quotas are out, 503 when they are failing. */
