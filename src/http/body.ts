@@ -100,15 +100,23 @@ function readBytes(req: IncomingMessage, limit: number): Promise<Buffer> {
  * The body as JSON. No body at all reads as `{}` (the route's schema then names what is missing); a body
  * needs `Content-Type: application/json`.
  */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const empty = req.headers['content-length'] === '0' || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined);
   if (empty) {
     req.resume();
-    return {};
+    return Promise.resolve({});
   }
-  // Checked before reading, so a refused body is never buffered.
-  const charset = contentType(req);
-  const buf = await readBytes(req, limit);
+  try {
+    // Checked before reading, so a refused body is never buffered.
+    const charset = contentType(req);
+    return readBytes(req, limit).then((buf) => parseJsonBytes(buf, charset));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** A body's bytes as JSON: UTF-8 (or the charset named), a BOM dropped, nesting bounded. */
+function parseJsonBytes(buf: Buffer, charset: Charset): unknown {
   if (buf.length === 0) return {};
   let text: string;
   if (charset === 'utf-8') {

@@ -75,15 +75,20 @@ export function createTransport(options: TransportOptions): Transport {
   const classify = (status: number, text: string) =>
     classifyHttpError(status, text, { now: now(), defaultRateCooldownMs: options.defaultRateCooldownMs });
 
-  async function send(base: UpstreamBase, req: TransportRequest): Promise<Dispatcher.ResponseData> {
+  function send(base: UpstreamBase, req: TransportRequest): Promise<Dispatcher.ResponseData> {
     const { signal } = req;
-    if (signal.aborted) throw new ClientAbortError();
-    // Serialised outside the try: a body that cannot be serialised is not the network's (or a credential's) fault.
-    const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
-    const timeoutMs = req.timeoutMs ?? options.timeoutMs;
-    let res: Dispatcher.ResponseData;
+    if (signal.aborted) return Promise.reject(new ClientAbortError());
+    let payload: string | undefined;
     try {
-      res = await agent.request({
+      // Serialised outside the request: a body that cannot be serialised is not the network's (or a credential's) fault.
+      payload = req.body === undefined ? undefined : JSON.stringify(req.body);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const timeoutMs = req.timeoutMs ?? options.timeoutMs;
+    // Promise chains rather than an async function: a request's promises were a measurable share of its CPU.
+    return agent
+      .request({
         origin: base.origin,
         path: base.prefix + req.path,
         method: req.method ?? 'POST',
@@ -93,34 +98,36 @@ export function createTransport(options: TransportOptions): Transport {
         body: payload,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-      });
-    } catch (err) {
-      if (signal.aborted) throw new ClientAbortError();
-      if ((err as { code?: string } | undefined)?.code === 'UND_ERR_INVALID_ARG' && !Object.values(req.headers).every(isHeaderValue)) {
-        // The headers carry the credential (the model in a user agent is made header-safe by the caller): a key
-        // pasted with a curly quote can never be sent, so that credential is out for good and the request moves on.
-        throw new UpstreamError('the credential holds characters an HTTP header cannot carry (a pasted quote or space?)', 0, 'credential', 'auth', undefined, undefined, true);
-      }
-      throw networkError(err, isTimeout(err));
-    }
-    if (res.statusCode !== 200) throw classify(res.statusCode, await readText(res, ERROR_BODY_LIMIT).catch(() => ''));
-    return res;
+      })
+      .then(
+        (res) => (res.statusCode === 200 ? res : readText(res, ERROR_BODY_LIMIT).catch(() => '').then((text) => Promise.reject(classify(res.statusCode, text)))),
+        (err: unknown) => {
+          if (signal.aborted) throw new ClientAbortError();
+          if ((err as { code?: string } | undefined)?.code === 'UND_ERR_INVALID_ARG' && !Object.values(req.headers).every(isHeaderValue)) {
+            // The headers carry the credential (the model in a user agent is made header-safe by the caller): a key
+            // pasted with a curly quote can never be sent, so that credential is out for good and the request moves on.
+            throw new UpstreamError('the credential holds characters an HTTP header cannot carry (a pasted quote or space?)', 0, 'credential', 'auth', undefined, undefined, true);
+          }
+          throw networkError(err, isTimeout(err));
+        },
+      );
   }
 
-  async function json<T>(res: Dispatcher.ResponseData, signal: CallSignal): Promise<T> {
-    let text: string;
-    try {
-      text = await readText(res, maxBytes);
-    } catch (err) {
-      if (signal.aborted) throw new ClientAbortError();
-      if (err instanceof UpstreamError) throw err;
-      throw networkError(err, isTimeout(err));
-    }
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new UpstreamError('upstream answered with a body that is not JSON', 502, 'credential', 'transient', undefined, undefined);
-    }
+  function json<T>(res: Dispatcher.ResponseData, signal: CallSignal): Promise<T> {
+    return readText(res, maxBytes).then(
+      (text) => {
+        try {
+          return JSON.parse(text) as T;
+        } catch {
+          throw new UpstreamError('upstream answered with a body that is not JSON', 502, 'credential', 'transient', undefined, undefined);
+        }
+      },
+      (err: unknown) => {
+        if (signal.aborted) throw new ClientAbortError();
+        if (err instanceof UpstreamError) throw err;
+        throw networkError(err, isTimeout(err));
+      },
+    );
   }
 
   async function events<T, U = T>(res: Dispatcher.ResponseData, signal: CallSignal, map?: (value: T) => U): Promise<OpenedEvents<U>> {

@@ -116,10 +116,14 @@ export async function serveGeneration<Req, Ctx>(deps: GenerateDeps, adapter: Gen
   const lease = r.token === undefined ? undefined : await admitToken(deps, r, plan.model);
   const ctx = { signal, requestId: r.id, ...(affinityKey ? { affinityKey } : {}), ...(r.token === undefined ? {} : { token: r.token }) };
   if (!plan.stream) {
-    const { response, model, member } = await deps.dispatcher.generate(plan.model, plan.request, ctx).catch((err: unknown) => {
-      settleFailed(lease, err);
-      throw err;
-    });
+    const generating = deps.dispatcher.generate(plan.model, plan.request, ctx);
+    // A token's booking is settled whichever way the request ends; without one, nothing to catch.
+    const { response, model, member } = await (lease
+      ? generating.catch((err: unknown) => {
+          settleFailed(lease, err);
+          throw err;
+        })
+      : generating);
     lease?.settle(response.usageMetadata);
     r.served = { credential: member.id, model };
     r.res.setHeader('x-rotor-model', headerSafe(model));

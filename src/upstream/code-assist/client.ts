@@ -51,9 +51,10 @@ export function createCodeAssistClient(options: CodeAssistOptions): UpstreamClie
   });
 
   return {
-    async generate(cred, call) {
-      const res = await post(cred, 'generateContent', envelope(cred, call), call);
-      return unwrap(await transport.json<CaEnvelope>(res, call.signal));
+    generate(cred, call) {
+      return post(cred, 'generateContent', envelope(cred, call), call)
+        .then((res) => transport.json<CaEnvelope>(res, call.signal))
+        .then(unwrap);
     },
 
     async stream(cred, call): Promise<OpenedStream> {

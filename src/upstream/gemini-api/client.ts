@@ -29,9 +29,8 @@ export function createGeminiApiClient(options: GeminiApiOptions): Required<Upstr
   }
 
   return {
-    async generate(cred, call: UpstreamCall) {
-      const res = await post(cred, call.model, 'generateContent', call.request, call.signal);
-      return transport.json<GeminiResponse>(res, call.signal);
+    generate(cred, call: UpstreamCall) {
+      return post(cred, call.model, 'generateContent', call.request, call.signal).then((res) => transport.json<GeminiResponse>(res, call.signal));
     },
     async stream(cred, call: UpstreamCall): Promise<OpenedStream> {
       const res = await post(cred, call.model, 'streamGenerateContent', call.request, call.signal, '?alt=sse');
