@@ -115,7 +115,9 @@ describe('QuotaBook', () => {
   it('a limit first learned from a 429 finds its window full, freeing from Google\'s retry delay to a minute on', async () => {
     const { book, store, clock } = setup({});
     const a = key('a', 'p');
-    expect(await book.reserve(a, 'm', 0)).toEqual({ ok: true, reservation: undefined }); // nothing known: not booked
+    const unknown = book.reserve(a, 'm', 0);
+    expect(unknown).not.toBeInstanceOf(Promise); // nothing known: not booked, and answered without a promise
+    expect(unknown).toEqual({ ok: true, reservation: undefined });
     // Google refused the 11th request of the minute: its limit is 10 and its oldest request leaves in 6 s.
     await book.learn(a, 'm', 'rpm', 10, 'GenerateRequestsPerMinutePerProjectPerModel', 6_000);
     const rpm = book.windows(a, 'm', 0);
@@ -203,10 +205,12 @@ describe('QuotaBook', () => {
       const { store, book } = optimistic({ rpm: 100, rpd: 1000 });
       const a = key('a', 'p');
       const first = book.reserve(a, 'm', 0);
+      expect(first).toBeInstanceOf(Promise);
       expect(await state(first)).toBe('waiting'); // nothing known yet: the store decides
       store.answerAll();
       expect((await first).ok).toBe(true);
       const second = book.reserve(a, 'm', 0);
+      expect(second).not.toBeInstanceOf(Promise); // far from the limits: answered at once
       expect(await state(second)).toBe('answered');
       expect((await second).ok).toBe(true);
       // It is on the book all the same, sent without limits (once the request to Google has left): a request on
