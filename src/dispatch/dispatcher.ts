@@ -239,18 +239,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // A failure after the first event cannot fail over, but the pool still learns from it.
         const rest = value.rest;
         const watched: AsyncIterator<GeminiResponse> = {
-          next: async () => {
-            try {
-              const r = await rest.next();
-              if (r.done) report();
-              else if (r.value.usageMetadata) usage = r.value.usageMetadata;
-              return r;
-            } catch (err) {
-              if (err instanceof UpstreamError && err.scope !== 'request') pool.reportFailure(member, model, outcomeOf(err));
-              report(err);
-              throw err;
-            }
-          },
+          // A chain on the event's own promise, not an async function: one promise an event fewer.
+          next: () =>
+            rest.next().then(
+              (r) => {
+                if (r.done) report();
+                else if (r.value.usageMetadata) usage = r.value.usageMetadata;
+                return r;
+              },
+              (err: unknown) => {
+                if (err instanceof UpstreamError && err.scope !== 'request') pool.reportFailure(member, model, outcomeOf(err));
+                report(err);
+                throw err;
+              },
+            ),
           return: async (v?: unknown) => {
             report(ctx.signal.aborted ? new ClientAbortError() : undefined);
             return rest.return ? rest.return(v) : { done: true, value: undefined };

@@ -69,17 +69,18 @@ function settledStream(stream: OpenedStream, lease: TokenLease): OpenedStream {
   let usage = stream.first.usageMetadata;
   const rest = stream.rest;
   const watched: AsyncIterator<GeminiResponse> = {
-    next: async () => {
-      try {
-        const n = await rest.next();
-        if (n.done) lease.settle(usage);
-        else if (n.value.usageMetadata) usage = n.value.usageMetadata;
-        return n;
-      } catch (err) {
-        lease.settle(usage);
-        throw err;
-      }
-    },
+    next: () =>
+      rest.next().then(
+        (n) => {
+          if (n.done) lease.settle(usage);
+          else if (n.value.usageMetadata) usage = n.value.usageMetadata;
+          return n;
+        },
+        (err: unknown) => {
+          lease.settle(usage);
+          throw err;
+        },
+      ),
     ...(rest.return ? { return: (v?: unknown) => rest.return!(v) } : {}),
   };
   return {
