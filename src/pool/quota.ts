@@ -344,7 +344,8 @@ export class QuotaBook {
    */
   async learn(m: QuotaMember, model: string, window: WindowName, limit: number, quotaId: string, retryAfterMs?: number): Promise<void> {
     const key = `${m.quotaKey}|${model}|${window}`;
-    if (this.learned.get(key) === limit) return;
+    // A refusal within a limit the book already keeps: the book holds less than Google counted.
+    if (this.learned.get(key) === limit || this.limit(m, model, window)?.limit === limit) return this.fill(m, model, window, limit, retryAfterMs ?? 0);
     const unbooked = this.limit(m, model, window) === undefined;
     this.learned.set(key, limit);
     const seeding = unbooked && limit > 0 ? this.seed(m, model, window, limit, retryAfterMs ?? 0) : undefined;
@@ -358,25 +359,53 @@ export class QuotaBook {
    * requests that filled it were never booked here and when they were made is unknown. Booked with the real
    * limit, so instances that learn it together seed it once between them.
    */
-  private async seed(m: QuotaMember, model: string, window: WindowName, limit: number, retryAfterMs: number): Promise<void> {
+  private async seed(m: QuotaMember, model: string, window: WindowName, limit: number, retryAfterMs: number, total = limit): Promise<void> {
     const key = `${m.quotaKey}|${model}`;
     const now = this.options.clock.now();
     const book = (spec: WindowSpec, at: number) =>
       this.options.store.reserve({ id: `seed.${INSTANCE}.${++nextId}`, key, windows: [spec], now: at }).catch(() => undefined);
     if (window === 'rpd') {
-      await book({ name: window, kind: 'fixed', resetAt: this.options.dayResetAt(m.route, now), limit, amount: limit }, now);
+      await book({ name: window, kind: 'fixed', resetAt: this.options.dayResetAt(m.route, now), limit, amount: total }, now);
       return;
     }
     const minute = this.minuteMs;
     const first = Math.min(Math.max(0, retryAfterMs), minute);
-    const parts = Math.min(limit, SEED_PARTS);
+    const parts = Math.min(total, SEED_PARTS);
     for (let i = 0; i < parts; i++) {
-      // Amounts that add up to the limit; part i leaves the window at now + first + i/parts of the rest of it.
-      const amount = Math.floor((limit * (i + 1)) / parts) - Math.floor((limit * i) / parts);
+      // Amounts that add up to the total; part i leaves the window at now + first + i/parts of the rest of it.
+      const amount = Math.floor((total * (i + 1)) / parts) - Math.floor((total * i) / parts);
       const freesAt = now + first + ((minute - first) * i) / parts;
       await book({ name: window, kind: 'sliding', windowMs: minute, limit, amount }, Math.round(freesAt - minute));
     }
   }
+
+  /**
+   * Google refused a request within a limit the book already keeps, so its window holds more than the book does:
+   * a seed's guess freed sooner than Google's window, or requests Rotor never booked (another program on the same
+   * project, another Rotor on another store). What the book lacks is booked the way a seed is, freeing from
+   * Google's retry delay to a window on. Without it the refused booking is taken back, the book shows room again,
+   * and every retry delay another request goes out to be refused. One fill at a time per bucket and window.
+   */
+  private async fill(m: QuotaMember, model: string, window: WindowName, limit: number, retryAfterMs: number): Promise<void> {
+    const key = `${m.quotaKey}|${model}`;
+    const filling = `${key}|${window}`;
+    if (this.filling.has(filling)) return;
+    this.filling.add(filling);
+    try {
+      const spec = this.windows(m, model, 0).find((w) => w.name === window);
+      if (!spec) return;
+      const [usage] = await this.options.store.windowUsage(key, [spec], this.options.clock.now());
+      const missing = limit - (usage?.used ?? limit);
+      if (missing > 0) await this.seed(m, model, window, limit, retryAfterMs, missing);
+    } catch {
+      /* the store is away: the cooldown Google asked for stands */
+    } finally {
+      this.filling.delete(filling);
+    }
+  }
+
+  /** Buckets and windows being filled (`fill`), so a burst of refusals fills once. */
+  private readonly filling = new Set<string>();
 
   /** Per window: used (from the store) and the limit with where it came from, for the status page. */
   async status(m: QuotaMember, model: string): Promise<Record<string, { used: number; limit: number; source: LimitInfo['source'] }>> {

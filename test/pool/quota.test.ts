@@ -112,6 +112,25 @@ describe('QuotaBook', () => {
     expect(await book.status(a, 'm')).toEqual({ rpm: { used: 0, limit: 3, source: 'learned' }, rpd: { used: 20, limit: 15, source: 'learned' } });
   });
 
+  it('a 429 within a limit the book keeps books what the book lacks (another program on the project), once for a burst', async () => {
+    const { book, store, clock } = setup({ routes: { 'gemini-api': { '*': { m: { rpm: 10 } } } } });
+    const a = key('a', 'p');
+    for (let i = 0; i < 3; i++) expect((await book.reserve(a, 'm', 0)).ok).toBe(true);
+    const rpm = book.windows(a, 'm', 0);
+    expect(await store.windowUsage('project:p|m', rpm, clock.t)).toEqual([{ name: 'rpm', used: 3 }]);
+    // Google refuses: its window is full although Rotor booked 3 of 10. Three refusals at once fill it once.
+    await Promise.all([1, 2, 3].map(() => book.learn(a, 'm', 'rpm', 10, 'GenerateRequestsPerMinutePerProjectPerModel', 6_000)));
+    expect(await store.windowUsage('project:p|m', rpm, clock.t)).toEqual([{ name: 'rpm', used: 10 }]);
+    expect(await book.reserve(a, 'm', 0)).toMatchObject({ ok: false, window: 'rpm' });
+    // What was filled frees from Google's retry delay on, a part at a time.
+    clock.t += 6_000;
+    expect((await book.reserve(a, 'm', 0)).ok).toBe(true);
+    expect((await book.reserve(a, 'm', 0)).ok).toBe(false);
+    // A book that already holds the limit gets nothing more from another refusal.
+    await book.learn(a, 'm', 'rpm', 10, 'GenerateRequestsPerMinutePerProjectPerModel', 1_000);
+    expect(await store.windowUsage('project:p|m', rpm, clock.t)).toEqual([{ name: 'rpm', used: 10 }]);
+  });
+
   it('a limit first learned from a 429 finds its window full, freeing from Google\'s retry delay to a minute on', async () => {
     const { book, store, clock } = setup({});
     const a = key('a', 'p');
